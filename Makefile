@@ -1,0 +1,32 @@
+# Two set-up commands on a fresh machine: `make run` and `make test`.
+# torch is installed first at a pinned version that is on disk (a CPU build);
+# the package's own range admits it, so pip pulls no CUDA wheels.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH := torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -e ".[all]"
+	bash scripts/install_data.sh $(BIN)/python
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/lstmkit demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/kernels.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
