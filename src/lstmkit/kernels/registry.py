@@ -1,0 +1,92 @@
+"""Backend registry: name -> implementation. The only module that imports kernels.
+
+A backend is an object with
+
+    name: str
+    def unsupported(spec: LayerSpec, x: Tensor, return_gates: bool) -> str | None
+        # why this backend cannot run the configuration, or None if it can
+    def run(spec, x, h0, c0, params, lengths, training, return_gates) -> StackResult
+
+Kernels are imported lazily, the first time they are asked for, so that a
+missing compiler or Triton never breaks ``import lstmkit``. ``"auto"`` takes
+the first backend in ``AUTO_ORDER`` that can run the configuration; a backend
+named by the user is never silently replaced: if it cannot run the
+configuration, ``resolve`` raises ``ValueError`` saying why.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+from torch import Tensor
+
+from lstmkit.kernels.spec import DirParams, LayerSpec, StackResult
+
+
+class Backend(Protocol):
+    name: str
+
+    def unsupported(self, spec: LayerSpec, x: Tensor, return_gates: bool) -> str | None: ...
+
+    def run(
+        self,
+        spec: LayerSpec,
+        x: Tensor,
+        h0: Tensor,
+        c0: Tensor | None,
+        params: list[DirParams],
+        lengths: Tensor | None,
+        training: bool,
+        return_gates: bool,
+    ) -> StackResult: ...
+
+
+# name -> "module:attribute", imported on first use.
+_BACKENDS: dict[str, str] = {
+    "reference": "lstmkit.kernels.reference:BACKEND",
+    "native": "lstmkit.kernels.native:BACKEND",
+}
+# The order "auto" tries; the first that supports the configuration wins.
+AUTO_ORDER: tuple[str, ...] = ("native", "reference")
+_loaded: dict[str, Any] = {}
+
+
+def names() -> tuple[str, ...]:
+    """Every backend name a module accepts (``"auto"`` included)."""
+    return ("auto", *_BACKENDS)
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or name not in names():
+        raise ValueError(f"backend: expected one of {list(names())}, got {name!r}")
+    return name
+
+
+def get(name: str) -> Backend:
+    """The backend object called ``name`` (imported on first use)."""
+    check_name(name)
+    if name == "auto":
+        raise ValueError("backend: 'auto' is resolved per call; use resolve()")
+    if name not in _loaded:
+        module, attr = _BACKENDS[name].split(":")
+        _loaded[name] = getattr(importlib.import_module(module), attr)
+    return _loaded[name]
+
+
+def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool) -> Backend:
+    """The backend that runs this call; raises ValueError when the named one cannot."""
+    if check_name(name) != "auto":
+        backend = get(name)
+        why = backend.unsupported(spec, x, return_gates)
+        if why is not None:
+            raise ValueError(f"backend {name!r} cannot run this configuration: {why}")
+        return backend
+    reasons = []
+    for candidate in AUTO_ORDER:
+        backend = get(candidate)
+        why = backend.unsupported(spec, x, return_gates)
+        if why is None:
+            return backend
+        reasons.append(f"{candidate}: {why}")
+    raise ValueError("no backend can run this configuration (" + "; ".join(reasons) + ")")

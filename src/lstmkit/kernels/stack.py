@@ -1,0 +1,132 @@
+"""Stacking, directions and random masks, shared by every time-loop backend.
+
+A backend that runs one layer and one direction at a time (``run_direction``,
+see ``kernels/spec.py`` for its equations) gets the rest from ``run_stack``:
+layers, directions, dropout between layers, residual connections and every
+random mask. Masks are drawn here, in one fixed order, from torch's default
+generator, so two backends given the same seed see the same masks:
+
+    for each layer k, for each direction d:
+        weight drop on W_hh            (training, weight_drop > 0)
+        recurrent dropout mask (B, H_out)   (training, recurrent_dropout > 0)
+        zoneout mask for c (T, B, H)   (training, zoneout_c > 0)
+        zoneout mask for h (T, B, H_out)   (training, zoneout_h > 0)
+    then dropout on layer k's output   (training, dropout > 0, k < L - 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lstmkit.kernels.spec import CellSpec, DirParams, DirResult, LayerSpec, StackResult, StepMasks
+
+RunDirection = Callable[..., DirResult]
+"""run_direction(x, h0, c0, params, cell, lengths, reverse, masks, return_gates) -> DirResult"""
+
+
+def _bernoulli(shape: tuple[int, ...], p: float, like: Tensor) -> Tensor:
+    """A 0/1 tensor with P(1) = p, drawn from torch's default generator."""
+    return torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(p)
+
+
+def draw_masks(
+    spec: LayerSpec, steps: int, batch: int, training: bool, like: Tensor
+) -> StepMasks:
+    """The recurrent-dropout and zoneout masks of one layer and direction."""
+    cell = spec.cell
+    masks = StepMasks()
+    if training and spec.recurrent_dropout > 0:
+        keep = 1.0 - spec.recurrent_dropout
+        masks.recurrent = _bernoulli((batch, cell.out_size), keep, like) / keep
+    for name, rate, width in (
+        ("zoneout_c", spec.zoneout_c, cell.hidden_size),
+        ("zoneout_h", spec.zoneout_h, cell.out_size),
+    ):
+        if rate > 0:
+            if training:
+                z = _bernoulli((steps, batch, width), rate, like)
+            else:  # evaluation uses the expectation E[z] = rate
+                z = torch.full((steps, batch, width), rate, dtype=like.dtype, device=like.device)
+            setattr(masks, name, z)
+    return masks
+
+
+def drop_weight(params: DirParams, spec: LayerSpec, training: bool) -> DirParams:
+    """DropConnect on W_hh (Merity et al. 2017), scaled by 1 / (1 - p)."""
+    if not (training and spec.weight_drop > 0):
+        return params
+    return replace(params, w_hh=F.dropout(params.w_hh, spec.weight_drop, training=True))
+
+
+def valid_steps(lengths: Tensor | None, steps: int, like: Tensor) -> Tensor | None:
+    """(T, B, 1) 1.0 where t < lengths[b], else 0.0; None without lengths."""
+    if lengths is None:
+        return None
+    t = torch.arange(steps, device=lengths.device).unsqueeze(1)  # (T, 1)
+    return (t < lengths.unsqueeze(0)).unsqueeze(2).to(like.dtype)  # (T, B, 1)
+
+
+def run_stack(
+    spec: LayerSpec,
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor | None,
+    params: list[DirParams],
+    lengths: Tensor | None,
+    training: bool,
+    return_gates: bool,
+    run_direction: RunDirection,
+) -> StackResult:
+    """Run every layer and direction; ``params[k * D + d]`` is layer k, direction d.
+
+    Shapes: x (T, B, I) time-major; h0 (L·D, B, H_out); c0 (L·D, B, H) or None.
+    """
+    cell: CellSpec = spec.cell
+    steps, batch = x.shape[0], x.shape[1]
+    dirs = spec.num_directions
+    valid = valid_steps(lengths, steps, x)
+    h_n, c_n = [], []
+    gates: dict[str, dict[str, Tensor]] | None = {} if return_gates else None
+    layer_in = x
+    for k in range(spec.num_layers):
+        outs = []
+        for d in range(dirs):
+            idx = k * dirs + d
+            p = drop_weight(params[idx], spec, training)
+            masks = draw_masks(spec, steps, batch, training, x)
+            res = run_direction(
+                layer_in,
+                h0[idx],
+                None if c0 is None else c0[idx],
+                p,
+                cell,
+                lengths,
+                d == 1,
+                masks,
+                return_gates,
+            )
+            outs.append(res.y)
+            h_n.append(res.h_n)
+            if res.c_n is not None:
+                c_n.append(res.c_n)
+            if gates is not None and res.gates is not None:
+                gates[f"l{k}" + ("_reverse" if d == 1 else "")] = res.gates
+        out = outs[0] if dirs == 1 else torch.cat(outs, dim=2)  # (T, B, D·H_out)
+        if spec.residual and k > 0 and out.shape[2] == layer_in.shape[2]:
+            out = out + layer_in
+            if valid is not None:  # keep padding exactly zero
+                out = out * valid
+        if training and spec.dropout > 0 and k < spec.num_layers - 1:
+            out = F.dropout(out, spec.dropout, training=True)
+        layer_in = out
+    return StackResult(
+        output=layer_in,
+        h_n=torch.stack(h_n, 0),
+        c_n=torch.stack(c_n, 0) if c_n else None,
+        gates=gates,
+    )
