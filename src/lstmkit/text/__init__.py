@@ -1,0 +1,47 @@
+"""Text handling shared by the language tasks (classification, tagging, LM, translation).
+
+Public API:
+
+* Tokenizers: :class:`CharTokenizer`, :class:`WordTokenizer`,
+  :class:`BPETokenizer` (byte-level BPE via the ``tokenizers`` package);
+  ``tok.tokenize(text) -> list[str]``, ``tok.detokenize(tokens) -> str``,
+  ``tok.to_config()`` / :func:`tokenizer_from_config` to save and rebuild.
+* :class:`Vocab`: ``Vocab.build(token_lists, min_freq=1, max_size=None)``;
+  specials ``<pad>``=0, ``<unk>``=1, ``<bos>``=2, ``<eos>``=3;
+  ``encode(tokens, add_bos, add_eos)``, ``decode(ids)``, ``to_dict``/``from_dict``,
+  ``save(path)``/``Vocab.load(path)`` (JSON, atomic).
+* Batching: :func:`pad_sequences` -> ``(padded (B, T), lengths (B,))``;
+  :func:`lengths_to_mask`; :class:`BucketBatchSampler` (batches of similar
+  lengths, pass as ``batch_sampler=`` to a DataLoader); :func:`padding_ratio`.
+* :func:`load_word_vectors(path, vocab)` -> ``(weights (V, D), n_found)`` from
+  a GloVe/word2vec text file (optional).
+* :func:`atomic_write_text`, :func:`read_text_lines` (strict utf-8 with the
+  file and line of a bad byte in the error).
+"""
+
+from ._io import atomic_write_text, read_text_lines
+from .batching import BucketBatchSampler, lengths_to_mask, pad_sequences, padding_ratio
+from .tokenize import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer, tokenizer_from_config
+from .vectors import load_word_vectors
+from .vocab import BOS, DEFAULT_SPECIALS, EOS, PAD, UNK, Vocab
+
+__all__ = [
+    "BOS",
+    "BPETokenizer",
+    "BucketBatchSampler",
+    "CharTokenizer",
+    "DEFAULT_SPECIALS",
+    "EOS",
+    "PAD",
+    "Tokenizer",
+    "UNK",
+    "Vocab",
+    "WordTokenizer",
+    "atomic_write_text",
+    "lengths_to_mask",
+    "load_word_vectors",
+    "pad_sequences",
+    "padding_ratio",
+    "read_text_lines",
+    "tokenizer_from_config",
+]
