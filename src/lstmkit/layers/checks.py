@@ -1,0 +1,77 @@
+"""Argument and input checks shared by the recurrent layers and cells.
+
+Every check runs before any computation and raises ValueError or TypeError
+naming the argument, what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+
+def positive_int(name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
+    return value
+
+
+def probability(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: expected a float in [0, 1), got {type(value).__name__} {value!r}")
+    if not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"{name}: expected a probability in [0, 1), got {value}")
+    return float(value)
+
+
+def zoneout_rates(value: object) -> tuple[float, float]:
+    """``zoneout=p`` (both states) or ``(p_c, p_h)`` -> (p_c, p_h)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"zoneout: expected p or (p_c, p_h), got {len(value)} values")
+        return probability("zoneout[0] (cell)", value[0]), probability("zoneout[1] (hidden)", value[1])
+    p = probability("zoneout", value)
+    return p, p
+
+
+def check_tensor(name: str, t: object, dtype: torch.dtype, device: torch.device) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(t).__name__}")
+    if t.dtype != dtype:
+        raise TypeError(f"{name}: expected dtype {dtype} (the module's), got {t.dtype}")
+    if t.device != device:
+        raise ValueError(f"{name}: expected device {device} (the module's), got {t.device}")
+    return t
+
+
+def check_shape(name: str, t: Tensor, expected: tuple[int, ...]) -> None:
+    if tuple(t.shape) != expected:
+        raise ValueError(f"{name}: expected shape {expected}, got {tuple(t.shape)}")
+
+
+def check_lengths(lengths: object, batch: int, steps: int) -> Tensor:
+    """lengths: one int per sequence, each in [1, T] -> an int64 CPU tensor (B,)."""
+    if isinstance(lengths, Tensor):
+        if lengths.dtype.is_floating_point or lengths.dtype == torch.bool or lengths.dim() != 1:
+            raise TypeError(
+                f"lengths: expected a 1-D integer tensor, got {lengths.dim()}-D {lengths.dtype}"
+            )
+        values = lengths.detach().to("cpu", torch.long)
+    elif isinstance(lengths, Sequence) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in lengths
+    ):
+        values = torch.tensor(list(lengths), dtype=torch.long)
+    else:
+        raise TypeError(f"lengths: expected a 1-D integer tensor or list of ints, got {lengths!r}")
+    if values.numel() != batch:
+        raise ValueError(f"lengths: expected {batch} values (one per sequence), got {values.numel()}")
+    if values.numel() and (values.min() < 1 or values.max() > steps):
+        raise ValueError(
+            f"lengths: expected every length in [1, {steps}] (the sequence length), "
+            f"got min {int(values.min())}, max {int(values.max())}"
+        )
+    return values
