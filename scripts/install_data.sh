@@ -15,3 +15,14 @@ TWT_DIR="$("$PYTHON" -c 'import sys; print(sys.prefix)')/share/lstmkit-data/turk
 if [ ! -f "$TWT_DIR/data/web.conllu" ]; then
   "$PYTHON" -m pip install -q --no-deps --target "$TWT_DIR" turkish-treebanks
 fi
+
+# Language modelling and translation: the World English Bible and the
+# Reina-Valera 1909 as Debian SWORD modules, read with pysword
+# (lstmkit.data.bible). apt-get update runs only when a package is missing.
+if ! dpkg -s sword-text-web sword-text-sparv >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sword-text-web sword-text-sparv >/dev/null
+fi
+if ! "$PYTHON" -c "import pysword" 2>/dev/null; then
+  "$PYTHON" -m pip install -q pysword
+fi
