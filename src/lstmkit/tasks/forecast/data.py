@@ -1,0 +1,329 @@
+"""Reading and checking long-format time-series tables.
+
+A table has one row per (series, timestamp): ``unique_id, ds, y`` plus optional
+covariate columns.  A single series (a pandas Series, a 1-D array, or a frame
+without an id column) is accepted and named ``"series_0"``.
+
+`prepare_panel` turns a table into a `Panel` of per-series numpy arrays after
+checking, with one-line messages that name the series and the problem:
+
+* missing columns, non-numeric values, duplicate timestamps,
+* unparseable dates, timestamps off a regular grid (irregular sampling),
+* series shorter than the model needs, an empty table.
+
+Documented handling: missing values (NaN cells, or grid timestamps absent from
+the table) are filled by linear interpolation in time (edges by the nearest
+value) with a `UserWarning` naming the series and the count.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.tasks.forecast.config import DataConfig
+
+DEFAULT_ID = "series_0"
+
+
+class ForecastDataError(ValueError):
+    """Bad forecasting input; the message names the series and the problem."""
+
+
+@dataclass
+class Panel:
+    """Checked series as arrays, in the order of first appearance.
+
+    Attributes:
+        ids: series names.
+        ds: per series, the timestamps (a DatetimeIndex or an int64 array).
+        t: per series, float time in steps since a fixed origin (for Fourier terms).
+        y: per series, float64 target values (T,).
+        past: per series, (T, P) past covariates.
+        future: per series, (T, F) known-future covariates.
+        freq: the pandas frequency string, or None for integer timestamps.
+        int_step: the step between integer timestamps (1 for datetimes).
+    """
+
+    ids: list[str]
+    ds: list[Any]
+    t: list[np.ndarray]
+    y: list[np.ndarray]
+    past: list[np.ndarray]
+    future: list[np.ndarray]
+    freq: str | None
+    int_step: int = 1
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def read_table(source: Any, config: DataConfig = DataConfig(), *, what: str = "data") -> pd.DataFrame:
+    """Return a long-format DataFrame from a CSV path, a DataFrame, a Series or a 1-D array.
+
+    A Series or array is one series named ``series_0`` (its index becomes ``ds``
+    when it is a DatetimeIndex, else ``0..T-1``).  A frame without the id column is
+    one series.  An empty file or table raises `ForecastDataError`.
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise ForecastDataError(f"{what}: file {str(path)!r} does not exist")
+        if path.stat().st_size == 0:
+            raise ForecastDataError(f"{what}: file {str(path)!r} is empty")
+        try:
+            frame = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise ForecastDataError(f"{what}: file {str(path)!r} is empty (no columns)") from None
+        except pd.errors.ParserError as err:
+            first = str(err).splitlines()[0]
+            raise ForecastDataError(f"{what}: file {str(path)!r} is not a valid CSV: {first}") from None
+    elif isinstance(source, pd.DataFrame):
+        frame = source.copy()
+    elif isinstance(source, pd.Series):
+        index = source.index
+        ds = index if isinstance(index, pd.DatetimeIndex) else np.arange(len(source))
+        frame = pd.DataFrame({config.time_col: ds, config.target_col: source.to_numpy()})
+    elif isinstance(source, (np.ndarray, list, tuple)):
+        values = np.asarray(source)
+        if values.ndim != 1:
+            raise ForecastDataError(f"{what}: a bare array must be 1-D, received shape {values.shape}")
+        frame = pd.DataFrame({config.time_col: np.arange(len(values)), config.target_col: values})
+    else:
+        raise TypeError(
+            f"{what}: expected a CSV path, DataFrame, Series or 1-D array, received {type(source).__name__}"
+        )
+    if frame.empty:
+        raise ForecastDataError(f"{what}: the table is empty (no rows)")
+    if config.id_col not in frame.columns:
+        frame.insert(0, config.id_col, DEFAULT_ID)
+    frame[config.id_col] = frame[config.id_col].astype(str)
+    return frame
+
+
+def check_columns(frame: pd.DataFrame, columns: list[str], *, what: str = "data") -> None:
+    """Raise `ForecastDataError` listing the columns of `columns` that `frame` lacks."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ForecastDataError(
+            f"{what}: missing column(s) {missing}; found columns {list(frame.columns)}"
+        )
+
+
+def _numeric(values: pd.Series, uid: str, column: str, what: str) -> np.ndarray:
+    """Convert to float64; a non-numeric cell raises naming the series, column and value."""
+    converted = pd.to_numeric(values, errors="coerce")
+    bad = converted.isna() & values.notna()
+    if bad.any():
+        example = values[bad].iloc[0]
+        raise ForecastDataError(
+            f"{what}: series {uid!r}: column {column!r} has non-numeric value {example!r} "
+            f"({int(bad.sum())} such cell(s))"
+        )
+    return converted.to_numpy(dtype=np.float64)
+
+
+def _parse_times(values: pd.Series, uid: str, column: str, what: str) -> pd.Series:
+    """Integers stay integers; anything else must parse as dates."""
+    if pd.api.types.is_integer_dtype(values):
+        return values.astype(np.int64)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values)
+    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+    bad = parsed.isna()
+    if bad.any():
+        example = values[bad].iloc[0]
+        raise ForecastDataError(
+            f"{what}: series {uid!r}: column {column!r} has unparseable date {example!r} "
+            f"({int(bad.sum())} such cell(s))"
+        )
+    return parsed
+
+
+_MONTHLY = {"M": 1, "MS": 1, "ME": 1, "Q": 3, "QS": 3, "QE": 3, "Y": 12, "YS": 12, "YE": 12, "A": 12, "AS": 12}
+
+
+def time_in_steps(ds: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """Float time t (in steps of `freq`) since 1970-01-01, for Fourier terms.
+
+    Month-based frequencies count calendar months (t = (12*year + month - 1) / k
+    for a k-month step); fixed-length ones divide elapsed time by the step length.
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    base = offset.name.split("-")[0]
+    months = _MONTHLY.get(base)
+    if months is not None:
+        return ((ds.year * 12 + ds.month - 1) / (months * offset.n)).to_numpy(dtype=np.float64)
+    if base == "W":
+        step = pd.Timedelta(days=7 * offset.n)
+    else:
+        try:
+            step = pd.Timedelta(offset)
+        except ValueError:
+            step = pd.Timedelta(days=offset.n)
+    elapsed = (ds - pd.Timestamp("1970-01-01")) / step
+    return np.asarray(elapsed, dtype=np.float64)
+
+
+def _infer_freq(ds: pd.DatetimeIndex) -> str | None:
+    if len(ds) < 3:
+        return None
+    try:
+        return pd.infer_freq(ds)
+    except (TypeError, ValueError):
+        return None
+
+
+def _interpolate(values: np.ndarray, uid: str, column: str, what: str) -> np.ndarray:
+    """Linear interpolation over NaNs (edges: nearest value), with a warning."""
+    nan = np.isnan(values)
+    if not nan.any():
+        return values
+    if nan.all():
+        raise ForecastDataError(f"{what}: series {uid!r}: column {column!r} has no values (all NaN)")
+    idx = np.arange(len(values))
+    filled = values.copy()
+    filled[nan] = np.interp(idx[nan], idx[~nan], values[~nan])
+    warnings.warn(
+        f"{what}: series {uid!r}: {int(nan.sum())} missing value(s) in column {column!r} "
+        "filled by linear interpolation",
+        UserWarning,
+        stacklevel=3,
+    )
+    return filled
+
+
+def prepare_panel(
+    source: Any,
+    config: DataConfig = DataConfig(),
+    *,
+    min_length: int = 1,
+    require_target: bool = True,
+    freq: str | None = None,
+    what: str = "data",
+) -> Panel:
+    """Read, check and regularise a long-format table into a `Panel`.
+
+    Args:
+        source: CSV path, DataFrame, Series or 1-D array (see `read_table`).
+        config: column names and covariates.
+        min_length: every series must have at least this many steps (after
+            filling grid gaps), e.g. lookback + horizon for training.
+        require_target: False for tables of future covariates only.
+        freq: the frequency to enforce (e.g. the one a model was trained with);
+            overrides ``config.freq``; None infers it.
+    """
+    frame = read_table(source, config, what=what)
+    value_cols = list(config.past_covariates) + list(config.future_covariates)
+    if require_target:
+        value_cols = [config.target_col] + value_cols
+    else:
+        value_cols = list(config.future_covariates)
+    check_columns(frame, [config.time_col] + value_cols, what=what)
+    freq = freq or config.freq
+    int_step = 1
+    parsed: list[tuple[str, pd.DataFrame, Any]] = []
+    for uid, group in frame.groupby(config.id_col, sort=False):
+        uid = str(uid)
+        times = _parse_times(group[config.time_col].reset_index(drop=True), uid, config.time_col, what)
+        dup = times.duplicated()
+        if dup.any():
+            raise ForecastDataError(
+                f"{what}: series {uid!r}: duplicate timestamp {times[dup].iloc[0]!s} "
+                f"({int(dup.sum())} duplicate row(s))"
+            )
+        order = np.argsort(times.to_numpy(), kind="stable")
+        block = group.reset_index(drop=True).iloc[order].reset_index(drop=True)
+        parsed.append((uid, block, times.iloc[order].reset_index(drop=True)))
+    is_int = pd.api.types.is_integer_dtype(parsed[0][2])
+    if any(pd.api.types.is_integer_dtype(t) != is_int for _, _, t in parsed):
+        raise ForecastDataError(f"{what}: column {config.time_col!r} mixes integer steps and dates")
+    if not is_int and freq is None:
+        inferred = [_infer_freq(pd.DatetimeIndex(t)) for _, _, t in parsed]
+        freq = next((f for f in inferred if f is not None), None)
+        if freq is None:
+            raise ForecastDataError(
+                f"{what}: series {parsed[0][0]!r}: irregular timestamps, no regular frequency "
+                "could be inferred; pass freq= (e.g. 'MS', 'W-SAT', 'D')"
+            )
+    if is_int:
+        diffs = np.concatenate([np.diff(t.to_numpy()) for _, _, t in parsed])
+        int_step = int(diffs.min()) if len(diffs) else 1
+    ids, ds_list, t_list, y_list, past_list, fut_list = [], [], [], [], [], []
+    for uid, block, times in parsed:
+        if is_int:
+            values = times.to_numpy()
+            grid = np.arange(values[0], values[-1] + 1, int_step)
+            if not np.isin(values, grid).all():
+                raise ForecastDataError(
+                    f"{what}: series {uid!r}: irregular integer timestamps (not multiples of step {int_step})"
+                )
+            index: Any = grid
+            t = grid.astype(np.float64) / int_step
+        else:
+            stamps = pd.DatetimeIndex(times)
+            grid = pd.date_range(stamps[0], stamps[-1], freq=freq)
+            if len(grid) == 0 or grid[0] != stamps[0] or not stamps.isin(grid).all():
+                off = stamps[~stamps.isin(grid)]
+                example = off[0] if len(off) else stamps[0]
+                raise ForecastDataError(
+                    f"{what}: series {uid!r}: irregular timestamps: {example!s} is not on the "
+                    f"regular {freq!r} grid"
+                )
+            index = grid
+            t = time_in_steps(grid, freq)
+        if len(index) < min_length:
+            raise ForecastDataError(
+                f"{what}: series {uid!r} has {len(index)} step(s), fewer than the {min_length} "
+                "needed (lookback + horizon for training, lookback for prediction)"
+            )
+        lookup = pd.Series(np.arange(len(block)), index=times.to_numpy())
+        rows = lookup.reindex(index).to_numpy()
+        gaps = np.isnan(rows.astype(np.float64))
+        if gaps.any():
+            warnings.warn(
+                f"{what}: series {uid!r}: {int(gaps.sum())} timestamp(s) missing from the regular grid; "
+                "their values are interpolated",
+                UserWarning,
+                stacklevel=2,
+            )
+        columns = {}
+        for col in value_cols:
+            raw = _numeric(block[col], uid, col, what)
+            full = np.full(len(index), np.nan)
+            full[~gaps] = raw[rows[~gaps].astype(np.int64)]
+            columns[col] = _interpolate(full, uid, col, what)
+        ids.append(uid)
+        ds_list.append(index)
+        t_list.append(t)
+        y_list.append(columns.get(config.target_col, np.zeros(len(index))))
+        past_list.append(np.stack([columns[c] for c in config.past_covariates], axis=1)
+                         if config.past_covariates else np.zeros((len(index), 0)))
+        fut_list.append(np.stack([columns[c] for c in config.future_covariates], axis=1)
+                        if config.future_covariates else np.zeros((len(index), 0)))
+    return Panel(ids, ds_list, t_list, y_list, past_list, fut_list, None if is_int else freq, int_step)
+
+
+def future_index(last: Any, steps: int, freq: str | None, int_step: int) -> Any:
+    """The `steps` timestamps after `last` on the series' grid."""
+    if freq is None:
+        return np.asarray(last) + int_step * np.arange(1, steps + 1)
+    return pd.date_range(last, periods=steps + 1, freq=freq)[1:]
+
+
+def panel_to_frame(panel: Panel, config: DataConfig = DataConfig()) -> pd.DataFrame:
+    """The inverse of `prepare_panel` for the target (and covariates): a long DataFrame."""
+    parts = []
+    for i, uid in enumerate(panel.ids):
+        part = pd.DataFrame({config.id_col: uid, config.time_col: panel.ds[i], config.target_col: panel.y[i]})
+        for j, col in enumerate(config.past_covariates):
+            part[col] = panel.past[i][:, j]
+        for j, col in enumerate(config.future_covariates):
+            part[col] = panel.future[i][:, j]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
