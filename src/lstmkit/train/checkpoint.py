@@ -1,0 +1,145 @@
+"""Checkpoint plumbing: atomic writes, RNG state, and a metrics history.
+
+Exact resume needs three things beyond Lightning's own checkpoint (weights,
+optimizer, schedulers, loop counters): the random-number generators
+(shuffling and dropout draw from them), which :class:`RNGState` stores; a
+file that is never seen half-written, which :class:`AtomicCheckpointIO`
+guarantees (temp file in the same directory, ``fsync``, ``os.replace``);
+and checkpoints taken at epoch boundaries, which :func:`lstmkit.train.fit`
+arranges.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+
+def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
+    """``torch.save`` to ``path`` so that readers see the old file or the new, never a part.
+
+    Writes ``.<name>.<random>.tmp`` in the same directory, flushes it to disk,
+    then renames it over ``path`` (atomic on POSIX and Windows).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning checkpoint I/O whose saves are atomic (see :func:`atomic_torch_save`)."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None
+    ) -> None:
+        if storage_options is not None:
+            raise TypeError(
+                f"AtomicCheckpointIO.save_checkpoint: storage_options must be None, "
+                f"got {type(storage_options).__name__}"
+            )
+        atomic_torch_save(checkpoint, path)
+
+
+def _numpy_state_to_plain(state: tuple) -> dict[str, Any]:
+    """NumPy's legacy generator state as tensors and numbers (loadable with weights_only)."""
+    kind, keys, pos, has_gauss, cached = state
+    return {
+        "kind": str(kind),
+        "keys": torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached),
+    }
+
+
+def _numpy_state_from_plain(state: dict[str, Any]) -> tuple:
+    keys = state["keys"].numpy().astype(np.uint32)
+    return (state["kind"], keys, state["pos"], state["has_gauss"], state["cached_gaussian"])
+
+
+class RNGState(L.Callback):
+    """Saves and restores the Python, NumPy and torch (CPU and CUDA) generators.
+
+    Its ``state_dict`` is taken when a checkpoint is written and loaded before
+    training resumes, so the shuffles and dropout masks after a resume are the
+    ones an uninterrupted run would have drawn.
+    """
+
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "python": random.getstate(),
+            "numpy": _numpy_state_to_plain(np.random.get_state()),
+            "torch": torch.get_rng_state(),
+        }
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        random.setstate(state_dict["python"])
+        np.random.set_state(_numpy_state_from_plain(state_dict["numpy"]))
+        torch.set_rng_state(state_dict["torch"])
+        if "cuda" in state_dict and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state_dict["cuda"])
+
+
+class History(L.Callback):
+    """Per-epoch record of every logged scalar metric (``epoch``, ``step``, metrics...).
+
+    ``train_loss`` is the mean of the losses that ``training_step`` returned
+    during the epoch (on this process).
+
+    Kept in checkpoints so that a resumed run reports the whole history.
+    """
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, float]] = []
+        self._loss_sum = 0.0
+        self._loss_count = 0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._loss_sum, self._loss_count = 0.0, 0
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if isinstance(loss, torch.Tensor) and loss.numel() == 1:
+            self._loss_sum += float(loss.detach())
+            self._loss_count += 1
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        record: dict[str, float] = {"epoch": float(trainer.current_epoch), "step": float(trainer.global_step)}
+        for name, value in trainer.callback_metrics.items():
+            if isinstance(value, torch.Tensor) and value.numel() == 1:
+                record[name] = float(value)
+            elif isinstance(value, (int, float)):
+                record[name] = float(value)
+        if self._loss_count:
+            record["train_loss"] = self._loss_sum / self._loss_count  # mean over the epoch
+        self.records.append(record)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"records": [dict(r) for r in self.records]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.records = [dict(r) for r in state_dict["records"]]

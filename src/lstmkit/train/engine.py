@@ -1,0 +1,343 @@
+"""``fit``: train any :class:`TaskModule` with Lightning, knowing nothing about the task.
+
+The engine owns devices, precision, seeding, checkpoints, resume, early
+stopping, progress and the metrics history; the task owns the model, the
+loss and the metrics it logs.
+
+Multi-process data parallel (``devices > 1``) runs Lightning's
+``DDPStrategy`` (gloo on CPU, NCCL on GPU) in processes *spawned* from the
+caller: when :func:`fit` returns, the caller's module holds the trained
+weights of rank 0 and the caller goes on alone, so predicting after a
+multi-process run is ordinary single-process code. Modules and datasets must
+therefore be picklable, and a script that trains on several processes must
+guard its entry point with ``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.strategies import DDPStrategy
+
+from lstmkit.train.checkpoint import AtomicCheckpointIO, History, RNGState
+from lstmkit.train.config import TrainConfig
+from lstmkit.train.module import TaskModule
+
+CHECKPOINT_SUBDIR = "checkpoints"
+LAST_CHECKPOINT = "last.ckpt"
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What :func:`fit` reports.
+
+    ``metrics``: the last value of every logged scalar; ``history``: one dict
+    per epoch (``epoch``, ``step``, ``train_loss`` mean, validation metrics);
+    ``best_score``: the best ``monitor`` value seen (``None`` without
+    validation); ``best_checkpoint`` / ``last_checkpoint`` / ``run_dir``:
+    paths, ``None`` when the run used a temporary directory (removed);
+    ``epochs``: epochs completed; ``global_step``: optimizer steps taken;
+    ``stopped_early``: early stopping ended the run; ``seconds``: wall time.
+    """
+
+    metrics: dict[str, float]
+    history: tuple[dict[str, float], ...]
+    best_score: float | None
+    best_checkpoint: Path | None
+    last_checkpoint: Path | None
+    run_dir: Path | None
+    epochs: int
+    global_step: int
+    stopped_early: bool
+    seconds: float
+    config: TrainConfig = field(repr=False, default_factory=TrainConfig)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (and data-loader workers) with ``seed``.
+
+    Call it before building a model whose initialisation must be reproducible;
+    :func:`fit` calls it again with ``TrainConfig.seed`` before training.
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed: expected an int >= 0, got {seed!r}")
+    L.seed_everything(seed, workers=True, verbose=False)
+
+
+def _resolve_accelerator(config: TrainConfig) -> str:
+    if config.accelerator == "auto":
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    if config.accelerator in ("gpu", "cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"TrainConfig.accelerator={config.accelerator!r}, but no CUDA device is available"
+            )
+        return "gpu"
+    return "cpu"
+
+
+def _resolve_precision(config: TrainConfig, accelerator: str) -> str:
+    if config.precision == "auto":
+        if accelerator == "gpu" and torch.cuda.is_bf16_supported():
+            return "bf16-mixed"
+        return "32-true"
+    if config.precision == "16-mixed" and accelerator == "cpu":
+        raise ValueError(
+            "TrainConfig.precision='16-mixed' needs a GPU; on CPU use 'bf16-mixed' or '32'"
+        )
+    return {"32": "32-true", "64": "64-true"}.get(config.precision, config.precision)
+
+
+def _resolve_strategy(config: TrainConfig, accelerator: str) -> Any:
+    if config.devices == 1:
+        return "auto"
+    if accelerator == "cpu":
+        return DDPStrategy(process_group_backend="gloo", start_method="spawn")
+    return DDPStrategy(start_method="spawn")
+
+
+def _resolve_resume(config: TrainConfig, ckpt_dir: Path) -> str | None:
+    if config.resume is None:
+        return None
+    if config.resume == "last":
+        last = ckpt_dir / LAST_CHECKPOINT
+        return str(last) if last.is_file() else None
+    path = Path(config.resume)
+    if not path.is_file():
+        raise FileNotFoundError(f"TrainConfig.resume: no checkpoint file at '{path}'")
+    return str(path)
+
+
+@contextlib.contextmanager
+def _run_directory(config: TrainConfig) -> Iterator[tuple[Path, bool]]:
+    """The run directory, and whether it is temporary (removed on exit)."""
+    if config.run_dir is not None:
+        path = Path(config.run_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        yield path, False
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="lstmkit-run-"))
+    try:
+        yield tmp, True
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _deterministic(enabled: bool) -> Iterator[None]:
+    """Run with torch's deterministic algorithms on, restoring the previous flag after."""
+    before = torch.are_deterministic_algorithms_enabled()
+    try:
+        yield
+    finally:
+        if enabled:
+            torch.use_deterministic_algorithms(before)
+
+
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Hide Lightning's info chatter (device banner, tips); warnings still show."""
+    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            for pattern in _IGNORED_WARNINGS:
+                warnings.filterwarnings("ignore", message=pattern)
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+_IGNORED_WARNINGS = (
+    ".*does not have many workers.*",  # tiny in-memory data needs no worker processes
+    ".*smaller than the logging interval.*",
+    ".*exists and is not empty.*",  # resuming into the same run directory is the point
+    ".*LeafSpec.*",
+)
+
+
+def _scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, value in metrics.items():
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            out[name] = float(value)
+        elif isinstance(value, (int, float)):
+            out[name] = float(value)
+    return out
+
+
+def _check_inputs(module: Any, config: Any, has_val: bool) -> None:
+    if not isinstance(module, TaskModule):
+        raise TypeError(f"module: expected a lstmkit.train.TaskModule, got {type(module).__name__}")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config: expected a TrainConfig, got {type(config).__name__}")
+    needs_monitor = config.early_stopping_patience is not None or config.schedule == "plateau"
+    if needs_monitor and config.monitor.startswith("val") and not has_val:
+        raise ValueError(
+            f"TrainConfig.monitor={config.monitor!r} (used by early stopping / the plateau "
+            "schedule) needs val_dataloaders, got None"
+        )
+
+
+def fit(
+    module: TaskModule,
+    train_dataloaders: Any,
+    val_dataloaders: Any = None,
+    config: TrainConfig = TrainConfig(),
+) -> FitResult:
+    """Train ``module`` in place on ``train_dataloaders`` and return a :class:`FitResult`.
+
+    Validation runs at the end of every epoch when ``val_dataloaders`` is
+    given. Checkpoints are written atomically at every epoch end to
+    ``run_dir/checkpoints`` (``last.ckpt`` plus the best by ``monitor``).
+    With ``resume="last"`` an interrupted run continues from ``last.ckpt``
+    and reaches the same weights as an uninterrupted run with the same seed
+    (epoch-boundary checkpoints, RNG state included, CPU).
+    """
+    has_val = val_dataloaders is not None
+    _check_inputs(module, config, has_val)
+    accelerator = _resolve_accelerator(config)
+    precision = _resolve_precision(config, accelerator)
+    strategy = _resolve_strategy(config, accelerator)
+    seed_everything(config.seed)
+    module.train_config = config
+    started = time.perf_counter()
+
+    with _run_directory(config) as (run_dir, temporary), _deterministic(config.deterministic):
+        parts = _Callbacks.build(config, run_dir / CHECKPOINT_SUBDIR, has_val)
+        manual = not module.automatic_optimization  # e.g. truncated BPTT clips and steps itself
+        with _quiet_lightning():
+            trainer = L.Trainer(
+                accelerator=accelerator,
+                devices=config.devices,
+                strategy=strategy,
+                precision=precision,
+                max_epochs=config.max_epochs,
+                max_steps=config.max_steps,
+                gradient_clip_val=None if manual else config.gradient_clip_val,
+                gradient_clip_algorithm="norm",
+                accumulate_grad_batches=1 if manual else config.accumulate_grad_batches,
+                deterministic=config.deterministic,
+                callbacks=parts.all,
+                logger=CSVLogger(run_dir, name="logs") if not temporary else False,
+                enable_checkpointing=parts.checkpoint is not None,
+                enable_progress_bar=config.progress,
+                enable_model_summary=False,
+                log_every_n_steps=config.log_every_n_steps,
+                num_sanity_val_steps=0,
+                default_root_dir=run_dir,
+                plugins=[AtomicCheckpointIO()],
+            )
+            ckpt_path = _resolve_resume(config, run_dir / CHECKPOINT_SUBDIR)
+            trainer.fit(module, train_dataloaders, val_dataloaders, ckpt_path=ckpt_path)
+        return _collect(module, trainer, parts, config, has_val, run_dir, temporary, started)
+
+
+@dataclass
+class _Callbacks:
+    """The callbacks of one fit, by role."""
+
+    all: list[L.Callback]
+    history: History
+    checkpoint: ModelCheckpoint | None
+    early: EarlyStopping | None
+
+    @classmethod
+    def build(cls, config: TrainConfig, ckpt_dir: Path, has_val: bool) -> "_Callbacks":
+        history = History()
+        callbacks: list[L.Callback] = [RNGState(), history]
+        # multi-process runs report their counters through the last checkpoint, so always write one
+        wanted = config.checkpoint or config.devices > 1 or (config.restore_best and has_val)
+        checkpoint = None
+        if wanted:
+            checkpoint = ModelCheckpoint(
+                dirpath=ckpt_dir,
+                filename="epoch{epoch:03d}",
+                auto_insert_metric_name=False,
+                monitor=config.monitor if has_val else None,
+                mode=config.monitor_mode,
+                save_top_k=1,
+                save_last=True,
+                every_n_epochs=1,
+                save_on_train_epoch_end=True,
+                enable_version_counter=False,
+            )
+            callbacks.append(checkpoint)
+        early = None
+        if config.early_stopping_patience is not None:
+            early = EarlyStopping(
+                monitor=config.monitor,
+                mode=config.monitor_mode,
+                patience=config.early_stopping_patience,
+                min_delta=config.early_stopping_min_delta,
+                check_on_train_epoch_end=True,
+            )
+            callbacks.append(early)
+        return cls(callbacks, history, checkpoint, early)
+
+
+def _collect(
+    module: TaskModule,
+    trainer: L.Trainer,
+    parts: _Callbacks,
+    config: TrainConfig,
+    has_val: bool,
+    run_dir: Path,
+    temporary: bool,
+    started: float,
+) -> FitResult:
+    """Gather the FitResult (and restore the best weights) after ``trainer.fit``."""
+    records = list(parts.history.records)
+    epochs, global_step = trainer.current_epoch, trainer.global_step
+    stopped_early = bool(parts.early is not None and parts.early.stopped_epoch > 0)
+    best_path = None
+    last_path = None
+    if parts.checkpoint is not None:
+        if parts.checkpoint.best_model_path:
+            best_path = Path(parts.checkpoint.best_model_path)
+        candidate = Path(parts.checkpoint.dirpath) / LAST_CHECKPOINT
+        last_path = candidate if candidate.is_file() else None
+    if config.devices > 1 and last_path is not None:
+        # the spawned workers ran the loops: read their counters and history from the last checkpoint
+        state = torch.load(last_path, map_location="cpu", weights_only=False)
+        epochs, global_step = int(state["epoch"]) + 1, int(state["global_step"])
+        for key, value in state.get("callbacks", {}).items():
+            if key.startswith("History"):
+                records = list(value["records"])
+            elif key.startswith("EarlyStopping"):
+                stopped_early = int(value.get("stopped_epoch", 0)) > 0
+    best_score = None
+    scores = [r[config.monitor] for r in records if config.monitor in r]
+    if has_val and scores:
+        best_score = min(scores) if config.monitor_mode == "min" else max(scores)
+    if config.restore_best and has_val and best_path is not None and best_path.is_file():
+        state = torch.load(best_path, map_location="cpu", weights_only=False)
+        module.load_state_dict(state["state_dict"])
+    return FitResult(
+        metrics=_scalar_metrics(dict(trainer.callback_metrics)),
+        history=tuple(records),
+        best_score=best_score,
+        best_checkpoint=None if temporary else best_path,
+        last_checkpoint=None if temporary else last_path,
+        run_dir=None if temporary else run_dir,
+        epochs=epochs,
+        global_step=global_step,
+        stopped_early=stopped_early,
+        seconds=time.perf_counter() - started,
+        config=config,
+    )
