@@ -1,0 +1,157 @@
+"""The tagging task's Python API: :class:`Tagger` with fit / predict / evaluate / save / load.
+
+Example:
+    >>> tagger = Tagger(TaggerConfig(head="crf"), TrainConfig(max_epochs=20))  # doctest: +SKIP
+    >>> tagger.fit(train_sentences, val_sentences)                              # doctest: +SKIP
+    >>> tagger.predict([["Ali", "geldi", "."]])                                 # doctest: +SKIP
+    [['NOUN', 'VERB', 'PUNCT']]
+
+Sentences are ``(tokens, tags)`` pairs or :class:`~lstmkit.tasks.tag.conll.Sentence`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from lstmkit.train import FitResult, TrainConfig, fit, load_model, save_model
+
+from .data import TagEncoder, make_loader
+from .metrics import span_prf, token_accuracy
+from .model import TaggerConfig, TaggerModule, TaggerNet
+
+__all__ = ["Tagger", "TASK_NAME", "as_pairs"]
+
+TASK_NAME = "tag"
+
+
+def as_pairs(sentences) -> list[tuple[list[str], list[str] | None]]:
+    """Normalise sentences to ``(tokens, tags)`` pairs."""
+    out = []
+    for i, s in enumerate(sentences):
+        if hasattr(s, "tokens"):
+            toks, tags = s.tokens, s.tags
+        elif isinstance(s, (tuple, list)) and len(s) == 2 and isinstance(s[0], (list, tuple)):
+            toks, tags = s
+        else:
+            raise TypeError(f"sentence {i}: expected (tokens, tags) or a Sentence, got {type(s).__name__}")
+        if len(toks) == 0:
+            raise ValueError(f"sentence {i} has no tokens")
+        if tags is not None and len(tags) != len(toks):
+            raise ValueError(f"sentence {i}: {len(toks)} tokens but {len(tags)} tags")
+        out.append((list(toks), list(tags) if tags is not None else None))
+    if not out:
+        raise ValueError("no sentences given")
+    return out
+
+
+class Tagger:
+    """BiLSTM(-CRF) sequence tagger (see :mod:`lstmkit.tasks.tag.model`)."""
+
+    def __init__(self, config: TaggerConfig = TaggerConfig(), train_config: TrainConfig | None = None) -> None:
+        if not isinstance(config, TaggerConfig):
+            raise TypeError(f"config: expected a TaggerConfig, got {type(config).__name__}")
+        self.config = config
+        self.train_config = train_config or TrainConfig(max_epochs=20, lr=2e-3, progress=False)
+        self.encoder: TagEncoder | None = None
+        self.net: TaggerNet | None = None
+        self.train_seconds = 0.0
+        self.train_tokens = 0
+
+    def _require(self) -> TaggerNet:
+        if self.net is None or self.encoder is None:
+            raise RuntimeError("the tagger is not trained: call fit() or Tagger.load() first")
+        return self.net
+
+    def fit(self, train, val=None) -> FitResult:
+        """Build vocabularies from ``train`` and train; ``val`` drives early stopping / best weights."""
+        train_pairs = as_pairs(train)
+        if any(t is None for _, t in train_pairs):
+            raise ValueError("training sentences need tags")
+        cfg = self.config
+        self.encoder = TagEncoder.build(train_pairs, cfg.min_freq, cfg.max_vocab, cfg.lowercase)
+        torch.manual_seed(self.train_config.seed)
+        self.net = TaggerNet(cfg, len(self.encoder.words), len(self.encoder.chars), self.encoder.tags)
+        tr = make_loader(self.encoder, train_pairs, cfg.batch_size, shuffle=True, seed=self.train_config.seed)
+        va = None
+        if val is not None:
+            val_pairs = as_pairs(val)
+            va = make_loader(self.encoder, val_pairs, 4 * cfg.batch_size, shuffle=False)
+        module = TaggerModule(self.net, self.train_config)
+        started = time.perf_counter()
+        result = fit(module, tr, va, self.train_config)
+        self.train_seconds = time.perf_counter() - started
+        self.train_tokens = sum(len(t) for t, _ in train_pairs) * max(result.epochs, 1)
+        self.net.eval()
+        return result
+
+    def predict(self, sentences, batch_size: int = 256) -> list[list[str]]:
+        """Tags for each sentence (a list of tokens, a pair or a Sentence); decoded batch by batch."""
+        net = self._require()
+        token_lists = []
+        for i, s in enumerate(sentences):
+            toks = s.tokens if hasattr(s, "tokens") else (s[0] if isinstance(s, tuple) else s)
+            if len(toks) == 0:
+                raise ValueError(f"sentence {i} has no tokens")
+            token_lists.append(list(toks))
+        loader = make_loader(self.encoder, [(t, None) for t in token_lists], batch_size, shuffle=False)
+        order = [i for b in loader.batch_sampler for i in b]
+        net.eval()
+        decoded: list[list[str]] = []
+        start = time.perf_counter()
+        for batch in loader:
+            ids = net.decode(batch)
+            for row, n in zip(ids.tolist(), batch["lengths"].tolist()):
+                decoded.append([self.encoder.tags[k] for k in row[:n]])
+        self.last_decode_seconds = time.perf_counter() - start
+        out: list[list[str]] = [[] for _ in token_lists]
+        for i, tags in zip(order, decoded):
+            out[i] = tags
+        return out
+
+    def evaluate(self, sentences) -> dict[str, float]:
+        """Token accuracy (all / unseen words), span P/R/F1, decode tokens per second."""
+        pairs = as_pairs(sentences)
+        if any(t is None for _, t in pairs):
+            raise ValueError("evaluation sentences need tags")
+        self._require()
+        for i, (_, tags) in enumerate(pairs):
+            self.encoder.tag_ids(tags, where=f"sentence {i}: ")
+        pred = self.predict([t for t, _ in pairs])
+        gold = [t for _, t in pairs]
+        unseen = [[self.encoder.words.stoi.get(w.lower() if self.encoder.lowercase else w) is None
+                   for w in toks] for toks, _ in pairs]
+        n_tokens = sum(len(t) for t, _ in pairs)
+        spans = span_prf(gold, pred)
+        return {
+            "accuracy": token_accuracy(gold, pred),
+            "unseen_accuracy": token_accuracy(gold, pred, unseen),
+            "unseen_tokens": sum(map(sum, unseen)),
+            "span_precision": spans["precision"],
+            "span_recall": spans["recall"],
+            "span_f1": spans["f1"],
+            "tokens": n_tokens,
+            "decode_tokens_per_s": n_tokens / max(self.last_decode_seconds, 1e-9),
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a saved-model directory (weights + config + vocabularies), atomically."""
+        net = self._require()
+        return save_model(path, task=TASK_NAME, config=self.config.to_dict(), state_dict=net.state_dict(),
+                          extras={"encoder": self.encoder.to_dict(), "train_config": self.train_config.to_dict()})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Tagger":
+        """Load a directory written by :meth:`save` (raises ``ModelLoadError`` when unusable)."""
+        saved = load_model(path, task=TASK_NAME)
+        tagger = cls(TaggerConfig(**saved.config), TrainConfig.from_dict(saved.extras["train_config"]))
+        tagger.encoder = TagEncoder.from_dict(saved.extras["encoder"])
+        tagger.net = TaggerNet(tagger.config, len(tagger.encoder.words), len(tagger.encoder.chars),
+                               tagger.encoder.tags)
+        saved.load_into(tagger.net)
+        tagger.net.eval()
+        return tagger

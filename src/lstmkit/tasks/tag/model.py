@@ -1,0 +1,156 @@
+r"""BiLSTM tagger: word embeddings + character BiLSTM, then a CRF or a softmax head.
+
+For a sentence :math:`w_1..w_T`:
+
+.. math::
+    c_t &= [\overrightarrow{h}^{char}_{|w_t|};\ \overleftarrow{h}^{char}_{1}]
+        \quad\text{(final states of a BiLSTM over the characters of } w_t)\\
+    x_t &= [E_{word}(w_t);\ c_t],\qquad
+    h_{1..T} = \mathrm{BiLSTM}(x_{1..T}),\qquad
+    E_t = W h_t + b \in \mathbb{R}^K
+
+The head is a linear-chain :class:`~lstmkit.tasks.tag.crf.CRF` over the
+emissions :math:`E` (loss :math:`-\log p(y|x)`, Viterbi decoding) or a
+per-token softmax (cross-entropy, argmax). Both LSTMs get the true lengths,
+so padding never enters the recurrence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+import lstmkit
+from lstmkit.text import lengths_to_mask
+from lstmkit.train import TaskModule, TrainConfig
+
+from .crf import CRF, bio_constraints
+
+__all__ = ["TaggerConfig", "TaggerNet", "TaggerModule"]
+
+HEADS = ("crf", "softmax")
+
+
+@dataclass(frozen=True)
+class TaggerConfig:
+    """Architecture and data knobs of the tagger.
+
+    ``word_dim``/``char_dim``: embedding sizes; ``char_hidden``: per-direction
+    size of the character BiLSTM (0 = no character encoder); ``hidden``:
+    per-direction size of the sentence BiLSTM, ``num_layers`` of them;
+    ``dropout`` on embeddings and LSTM outputs; ``word_dropout``: probability
+    of replacing a word id by ``<unk>`` while training (teaches the unknown
+    embedding); ``head``: ``"crf"`` or ``"softmax"``; ``bio``: constrain the
+    CRF to valid BIO transitions; ``min_freq``/``max_vocab``: word vocabulary;
+    ``lowercase``: lowercase words for the word vocabulary (characters keep
+    case); ``batch_size``.
+    """
+
+    word_dim: int = 100
+    char_dim: int = 32
+    char_hidden: int = 50
+    hidden: int = 128
+    num_layers: int = 1
+    dropout: float = 0.33
+    word_dropout: float = 0.05
+    head: str = "crf"
+    bio: bool = True
+    min_freq: int = 1
+    max_vocab: int | None = None
+    lowercase: bool = True
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        for name in ("word_dim", "hidden", "num_layers", "batch_size", "min_freq"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"TaggerConfig.{name}: expected an int >= 1, got {v!r}")
+        for name in ("char_dim", "char_hidden"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 0:
+                raise ValueError(f"TaggerConfig.{name}: expected an int >= 0, got {v!r}")
+        for name in ("dropout", "word_dropout"):
+            v = getattr(self, name)
+            if not 0.0 <= v < 1.0:
+                raise ValueError(f"TaggerConfig.{name}: expected a float in [0, 1), got {v!r}")
+        if self.head not in HEADS:
+            raise ValueError(f"TaggerConfig.head: expected one of {HEADS}, got {self.head!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class TaggerNet(nn.Module):
+    """The network: batch dict -> emissions (B, T, K)."""
+
+    def __init__(self, cfg: TaggerConfig, n_words: int, n_chars: int, tags: list[str]) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.word_emb = nn.Embedding(n_words, cfg.word_dim, padding_idx=0)
+        in_size = cfg.word_dim
+        if cfg.char_hidden > 0:
+            self.char_emb = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
+            self.char_lstm = lstmkit.LSTM(cfg.char_dim, cfg.char_hidden, batch_first=True, bidirectional=True)
+            in_size += 2 * cfg.char_hidden
+        self.drop = nn.Dropout(cfg.dropout)
+        self.lstm = lstmkit.LSTM(in_size, cfg.hidden, num_layers=cfg.num_layers, batch_first=True,
+                                 bidirectional=True, dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
+        self.proj = nn.Linear(2 * cfg.hidden, len(tags))
+        if cfg.head == "crf":
+            masks = bio_constraints(tags) if cfg.bio else (None, None, None)
+            self.crf = CRF(len(tags), *masks)
+
+    def emissions(self, batch: dict[str, torch.Tensor], unk_id: int = 1) -> torch.Tensor:
+        words = batch["words"]
+        lengths = batch["lengths"]
+        if self.training and self.cfg.word_dropout > 0:
+            drop = torch.rand(words.shape, device=words.device) < self.cfg.word_dropout
+            words = torch.where(drop & (words != 0), torch.full_like(words, unk_id), words)
+        x = self.word_emb(words)  # (B, T, Dw)
+        if self.cfg.char_hidden > 0:
+            c = self.char_emb(batch["chars"])  # (U, C, Dc)
+            _, (h, _) = self.char_lstm(c, lengths=batch["char_lengths"])  # h: (2, U, Hc)
+            forms = torch.cat([h[0], h[1]], dim=-1)  # (U, 2Hc)
+            x = torch.cat([x, forms[batch["word_index"]]], dim=-1)  # (B, T, Dw + 2Hc)
+        out, _ = self.lstm(self.drop(x), lengths=lengths)  # (B, T, 2H), zero past each length
+        return self.proj(self.drop(out))  # (B, T, K)
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        em = self.emissions(batch)
+        mask = lengths_to_mask(batch["lengths"], em.shape[1])
+        if self.cfg.head == "crf":
+            return self.crf(em, batch["tags"], mask)
+        logp = torch.log_softmax(em, dim=-1)
+        nll = -logp.gather(-1, batch["tags"].unsqueeze(-1)).squeeze(-1)  # (B, T)
+        return (nll * mask).sum() / mask.sum()
+
+    @torch.no_grad()
+    def decode(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Best tag ids (B, T) for the whole batch at once."""
+        em = self.emissions(batch)
+        if self.cfg.head == "crf":
+            mask = lengths_to_mask(batch["lengths"], em.shape[1])
+            return self.crf.decode(em, mask)[0]
+        return em.argmax(-1)
+
+
+class TaggerModule(TaskModule):
+    """Lightning wrapper: loss for training, loss and token accuracy for validation."""
+
+    def __init__(self, net: TaggerNet, train_config: TrainConfig | None = None) -> None:
+        super().__init__(train_config)
+        self.net = net
+
+    def training_step(self, batch, batch_idx):
+        return self.net.loss(batch)
+
+    def validation_step(self, batch, batch_idx):
+        loss = self.net.loss(batch)
+        pred = self.net.decode(batch)
+        mask = lengths_to_mask(batch["lengths"], pred.shape[1])
+        acc = ((pred == batch["tags"]) & mask).sum().float() / mask.sum()
+        n = int(batch["lengths"].numel())
+        self.log("val_loss", loss, prog_bar=True, batch_size=n)
+        self.log("val_acc", acc, prog_bar=True, batch_size=n)
