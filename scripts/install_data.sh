@@ -26,3 +26,9 @@ fi
 if ! "$PYTHON" -c "import pysword" 2>/dev/null; then
   "$PYTHON" -m pip install -q pysword
 fi
+
+# Anomaly detection (UCR/KDD-21 series 135 and the ECG with 3 anomalies ship
+# inside aeon; load_ecg_diff_count_3 is removed in aeon 1.7, hence the pin).
+if ! "$PYTHON" -c "import aeon" 2>/dev/null; then
+  "$PYTHON" -m pip install -q "aeon>=1.0,<1.7"
+fi
