@@ -1,0 +1,34 @@
+"""Language modelling and text generation with LSTMs.
+
+* :func:`fit` trains a character, word or BPE :class:`LanguageModel` with
+  truncated backpropagation through time over a continuous stream.
+* :class:`LanguageModelPipeline`: ``sample`` / ``stream`` (temperature,
+  top-k, top-p, greedy, stop strings), ``evaluate`` (perplexity, bits per
+  character), ``save`` / ``load``.
+* Baselines: :class:`UnigramLM`, :class:`KneserNeyLM`.
+* Transfer to a classifier's encoder: :mod:`lstmkit.tasks.generate.transfer`.
+"""
+
+from .api import LanguageModelPipeline, build_tokenizer, fit
+from .model import LanguageModel, LanguageModelConfig, tbptt_loss
+from .ngram import KneserNeyLM, UnigramLM
+from .sampling import SamplingConfig, filter_probs, next_token
+from .training import LanguageModelModule, StreamConfig, StreamWindows, batchify
+
+__all__ = [
+    "KneserNeyLM",
+    "LanguageModel",
+    "LanguageModelConfig",
+    "LanguageModelModule",
+    "LanguageModelPipeline",
+    "SamplingConfig",
+    "StreamConfig",
+    "StreamWindows",
+    "UnigramLM",
+    "batchify",
+    "build_tokenizer",
+    "filter_probs",
+    "fit",
+    "next_token",
+    "tbptt_loss",
+]
