@@ -1,0 +1,90 @@
+"""Plots of gate traces: a picture where a person would rather look than read.
+
+``plot_gates`` draws one heat map per gate (units x steps, 0 to 1), the cell
+state and the output, with optional tokens along the time axis;
+``plot_saturation`` draws the left/right saturation scatter of Karpathy et al.
+(2016), one point per unit. Both write a PNG atomically and return its path.
+matplotlib is imported lazily (it is in the ``train`` extra).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from lstmkit.inspect.traces import GateTrace, saturation
+
+
+def _save(fig, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def plot_gates(tr: GateTrace, path: str | os.PathLike, units: Sequence[int] | None = None,
+               tokens: Sequence[str] | None = None, title: str | None = None) -> Path:
+    """Heat maps of every gate, c and h over time for the chosen units (all by default)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(tr.values)
+    if tokens is not None and len(tokens) != tr.length:
+        raise ValueError(f"tokens: expected {tr.length} (one per step), got {len(tokens)}")
+    fig, axes = plt.subplots(len(names), 1, figsize=(max(6, tr.length * 0.25), 1.6 * len(names)),
+                             sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        v = tr.values[name]
+        if units is not None:
+            v = v[:, list(units)]
+        bounded = name not in ("c", "h", "g", "n")  # gates live in [0, 1]
+        span = 1.0 if bounded else max(float(v.abs().max()), 1e-12)  # diverging maps centre on 0
+        im = ax.imshow(v.T.numpy(), aspect="auto", interpolation="nearest",
+                       cmap="viridis" if bounded else "RdBu_r",
+                       vmin=0 if bounded else -span, vmax=span)
+        ax.set_ylabel(f"{name}\nunit")
+        fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
+    last = axes[-1, 0]
+    last.set_xlabel("step")
+    if tokens is not None:
+        last.set_xticks(range(tr.length))
+        last.set_xticklabels(tokens, rotation=90, fontsize=7)
+    fig.suptitle(title or f"gates of {tr.key}")
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
+
+
+def plot_saturation(tr: GateTrace, path: str | os.PathLike, title: str | None = None) -> Path:
+    """Left- vs right-saturation fraction per unit, one panel per gate."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sat = saturation(tr)
+    fig, axes = plt.subplots(1, len(sat), figsize=(3.2 * len(sat), 3.2), squeeze=False)
+    for ax, (name, s) in zip(axes[0], sat.items()):
+        ax.scatter(s["left"].numpy(), s["right"].numpy(), s=10, alpha=0.7)
+        ax.plot([0, 1], [1, 0], color="grey", lw=0.5)
+        ax.set_xlim(0, 1), ax.set_ylim(0, 1)
+        ax.set_xlabel("fraction left-saturated (< 0.1)")
+        ax.set_ylabel("fraction right-saturated (> 0.9)")
+        ax.set_title(f"{name} gate")
+    fig.suptitle(title or f"gate saturation of {tr.key}")
+    try:
+        return _save(fig, path)
+    finally:
+        plt.close(fig)
