@@ -1,0 +1,54 @@
+"""A PNG heatmap of attention weights: rows = generated target tokens, columns = source tokens."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def save_attention_heatmap(
+    weights, source_tokens: Sequence[str], target_tokens: Sequence[str], path: str | Path, title: str = ""
+) -> Path:
+    """Write ``weights`` (T, S), α_{t,s} = attention of target step t on source token s, as a PNG.
+
+    The file is written under a temporary name and renamed into place.
+    """
+    weights = np.asarray(weights, dtype=float)
+    if weights.ndim != 2 or weights.shape != (len(target_tokens), len(source_tokens)):
+        raise ValueError(
+            f"weights: expected shape ({len(target_tokens)}, {len(source_tokens)}) = (target, source) "
+            f"tokens, received {weights.shape}"
+        )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    width = max(4.0, 0.35 * len(source_tokens) + 2)
+    height = max(3.0, 0.3 * len(target_tokens) + 1.5)
+    fig, ax = plt.subplots(figsize=(width, height))
+    image = ax.imshow(weights, cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
+    ax.set_xticks(range(len(source_tokens)), [t.strip() or "␣" for t in source_tokens], rotation=90)
+    ax.set_yticks(range(len(target_tokens)), [t.strip() or "␣" for t in target_tokens])
+    ax.set_xlabel("source")
+    ax.set_ylabel("translation")
+    if title:
+        ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png.tmp")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", dpi=100)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
