@@ -14,12 +14,14 @@ trained and its quantiles averaged.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader, TensorDataset
+from tqdm.auto import tqdm
 
 from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig
 from lstmkit.tasks.forecast.data import ForecastDataError, Panel, future_index, prepare_panel
@@ -48,6 +50,7 @@ class Forecaster:
         self.freq: str | None = None
         self.int_step = 1
         self.fit_seconds = 0.0
+        self.train_windows = 0
 
     # ------------------------------------------------------------------ features
     def _features(self, panel: Panel, scalers: list[SeriesScaler]):
@@ -100,15 +103,22 @@ class Forecaster:
             val_loader = self._validation_loader(panel, val_data)
         self.nets = self._new_nets()
         self.fit_seconds = 0.0
-        for k, net in enumerate(self.nets):
-            seed = cfg.seed + k
-            torch.manual_seed(seed)
-            net.apply(_reset)
-            module = ForecastModule(net, self._train_config(seed, val_loader is not None))
-            loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
-                                generator=torch.Generator().manual_seed(seed))
-            result = fit(module, loader, val_loader, module.train_config)
-            self.fit_seconds += result.seconds
+        bar = tqdm(total=cfg.n_models * cfg.epochs, desc=f"training {cfg.n_models} model(s)",
+                   unit="epoch", disable=not cfg.progress)
+        with bar, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*val_dataloader.*")
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            for k, net in enumerate(self.nets):
+                seed = cfg.seed + k
+                torch.manual_seed(seed)
+                net.apply(_reset)
+                module = ForecastModule(net, self._train_config(seed, val_loader is not None), bar)
+                loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
+                                    generator=torch.Generator().manual_seed(seed))
+                result = fit(module, loader, val_loader, module.train_config)
+                module._progress = None
+                self.fit_seconds += result.seconds
+        self.train_windows = len(win)
         return self
 
     def _train_config(self, seed: int, has_val: bool) -> TrainConfig:
@@ -116,7 +126,7 @@ class Forecaster:
         return TrainConfig(
             max_epochs=cfg.epochs, lr=cfg.lr, weight_decay=cfg.weight_decay, schedule="cosine",
             min_lr_ratio=0.05, gradient_clip_val=cfg.grad_clip, seed=seed, accelerator="cpu",
-            progress=cfg.progress, checkpoint=False, restore_best=has_val, run_dir=None,
+            progress=False, checkpoint=False, restore_best=has_val, run_dir=None,
         )
 
     def _validation_loader(self, panel: Panel, val_data: Any) -> DataLoader:
@@ -165,6 +175,17 @@ class Forecaster:
 
     def predict_arrays(self, data: Any, future: Any = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Like `predict`, also returning the raw quantiles (N, H, Q) in original units."""
+        win, panel, scalers, stamps = self.prepare_windows(data, future)
+        q = self.predict_windows(win.enc, win.dec)                            # (N, H, Q) scaled
+        z_q = q * win.scale[:, None, None] + win.level[:, None, None]
+        y_q = np.stack([scalers[i].inverse(z_q[i]) for i in range(len(panel))])  # (N, H, Q)
+        return self._to_frame(panel.ids, stamps, y_q), y_q
+
+    def prepare_windows(self, data: Any, future: Any = None):
+        """Check `data` and build one inference window per series.
+
+        Returns (windows, panel, per-series scalers, per-series horizon timestamps).
+        """
         if self.nets is None:
             raise RuntimeError("Forecaster.predict called before fit (or load)")
         cfg, mc = self.config, self.config.model
@@ -178,10 +199,7 @@ class Forecaster:
         future_known = self._future_known(panel, stamps, scalers, future)
         floors = np.array([s.floor for s in scalers])
         win = inference_windows(z, known, past, future_known, floors, mc.lookback)
-        q = self.predict_windows(win.enc, win.dec)                            # (N, H, Q) scaled
-        z_q = q * win.scale[:, None, None] + win.level[:, None, None]
-        y_q = np.stack([scalers[i].inverse(z_q[i]) for i in range(len(panel))])  # (N, H, Q)
-        return self._to_frame(panel.ids, stamps, y_q), y_q
+        return win, panel, scalers, stamps
 
     def predict_windows(self, enc: np.ndarray, dec: np.ndarray) -> np.ndarray:
         """Ensemble-mean scaled quantiles (N, H, Q) for ready-made windows, one batched pass per member."""

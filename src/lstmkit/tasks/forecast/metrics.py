@@ -24,8 +24,8 @@ POINT_METRICS = ("MAE", "RMSE", "sMAPE", "MASE")
 
 
 def _pair(actual, forecast) -> tuple[torch.Tensor, torch.Tensor]:
-    a = torch.as_tensor(np.asarray(actual, dtype=np.float64))
-    f = torch.as_tensor(np.asarray(forecast, dtype=np.float64))
+    a = torch.tensor(np.array(actual, dtype=np.float64))
+    f = torch.tensor(np.array(forecast, dtype=np.float64))
     if a.shape != f.shape:
         raise ValueError(f"actual and forecast must have the same shape, received {tuple(a.shape)} and {tuple(f.shape)}")
     if a.numel() == 0:

@@ -68,9 +68,10 @@ class ForecastNet(nn.Module):
 class ForecastModule(TaskModule):
     """Training wrapper: batches are (enc, dec, target) tensors; loss is the pinball loss."""
 
-    def __init__(self, net: ForecastNet, train_config: TrainConfig) -> None:
+    def __init__(self, net: ForecastNet, train_config: TrainConfig, progress=None) -> None:
         super().__init__(train_config)
         self.net = net
+        self._progress = progress  # an optional tqdm bar advanced once per epoch
         self.register_buffer("quantiles", torch.tensor(net.config.quantiles, dtype=torch.float32))
 
     def forward(self, enc: torch.Tensor, dec: torch.Tensor) -> torch.Tensor:
@@ -79,6 +80,10 @@ class ForecastModule(TaskModule):
     def training_step(self, batch, batch_idx):  # noqa: D102
         enc, dec, target = batch
         return pinball_loss(self.net(enc, dec), target, self.quantiles)
+
+    def on_train_epoch_end(self) -> None:  # noqa: D102
+        if self._progress is not None:
+            self._progress.update(1)
 
     def validation_step(self, batch, batch_idx):  # noqa: D102
         enc, dec, target = batch

@@ -1,0 +1,133 @@
+"""Rolling-origin backtesting of the LSTM beside the statistical baselines.
+
+With horizon H, step s and K cut-offs, cut-off k (k = 0 is the latest) ends each
+series' training part at T_i - H - k s and scores the H values after it.  With
+``refit=False`` one model is trained on the data before the earliest cut-off and
+forecasts from every origin (nothing after a cut-off is ever seen by the model that
+forecasts from it); ``refit=True`` trains a fresh model per cut-off.
+
+Every score row holds MAE, RMSE, sMAPE, MASE (scaled by the in-sample seasonal-naive
+MAE of that cut-off's training part) and, for the LSTM, the quantile loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from lstmkit.tasks.forecast import baselines as bl
+from lstmkit.tasks.forecast import metrics as fm
+from lstmkit.tasks.forecast.api import Forecaster, quantile_column
+from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.tasks.forecast.data import Panel, prepare_panel
+
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets")
+LSTM = "lstm"
+
+
+@dataclass
+class BacktestResult:
+    """Scores per (cut-off, series, model), their means per model, and all forecasts."""
+
+    scores: pd.DataFrame
+    summary: pd.DataFrame
+    forecasts: pd.DataFrame
+    history: pd.DataFrame
+    fit_seconds: float
+
+
+def _slice(panel: Panel, ends: list[int], starts: list[int] | None = None) -> Panel:
+    starts = starts or [0] * len(panel)
+    sl = [slice(a, b) for a, b in zip(starts, ends)]
+    return Panel(list(panel.ids), [panel.ds[i][s] for i, s in enumerate(sl)],
+                 [panel.t[i][s] for i, s in enumerate(sl)], [panel.y[i][s] for i, s in enumerate(sl)],
+                 [panel.past[i][s] for i, s in enumerate(sl)], [panel.future[i][s] for i, s in enumerate(sl)],
+                 panel.freq, panel.int_step)
+
+
+def _frame(panel: Panel, config: ForecastConfig) -> pd.DataFrame:
+    from lstmkit.tasks.forecast.data import panel_to_frame
+
+    return panel_to_frame(panel, config.data)
+
+
+def backtest(config: ForecastConfig, data: Any, *, n_cutoffs: int = 1, step: int | None = None,
+             refit: bool = False, baselines: Sequence[str] = DEFAULT_BASELINES,
+             baseline_kwargs: dict[str, dict] | None = None) -> BacktestResult:
+    """Rolling-origin evaluation (see the module docstring); returns a `BacktestResult`."""
+    if not isinstance(n_cutoffs, int) or n_cutoffs < 1:
+        raise ValueError(f"n_cutoffs must be an integer >= 1, received {n_cutoffs!r}")
+    for name in baselines:
+        if name not in bl.BASELINES:
+            raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")
+    mc, dc = config.model, config.data
+    horizon = mc.horizon
+    step = step or horizon
+    need = mc.lookback + horizon + (n_cutoffs - 1) * step + horizon
+    panel = prepare_panel(data, dc, min_length=need, what="backtest data")
+    lengths = [len(y) for y in panel.y]
+    cut_ends = {k: [n - horizon - k * step for n in lengths] for k in range(n_cutoffs)}
+    forecaster = None
+    fit_seconds = 0.0
+    rows, forecasts = [], []
+    m = config.season_length
+    for k in sorted(cut_ends, reverse=True):
+        ends = cut_ends[k]
+        train = _slice(panel, ends)
+        if forecaster is None or refit:
+            forecaster = Forecaster(config).fit(_frame(train, config))
+            fit_seconds += forecaster.fit_seconds
+        future = None
+        if dc.future_covariates:
+            future = _frame(_slice(panel, [e + horizon for e in ends], ends), config)
+        pred, _ = forecaster.predict_arrays(_frame(train, config), future=future)
+        cutoff_label = _cutoff_label(train)
+        per_series = []
+        for i, uid in enumerate(panel.ids):
+            insample = train.y[i]
+            actual = panel.y[i][ends[i]: ends[i] + horizon]
+            stamps = panel.ds[i][ends[i]: ends[i] + horizon]
+            fc = pred[pred[dc.id_col] == uid]
+            block = pd.DataFrame({"cutoff": cutoff_label[i], dc.id_col: uid, dc.time_col: stamps, "y": actual})
+            for col in [c for c in fc.columns if c == "y_hat" or c.startswith("y_q")]:
+                block[col] = fc[col].to_numpy()
+            quant = {q: fc[quantile_column(q)].to_numpy() for q in mc.quantiles}
+            row = {"cutoff": cutoff_label[i], dc.id_col: uid, "model": LSTM,
+                   **fm.point_metrics(actual, block["y_hat"].to_numpy(), insample, m),
+                   "QL": fm.quantile_loss(actual, quant)}
+            rows.append(row)
+            per_series.append((i, uid, insample, actual, block))
+        names = list(baselines)
+        for name in tqdm(names, desc=f"baselines (cut-off {k})", disable=not config.progress or not names):
+            for i, uid, insample, actual, block in per_series:
+                kwargs = (baseline_kwargs or {}).get(name, {})
+                f = bl.baseline_forecast(name, insample, horizon, m, **kwargs)
+                block[name] = f
+                rows.append({"cutoff": cutoff_label[i], dc.id_col: uid, "model": name,
+                             **fm.point_metrics(actual, f, insample, m), "QL": np.nan})
+        forecasts += [b for *_, b in per_series]
+    scores = pd.DataFrame(rows)
+    order = [LSTM] + list(baselines)
+    summary = (scores.groupby("model")[list(fm.POINT_METRICS) + ["QL"]].mean()
+               .reindex(order).reset_index())
+    history = _frame(panel, config)
+    return BacktestResult(scores, summary, pd.concat(forecasts, ignore_index=True), history, fit_seconds)
+
+
+def _cutoff_label(train: Panel) -> list[str]:
+    return [str(pd.Timestamp(ds[-1]).date()) if train.freq else str(int(ds[-1])) for ds in train.ds]
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """A plain-text table of the per-model mean scores (best MASE marked with *)."""
+    cols = list(fm.POINT_METRICS) + ["QL"]
+    best = summary["MASE"].idxmin()
+    lines = [f"{'model':<16}" + "".join(f"{c:>10}" for c in cols)]
+    for idx, row in summary.iterrows():
+        cells = "".join(f"{'-':>10}" if pd.isna(row[c]) else f"{row[c]:>10.3f}" for c in cols)
+        lines.append(f"{row['model'] + (' *' if idx == best else ''):<16}{cells}")
+    return "\n".join(lines)

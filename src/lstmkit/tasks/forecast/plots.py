@@ -1,0 +1,75 @@
+"""PNG plots of history, forecast and prediction interval, one panel per series."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def save_figure_atomic(fig, path: str | os.PathLike) -> Path:
+    """Save a matplotlib figure to a temp file beside `path`, then rename it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os.PathLike, *,
+                   actual: pd.DataFrame | None = None, baselines: dict[str, pd.DataFrame] | None = None,
+                   max_series: int = 4, history_steps: int | None = None,
+                   id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
+                   title: str | None = None) -> Path:
+    """Plot the first `max_series` series: history, median forecast, the widest interval.
+
+    Args:
+        history, actual: long frames (id, ds, y); `actual` are the held-out values.
+        forecast: long frame with ``y_hat`` and quantile columns ``y_q*``.
+        baselines: optional {name: frame with id, ds, y_hat} drawn as dashed lines.
+        history_steps: show only the last this-many history steps.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ids = list(dict.fromkeys(forecast[id_col].astype(str)))[:max_series]
+    qcols = sorted((c for c in forecast.columns if c.startswith("y_q")), key=lambda c: float(c[3:]))
+    fig, axes = plt.subplots(len(ids), 1, figsize=(9, 3.0 * len(ids)), squeeze=False)
+    for ax, uid in zip(axes[:, 0], ids):
+        hist = history[history[id_col].astype(str) == uid]
+        if history_steps is not None:
+            hist = hist.iloc[-history_steps:]
+        fc = forecast[forecast[id_col].astype(str) == uid]
+        ax.plot(hist[time_col], hist[target_col], color="black", lw=1.2, label="history")
+        if actual is not None:
+            act = actual[actual[id_col].astype(str) == uid]
+            ax.plot(act[time_col], act[target_col], color="black", lw=1.2, ls=":", label="actual")
+        if len(qcols) >= 2:
+            lo, hi = qcols[0], qcols[-1]
+            ax.fill_between(fc[time_col], fc[lo], fc[hi], color="tab:blue", alpha=0.25,
+                            label=f"{lo[3:]}-{hi[3:]}% interval")
+        ax.plot(fc[time_col], fc["y_hat"], color="tab:blue", lw=1.8, label="LSTM forecast")
+        for k, (name, frame) in enumerate((baselines or {}).items()):
+            part = frame[frame[id_col].astype(str) == uid]
+            ax.plot(part[time_col], part["y_hat"], ls="--", lw=1.0, color=f"C{k + 1}", label=name)
+        ax.set_title(f"{title + ': ' if title else ''}{uid}", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+        if np.issubdtype(np.asarray(hist[time_col]).dtype, np.datetime64):
+            fig.autofmt_xdate()
+    fig.tight_layout()
+    try:
+        return save_figure_atomic(fig, path)
+    finally:
+        plt.close(fig)
