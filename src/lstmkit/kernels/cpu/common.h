@@ -1,0 +1,213 @@
+// Shared helpers of the fused CPU kernels (see lstmkit/kernels/spec.py for the
+// equations). Everything here works on raw pointers to contiguous rows so that
+// the compiler can vectorise the loops (with glibc's libmvec for exp/tanh).
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace lstmkit_cpu {
+
+using Opt = std::optional<at::Tensor>;
+using OptList = std::vector<Opt>;
+constexpr double kLnEps = 1e-5;
+
+inline bool has(const Opt& t) { return t.has_value() && t->defined(); }
+
+// The parameter list of one direction, in the order the Python side passes it.
+enum Param { W_IH = 0, W_HH, B_IH, B_HH, W_HR, W_CH, LN_GW, LN_GB, LN_CW, LN_CB, NUM_PARAMS };
+// The mask list: recurrent dropout (B, H_out), zoneout c (T, B, H), zoneout h (T, B, H_out).
+enum Mask { M_REC = 0, Z_C, Z_H, NUM_MASKS };
+
+template <typename T>
+inline T sigmoid(T v) {
+  return T(1) / (T(1) + std::exp(-v));
+}
+
+template <typename T>
+inline const T* cptr(const Opt& t) {
+  return has(t) ? t->data_ptr<T>() : nullptr;
+}
+
+// The time index of processing step s (reverse walks T-1 ... 0).
+inline int64_t time_of(int64_t s, int64_t steps, bool reverse) { return reverse ? steps - 1 - s : s; }
+
+// Whether sequence b runs at time t (no lengths: always).
+inline bool runs(const int64_t* lens, int64_t b, int64_t t) { return lens == nullptr || t < lens[b]; }
+
+// LN forward over n values: hat = (a - mean) / sqrt(var + eps); returns rstd.
+template <typename T>
+inline T ln_normalise(const T* __restrict a, T* __restrict hat, int64_t n) {
+  T mean = 0;
+  for (int64_t j = 0; j < n; ++j) mean += a[j];
+  mean /= T(n);
+  T var = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const T d = a[j] - mean;
+    var += d * d;
+  }
+  var /= T(n);
+  const T rstd = T(1) / std::sqrt(var + T(kLnEps));
+  for (int64_t j = 0; j < n; ++j) hat[j] = (a[j] - mean) * rstd;
+  return rstd;
+}
+
+// LN backward in place: dv holds dL/d(hat) on entry and dL/da on exit:
+//   da = rstd * (dhat - mean(dhat) - hat * mean(dhat * hat)).
+template <typename T>
+inline void ln_backward(T* __restrict dv, const T* __restrict hat, T rstd, int64_t n) {
+  T s1 = 0, s2 = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    s1 += dv[j];
+    s2 += dv[j] * hat[j];
+  }
+  s1 /= T(n);
+  s2 /= T(n);
+  for (int64_t j = 0; j < n; ++j) dv[j] = rstd * (dv[j] - s1 - hat[j] * s2);
+}
+
+// A zero-filled buffer standing in for an absent per-feature vector (peephole
+// weights, zoneout rates): the loops then need no branch.
+inline at::Tensor zeros_like_row(const at::Tensor& like, int64_t n) { return at::zeros({n}, like.options()); }
+
+// dW = sum_t dA[t]ᵀ · Hprev[t], where Hprev[t] is the (masked) state before time t:
+// h0 for the first processed step, else the state after the previous one.
+// dA (T, B, G·H); hst (T, B, H_out); h0m (B, H_out); m_rec (B, H_out) or undefined.
+inline at::Tensor recurrent_weight_grad(const at::Tensor& dA, const at::Tensor& hst, const at::Tensor& h0m,
+                                        const Opt& m_rec, bool reverse) {
+  const int64_t steps = dA.size(0), batch = dA.size(1);
+  const int64_t first = reverse ? steps - 1 : 0;
+  at::Tensor dw = at::mm(dA[first].t(), h0m);  // (G·H, B) x (B, H_out)
+  if (steps > 1) {
+    // forward: dA[1:] pairs with hst[:-1]; reverse: dA[:-1] pairs with hst[1:]
+    at::Tensor da = reverse ? dA.narrow(0, 0, steps - 1) : dA.narrow(0, 1, steps - 1);
+    at::Tensor hp = reverse ? hst.narrow(0, 1, steps - 1) : hst.narrow(0, 0, steps - 1);
+    if (has(m_rec)) hp = hp * *m_rec;  // (T-1, B, H_out) * (B, H_out)
+    dw.addmm_(da.reshape({(steps - 1) * batch, -1}).t(), hp.reshape({(steps - 1) * batch, -1}));
+  }
+  return dw;
+}
+
+}  // namespace lstmkit_cpu
+
+namespace lstmkit_cpu {
+
+// Zoneout on h and the length rule, one step (all B rows):
+//   h_t = z_h * h_{t-1} + (1 - z_h) * h̃   where the sequence runs, else h_{t-1};
+//   y_t = h_t where it runs, else 0 (y == nullptr: no separate output buffer).
+template <typename T>
+inline void mix_state(const T* hc, const T* hp, const T* z, const int64_t* lens, int64_t t, int64_t batch,
+                      int64_t n, T* out, T* y) {
+  for (int64_t b = 0; b < batch; ++b) {
+    const T* __restrict c = hc + b * n;
+    const T* __restrict p = hp + b * n;
+    T* __restrict o = out + b * n;
+    if (!runs(lens, b, t)) {
+      for (int64_t j = 0; j < n; ++j) o[j] = p[j];
+      continue;
+    }
+    if (z != nullptr) {
+      const T* __restrict zr = z + b * n;
+      for (int64_t j = 0; j < n; ++j) o[j] = zr[j] * p[j] + (T(1) - zr[j]) * c[j];
+    } else {
+      for (int64_t j = 0; j < n; ++j) o[j] = c[j];
+    }
+    if (y != nullptr) {
+      T* __restrict yr = y + b * n;
+      for (int64_t j = 0; j < n; ++j) yr[j] = o[j];
+    }
+  }
+}
+
+// Backward of the step's output side: dh += dy_t on running rows, then the
+// gradient reaching h̃: dht = (1 - z_h) * dh where the sequence runs, else 0.
+template <typename T>
+inline void split_dh(T* dh, const T* dy, const T* z, const int64_t* lens, int64_t t, int64_t batch, int64_t n,
+                     T* dht) {
+  for (int64_t b = 0; b < batch; ++b) {
+    T* __restrict d = dh + b * n;
+    T* __restrict o = dht + b * n;
+    if (!runs(lens, b, t)) {
+      for (int64_t j = 0; j < n; ++j) o[j] = T(0);
+      continue;
+    }
+    if (dy != nullptr) {
+      const T* __restrict yr = dy + b * n;
+      for (int64_t j = 0; j < n; ++j) d[j] += yr[j];
+    }
+    if (z != nullptr) {
+      const T* __restrict zr = z + b * n;
+      for (int64_t j = 0; j < n; ++j) o[j] = (T(1) - zr[j]) * d[j];
+    } else {
+      for (int64_t j = 0; j < n; ++j) o[j] = d[j];
+    }
+  }
+}
+
+// The gradient reaching h_{t-1}: on running rows dhin * m_rec + z_h * dh (dhin
+// is the gradient w.r.t. the masked recurrent input), else dh passes through.
+template <typename T>
+inline void join_dh(T* dhin, const T* dh, const T* m, const T* z, const int64_t* lens, int64_t t, int64_t batch,
+                    int64_t n) {
+  for (int64_t b = 0; b < batch; ++b) {
+    T* __restrict o = dhin + b * n;
+    const T* __restrict d = dh + b * n;
+    if (!runs(lens, b, t)) {
+      for (int64_t j = 0; j < n; ++j) o[j] = d[j];
+      continue;
+    }
+    if (m != nullptr) {
+      const T* __restrict mr = m + b * n;
+      for (int64_t j = 0; j < n; ++j) o[j] *= mr[j];
+    }
+    if (z != nullptr) {
+      const T* __restrict zr = z + b * n;
+      for (int64_t j = 0; j < n; ++j) o[j] += zr[j] * d[j];
+    }
+  }
+}
+
+// out = h * m (the recurrent input under recurrent dropout), B·n values.
+template <typename T>
+inline void masked(const T* __restrict h, const T* __restrict m, T* __restrict out, int64_t count) {
+  for (int64_t j = 0; j < count; ++j) out[j] = h[j] * m[j];
+}
+
+// The state before processing step s: h0 for s == 0, else the state after step s-1.
+inline at::Tensor prev_state(const at::Tensor& h0, const at::Tensor& hst, int64_t s, int64_t steps, bool reverse) {
+  return s == 0 ? h0 : hst[time_of(s - 1, steps, reverse)];
+}
+
+// Sum of the biases present (b_ih + b_hh), or an undefined tensor.
+inline at::Tensor bias_sum(const Opt& a, const Opt& b) {
+  if (has(a) && has(b)) return *a + *b;
+  if (has(a)) return *a;
+  if (has(b)) return *b;
+  return at::Tensor();
+}
+
+// (T·B, I) x (I, G·H) [+ bias] into out: the input projections of all steps at once.
+inline void input_projection(at::Tensor out, const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& bias) {
+  const int64_t rows = x.size(0) * x.size(1);
+  at::Tensor x2 = x.reshape({rows, x.size(2)});
+  at::Tensor o2 = out.view({rows, out.size(2)});
+  if (bias.defined())
+    at::addmm_out(o2, bias, x2, w_ih.t());
+  else
+    at::mm_out(o2, x2, w_ih.t());
+}
+
+// The input-side gradients from dA (T, B, G·H): dx = dA W_ih, dW_ih = dAᵀ X.
+inline void input_grads(const at::Tensor& dA, const at::Tensor& x, const at::Tensor& w_ih, bool need_dx,
+                        at::Tensor& dx, at::Tensor& dw_ih) {
+  const int64_t rows = x.size(0) * x.size(1);
+  at::Tensor d2 = dA.view({rows, dA.size(2)});
+  dw_ih = at::mm(d2.t(), x.reshape({rows, x.size(2)}));
+  if (need_dx) dx = at::mm(d2, w_ih).view({x.size(0), x.size(1), x.size(2)});
+}
+
+}  // namespace lstmkit_cpu

@@ -1,0 +1,369 @@
+// Fused LSTM forward and backward through time, one layer and one direction.
+//
+// Forward: one GEMM for the input projections of all steps, then per step one
+// recurrent GEMM accumulated in place into that buffer, followed by a
+// hand-written pointwise pass over (B, H) that turns the pre-activations into
+// gate activations (stored for backward), the cell and the hidden candidate.
+// Backward: a reverse loop of the pointwise part writing dA (the gradient of
+// every step's gate pre-activations) and one small GEMM per step for dh_{t-1};
+// the weight gradients are then large GEMMs over all steps at once.
+// The equations are in lstmkit/kernels/spec.py.
+#include "common.h"
+
+namespace lstmkit_cpu {
+
+// Indices of the tensors saved for backward in the list forward returns after y, h_n, c_n.
+enum LstmSaved { S_A = 0, S_CT, S_TC, S_CST, S_HST, S_HT, S_AHAT, S_GRSTD, S_CHAT, S_CRSTD, NUM_LSTM_SAVED };
+
+namespace {
+
+struct Dims {
+  int64_t steps, batch, in, gates, hidden, out;
+};
+
+template <typename T>
+struct Peep {  // peephole weights, zero rows when absent
+  const T* ci;
+  const T* cf;
+  const T* co;
+};
+
+// One row of the forward pointwise pass. a: (G·H) pre-activations on entry,
+// activations on exit (i|f|g|o, or f|g|o when coupled).
+template <typename T, bool Coupled>
+inline void lstm_row_forward(T* a, const T* cp, const Peep<T>& pw, const T* cw, const T* cb, T* ct, T* tc, T* chat,
+                             T* crstd, T* htil, int64_t H) {
+  T* __restrict ai = Coupled ? nullptr : a;
+  T* __restrict af = a + (Coupled ? 0 : H);
+  T* __restrict ag = a + (Coupled ? 1 : 2) * H;
+  T* __restrict ao = a + (Coupled ? 2 : 3) * H;
+  const T* __restrict c_prev = cp;
+  T* __restrict c_new = ct;
+  for (int64_t j = 0; j < H; ++j) {
+    const T f = sigmoid(af[j] + pw.cf[j] * c_prev[j]);
+    T i;
+    if constexpr (Coupled) {
+      i = T(1) - f;
+    } else {
+      i = sigmoid(ai[j] + pw.ci[j] * c_prev[j]);
+      ai[j] = i;
+    }
+    const T g = std::tanh(ag[j]);
+    af[j] = f;
+    ag[j] = g;
+    c_new[j] = f * c_prev[j] + i * g;
+  }
+  const T* __restrict cn = c_new;
+  if (chat != nullptr) {  // LN_c(c̃) = ĉ * gain + bias, staged in tc
+    *crstd = ln_normalise(c_new, chat, H);
+    for (int64_t j = 0; j < H; ++j) tc[j] = chat[j] * cw[j] + cb[j];
+    cn = tc;
+  }
+  T* __restrict tco = tc;
+  T* __restrict h = htil;
+  for (int64_t j = 0; j < H; ++j) {
+    const T o = sigmoid(ao[j] + pw.co[j] * c_new[j]);
+    const T th = std::tanh(cn[j]);
+    ao[j] = o;
+    tco[j] = th;
+    h[j] = o * th;
+  }
+}
+
+template <typename T>
+struct Accum {  // parameter-gradient accumulators of the pointwise part
+  T* wci;
+  T* wcf;
+  T* wco;
+  T* cw;
+  T* cb;
+};
+
+// One row of the backward pointwise pass. act: activations; da: dA row out;
+// dht: dL/dh̃ (pre-projection); dc: dL/dc_t in; ndc: dL/dc_{t-1} out; tmp: H scratch.
+template <typename T, bool Coupled>
+inline void lstm_row_backward(const T* act, T* da, const T* ct, const T* tc, const T* cp, const T* chat, T crstd,
+                              const T* cw, const T* dht, const T* dc, const T* zc, const Peep<T>& pw,
+                              const Accum<T>& acc, T* ndc, T* tmp, int64_t H) {
+  const T* __restrict af = act + (Coupled ? 0 : H);
+  const T* __restrict ag = act + (Coupled ? 1 : 2) * H;
+  const T* __restrict ao = act + (Coupled ? 2 : 3) * H;
+  T* __restrict dai = Coupled ? nullptr : da;
+  T* __restrict daf = da + (Coupled ? 0 : H);
+  T* __restrict dag = da + (Coupled ? 1 : 2) * H;
+  T* __restrict dao = da + (Coupled ? 2 : 3) * H;
+  T* __restrict dcn = tmp;
+  for (int64_t j = 0; j < H; ++j) {
+    const T o = ao[j], th = tc[j];
+    dcn[j] = dht[j] * o * (T(1) - th * th);
+    dao[j] = dht[j] * th * o * (T(1) - o);
+  }
+  if (chat != nullptr) {
+    T* __restrict gw = acc.cw;
+    T* __restrict gb = acc.cb;
+    for (int64_t j = 0; j < H; ++j) {
+      gw[j] += dcn[j] * chat[j];
+      gb[j] += dcn[j];
+      dcn[j] *= cw[j];
+    }
+    ln_backward(dcn, chat, crstd, H);
+  }
+  T* __restrict wci = acc.wci;
+  T* __restrict wcf = acc.wcf;
+  T* __restrict wco = acc.wco;
+  for (int64_t j = 0; j < H; ++j) {
+    const T dct = dcn[j] + (T(1) - zc[j]) * dc[j] + dao[j] * pw.co[j];
+    wco[j] += dao[j] * ct[j];
+    const T f = af[j], g = ag[j];
+    const T i = Coupled ? T(1) - f : act[j];
+    T dcp = dct * f + zc[j] * dc[j];
+    T df = dct * cp[j];
+    const T di = dct * g;
+    const T dg = dct * i;
+    T dai_v = T(0);
+    if constexpr (Coupled) {
+      df -= di;
+    } else {
+      dai_v = di * i * (T(1) - i);
+      dai[j] = dai_v;
+    }
+    const T daf_v = df * f * (T(1) - f);
+    daf[j] = daf_v;
+    dag[j] = dg * (T(1) - g * g);
+    dcp += dai_v * pw.ci[j] + daf_v * pw.cf[j];
+    wci[j] += dai_v * cp[j];
+    wcf[j] += daf_v * cp[j];
+    ndc[j] = dcp;
+  }
+}
+
+template <typename T>
+std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0,
+                                     const OptList& p, const OptList& m, const Opt& lengths, bool reverse,
+                                     bool coupled) {
+  const at::Tensor& w_ih = *p[W_IH];
+  const at::Tensor& w_hh = *p[W_HH];
+  const int64_t S = x.size(0), B = x.size(1), G = coupled ? 3 : 4;
+  const int64_t GH = w_ih.size(0), H = GH / G, HO = w_hh.size(1);
+  const bool proj = has(p[W_HR]), ln = has(p[LN_GW]);
+  const int64_t* lens = has(lengths) ? lengths->data_ptr<int64_t>() : nullptr;
+  const bool mix = has(m[Z_C]) || has(m[Z_H]) || lens != nullptr;
+  const auto opts = x.options();
+
+  at::Tensor A = at::empty({S, B, GH}, opts);
+  input_projection(A, x, w_ih, bias_sum(p[B_IH], p[B_HH]));
+  at::Tensor CT = at::empty({S, B, H}, opts), TC = at::empty({S, B, H}, opts);
+  at::Tensor HST = at::empty({S, B, HO}, opts);
+  at::Tensor CST = mix ? at::empty({S, B, H}, opts) : CT;
+  at::Tensor Y = lens != nullptr ? at::zeros({S, B, HO}, opts) : HST;
+  at::Tensor HT = proj ? at::empty({S, B, H}, opts) : at::Tensor();
+  at::Tensor AHAT, GRSTD, CHAT, CRSTD;
+  if (ln) {
+    AHAT = at::empty({S, B, GH}, opts);
+    GRSTD = at::empty({S, B, G}, opts);
+    CHAT = at::empty({S, B, H}, opts);
+    CRSTD = at::empty({S, B}, opts);
+  }
+  at::Tensor zero_h = zeros_like_row(x, H);
+  const T* zr = zero_h.data_ptr<T>();
+  at::Tensor w_ch = has(p[W_CH]) ? p[W_CH]->contiguous() : at::Tensor();
+  const Peep<T> pw{w_ch.defined() ? w_ch.data_ptr<T>() : zr, w_ch.defined() ? w_ch.data_ptr<T>() + H : zr,
+                   w_ch.defined() ? w_ch.data_ptr<T>() + 2 * H : zr};
+  const T* gw = ln ? p[LN_GW]->data_ptr<T>() : nullptr;
+  const T* gb = ln ? p[LN_GB]->data_ptr<T>() : nullptr;
+  const T* cw = ln ? p[LN_CW]->data_ptr<T>() : nullptr;
+  const T* cb = ln ? p[LN_CB]->data_ptr<T>() : nullptr;
+  const T* mrec = cptr<T>(m[M_REC]);
+  const T* zc = cptr<T>(m[Z_C]);
+  const T* zh = cptr<T>(m[Z_H]);
+  at::Tensor w_hh_t = w_hh.t(), w_hr_t = proj ? p[W_HR]->t() : at::Tensor();
+  at::Tensor hin = mrec != nullptr ? at::empty({B, HO}, opts) : at::Tensor();
+  at::Tensor htmp = (mix && !proj) ? at::empty({B, H}, opts) : at::Tensor();
+  at::Tensor hptmp = (mix && proj) ? at::empty({B, HO}, opts) : at::Tensor();
+
+  for (int64_t s = 0; s < S; ++s) {
+    const int64_t t = time_of(s, S, reverse);
+    at::Tensor hprev = prev_state(h0, HST, s, S, reverse);
+    at::Tensor cprev = prev_state(c0, CST, s, S, reverse);
+    at::Tensor At = A[t];
+    if (mrec != nullptr) {
+      masked(hprev.data_ptr<T>(), mrec, hin.data_ptr<T>(), B * HO);
+      At.addmm_(hin, w_hh_t);
+    } else {
+      At.addmm_(hprev, w_hh_t);
+    }
+    T* htil = proj ? HT[t].data_ptr<T>() : (mix ? htmp.data_ptr<T>() : HST[t].data_ptr<T>());
+    const T* cpv = cprev.data_ptr<T>();
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t row = t * B + b;
+      T* a = A.data_ptr<T>() + row * GH;
+      if (ln) {
+        T* ah = AHAT.data_ptr<T>() + row * GH;
+        for (int64_t k = 0; k < G; ++k) {
+          GRSTD.data_ptr<T>()[row * G + k] = ln_normalise(a + k * H, ah + k * H, H);
+          for (int64_t j = 0; j < H; ++j) a[k * H + j] = ah[k * H + j] * gw[k * H + j] + gb[k * H + j];
+        }
+      }
+      T* chat = ln ? CHAT.data_ptr<T>() + row * H : nullptr;
+      T* crstd = ln ? CRSTD.data_ptr<T>() + row : nullptr;
+      T* ct = CT.data_ptr<T>() + row * H;
+      T* tc = TC.data_ptr<T>() + row * H;
+      if (coupled)
+        lstm_row_forward<T, true>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
+      else
+        lstm_row_forward<T, false>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
+    }
+    if (proj) {
+      at::Tensor dst = mix ? hptmp : HST[t];
+      at::mm_out(dst, HT[t], w_hr_t);
+    }
+    if (mix) {
+      const T* hc = proj ? hptmp.data_ptr<T>() : htmp.data_ptr<T>();
+      mix_state<T>(CT[t].data_ptr<T>(), cpv, zc == nullptr ? nullptr : zc + t * B * H, lens, t, B, H,
+                   CST[t].data_ptr<T>(), nullptr);
+      mix_state<T>(hc, hprev.data_ptr<T>(), zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B, HO,
+                   HST[t].data_ptr<T>(), lens != nullptr ? Y[t].data_ptr<T>() : nullptr);
+    }
+  }
+  const int64_t last = time_of(S - 1, S, reverse);
+  return {Y,  HST[last].clone(), CST[last].clone(), A, CT, TC, mix ? CST : at::Tensor(),
+          lens != nullptr ? HST : at::Tensor(), HT, AHAT, GRSTD, CHAT, CRSTD};
+}
+
+template <typename T>
+std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& gcn, const at::Tensor& x,
+                                      const at::Tensor& h0, const at::Tensor& c0, const OptList& p,
+                                      const OptList& m, const Opt& lengths, bool reverse, bool coupled,
+                                      const OptList& saved, bool need_dx) {
+  const at::Tensor& w_ih = *p[W_IH];
+  const at::Tensor& w_hh = *p[W_HH];
+  const int64_t S = x.size(0), B = x.size(1), G = coupled ? 3 : 4;
+  const int64_t GH = w_ih.size(0), H = GH / G, HO = w_hh.size(1);
+  const bool proj = has(p[W_HR]), ln = has(p[LN_GW]), peep = has(p[W_CH]);
+  const int64_t* lens = has(lengths) ? lengths->data_ptr<int64_t>() : nullptr;
+  const auto opts = x.options();
+  const at::Tensor& A = *saved[S_A];
+  const at::Tensor& CT = *saved[S_CT];
+  const at::Tensor& TC = *saved[S_TC];
+  const at::Tensor& CST = has(saved[S_CST]) ? *saved[S_CST] : CT;
+  const at::Tensor& HST = *saved[S_HST];
+
+  at::Tensor dA = at::empty({S, B, GH}, opts);
+  at::Tensor dh = has(ghn) ? ghn->clone() : at::zeros({B, HO}, opts);
+  at::Tensor dc = has(gcn) ? gcn->clone() : at::zeros({B, H}, opts);
+  at::Tensor ndh = at::empty({B, HO}, opts), ndc = at::empty({B, H}, opts);
+  at::Tensor DHP = proj ? at::empty({S, B, HO}, opts) : at::Tensor();  // dL/d(projected h̃)
+  at::Tensor dht = at::empty({B, H}, opts), tmp = at::empty({H}, opts);
+  at::Tensor zero_h = zeros_like_row(x, H);
+  const T* zr = zero_h.data_ptr<T>();
+  at::Tensor w_ch = peep ? p[W_CH]->contiguous() : at::Tensor();
+  const Peep<T> pw{peep ? w_ch.data_ptr<T>() : zr, peep ? w_ch.data_ptr<T>() + H : zr,
+                   peep ? w_ch.data_ptr<T>() + 2 * H : zr};
+  at::Tensor dw_ch = at::zeros({3, H}, opts);
+  at::Tensor dcw = at::zeros({H}, opts), dcb = at::zeros({H}, opts);
+  at::Tensor dgw = ln ? at::zeros({GH}, opts) : at::Tensor(), dgb = ln ? at::zeros({GH}, opts) : at::Tensor();
+  const Accum<T> acc{dw_ch.data_ptr<T>(), dw_ch.data_ptr<T>() + H, dw_ch.data_ptr<T>() + 2 * H, dcw.data_ptr<T>(),
+                     dcb.data_ptr<T>()};
+  const T* gw = ln ? p[LN_GW]->data_ptr<T>() : nullptr;
+  const T* cw = ln ? p[LN_CW]->data_ptr<T>() : nullptr;
+  const T* mrec = cptr<T>(m[M_REC]);
+  const T* zc = cptr<T>(m[Z_C]);
+  const T* zh = cptr<T>(m[Z_H]);
+  const T* dy = cptr<T>(gy);
+  at::Tensor w_hr = proj ? *p[W_HR] : at::Tensor();
+
+  for (int64_t s = S - 1; s >= 0; --s) {
+    const int64_t t = time_of(s, S, reverse);
+    const T* cpv = prev_state(c0, CST, s, S, reverse).data_ptr<T>();
+    T* dhp = proj ? DHP[t].data_ptr<T>() : dht.data_ptr<T>();
+    split_dh<T>(dh.data_ptr<T>(), dy == nullptr ? nullptr : dy + t * B * HO, zh == nullptr ? nullptr : zh + t * B * HO,
+                lens, t, B, HO, dhp);
+    if (proj) at::mm_out(dht, DHP[t], w_hr);  // (B, H_out) x (H_out, H)
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t row = t * B + b;
+      T* da = dA.data_ptr<T>() + row * GH;
+      T* ndcr = ndc.data_ptr<T>() + b * H;
+      const T* dcr = dc.data_ptr<T>() + b * H;
+      if (!runs(lens, b, t)) {
+        for (int64_t j = 0; j < GH; ++j) da[j] = T(0);
+        for (int64_t j = 0; j < H; ++j) ndcr[j] = dcr[j];
+        continue;
+      }
+      const T* act = A.data_ptr<T>() + row * GH;
+      const T* chat = ln ? saved[S_CHAT]->data_ptr<T>() + row * H : nullptr;
+      const T crstd = ln ? saved[S_CRSTD]->data_ptr<T>()[row] : T(0);
+      const T* zcr = zc == nullptr ? zr : zc + row * H;
+      if (coupled)
+        lstm_row_backward<T, true>(act, da, CT.data_ptr<T>() + row * H, TC.data_ptr<T>() + row * H, cpv + b * H,
+                                   chat, crstd, cw, dht.data_ptr<T>() + b * H, dcr, zcr, pw, acc, ndcr,
+                                   tmp.data_ptr<T>(), H);
+      else
+        lstm_row_backward<T, false>(act, da, CT.data_ptr<T>() + row * H, TC.data_ptr<T>() + row * H, cpv + b * H,
+                                    chat, crstd, cw, dht.data_ptr<T>() + b * H, dcr, zcr, pw, acc, ndcr,
+                                    tmp.data_ptr<T>(), H);
+      if (ln) {  // through a' = â * gain + bias and the per-gate normalisation
+        const T* ah = saved[S_AHAT]->data_ptr<T>() + row * GH;
+        const T* rs = saved[S_GRSTD]->data_ptr<T>() + row * G;
+        T* gwa = dgw.data_ptr<T>();
+        T* gba = dgb.data_ptr<T>();
+        for (int64_t j = 0; j < GH; ++j) {
+          gwa[j] += da[j] * ah[j];
+          gba[j] += da[j];
+          da[j] *= gw[j];
+        }
+        for (int64_t k = 0; k < G; ++k) ln_backward(da + k * H, ah + k * H, rs[k], H);
+      }
+    }
+    at::mm_out(ndh, dA[t], w_hh);  // (B, G·H) x (G·H, H_out)
+    join_dh<T>(ndh.data_ptr<T>(), dh.data_ptr<T>(), mrec, zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B,
+               HO);
+    std::swap(dh, ndh);
+    std::swap(dc, ndc);
+  }
+
+  at::Tensor dx, dw_ih;
+  input_grads(dA, x, w_ih, need_dx, dx, dw_ih);
+  at::Tensor h0m = mrec != nullptr ? h0 * *m[M_REC] : h0;
+  at::Tensor dw_hh = recurrent_weight_grad(dA, HST, h0m, m[M_REC], reverse);
+  at::Tensor db = dA.view({S * B, GH}).sum(0);
+  at::Tensor dw_hr = proj ? at::mm(DHP.view({S * B, HO}).t(), saved[S_HT]->view({S * B, H})) : at::Tensor();
+  const bool bias_ih = has(p[B_IH]), bias_hh = has(p[B_HH]);
+  return {dx,
+          dh,
+          dc,
+          dw_ih,
+          dw_hh,
+          bias_ih ? db : at::Tensor(),
+          bias_hh ? db.clone() : at::Tensor(),
+          dw_hr,
+          peep ? dw_ch : at::Tensor(),
+          dgw,
+          dgb,
+          ln ? dcw : at::Tensor(),
+          ln ? dcb : at::Tensor()};
+}
+
+}  // namespace
+
+std::vector<at::Tensor> lstm_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0,
+                                     const OptList& p, const OptList& m, const Opt& lengths, bool reverse,
+                                     bool coupled) {
+  std::vector<at::Tensor> out;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_forward", [&] {
+    out = forward_impl<scalar_t>(x, h0, c0, p, m, lengths, reverse, coupled);
+  });
+  return out;
+}
+
+std::vector<at::Tensor> lstm_backward(const Opt& gy, const Opt& ghn, const Opt& gcn, const at::Tensor& x,
+                                      const at::Tensor& h0, const at::Tensor& c0, const OptList& p,
+                                      const OptList& m, const Opt& lengths, bool reverse, bool coupled,
+                                      const OptList& saved, bool need_dx) {
+  std::vector<at::Tensor> out;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_backward", [&] {
+    out = backward_impl<scalar_t>(gy, ghn, gcn, x, h0, c0, p, m, lengths, reverse, coupled, saved, need_dx);
+  });
+  return out;
+}
+
+}  // namespace lstmkit_cpu
