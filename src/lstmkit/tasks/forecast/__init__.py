@@ -8,6 +8,7 @@ Public API: `Forecaster`, the configs (`ForecastConfig`, `ModelConfig`, `DataCon
 from lstmkit.tasks.forecast.api import Forecaster, default_config, quantile_column
 from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig
 from lstmkit.tasks.forecast.data import ForecastDataError, prepare_panel, read_table
+from lstmkit.tasks.forecast.demo import run_demo
 
 __all__ = [
     "DataConfig",
@@ -19,4 +20,5 @@ __all__ = [
     "prepare_panel",
     "quantile_column",
     "read_table",
+    "run_demo",
 ]
