@@ -19,7 +19,7 @@ from typing import Sequence
 from lstmkit import __version__
 from lstmkit.commands._common import apply_yaml_defaults
 
-COMMANDS = ("demo", "generate", "translate", "forecast", "classify", "tag")
+COMMANDS = ("demo", "classify", "tag")
 
 EXIT_USAGE = 2
 

@@ -1,0 +1,187 @@
+"""``lstmkit tag fit | predict | evaluate``: argument parsing for :mod:`lstmkit.tasks.tag`.
+
+    lstmkit tag fit --data train.conllu --column upos --out model/
+    lstmkit tag predict --model model/ --data new.conllu --out tagged.conllu
+    lstmkit tag evaluate --model model/ --data test.conll --train-data train.conll
+
+Input: CoNLL-U (choose the tag column) or two-column CoNLL (token, tag),
+detected from the suffix / first line or given with ``--format``; output in
+the same format. ``fit`` reports the tagger beside the most-frequent-tag and
+logistic-regression feature baselines on the validation sentences
+(``--val-data``, else the last 10% of the training sentences).
+Every option can also come from ``--config FILE.yaml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from lstmkit.commands._common import add_parser, add_train_arguments, print_summary, train_config_from_args
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("tag", help="BiLSTM-CRF sequence labelling: fit, predict, evaluate",
+                                   description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="tag_command", metavar="SUBCOMMAND", required=True)
+
+    fit = add_parser(sub, "fit", help="train a tagger on CoNLL(-U) and save it", func=run_fit)
+    fit.add_argument("--data", required=True, help="training file (CoNLL-U or two-column CoNLL)")
+    fit.add_argument("--out", required=True, help="directory to save the model in")
+    fit.add_argument("--val-data", default=None, help="validation file (default: last 10%% of --data)")
+    _add_format_arguments(fit)
+    model = fit.add_argument_group("model")
+    model.add_argument("--head", choices=("crf", "softmax"), default="crf", help="output layer")
+    model.add_argument("--bio", action=argparse.BooleanOptionalAction, default=True,
+                       help="forbid invalid BIO transitions in the CRF")
+    model.add_argument("--word-dim", type=int, default=100, help="word embedding size")
+    model.add_argument("--char-dim", type=int, default=32, help="character embedding size")
+    model.add_argument("--char-hidden", type=int, default=50,
+                       help="character BiLSTM size per direction (0 = no character encoder)")
+    model.add_argument("--hidden", type=int, default=128, help="sentence BiLSTM size per direction")
+    model.add_argument("--num-layers", type=int, default=1, help="sentence BiLSTM layers")
+    model.add_argument("--dropout", type=float, default=0.33, help="dropout")
+    model.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
+    fit.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
+                     help="report the most-frequent-tag and feature-tagger baselines")
+    fit.add_argument("--metrics-out", default=None, help="JSON file for the metrics")
+    add_train_arguments(fit, max_epochs=30, lr=2e-3)
+
+    pred = add_parser(sub, "predict", help="tag a file, writing the same format", func=run_predict)
+    pred.add_argument("--model", required=True, help="a directory written by 'tag fit'")
+    pred.add_argument("--data", required=True, help="file to tag (tags may be absent)")
+    pred.add_argument("--out", required=True, help="file to write (same format, predicted column)")
+    _add_format_arguments(pred)
+
+    ev = add_parser(sub, "evaluate", help="token accuracy and span P/R/F1 of a saved model", func=run_evaluate)
+    ev.add_argument("--model", required=True, help="a directory written by 'tag fit'")
+    ev.add_argument("--data", required=True, help="tagged file")
+    ev.add_argument("--train-data", default=None, help="training file: fits the baselines for the report")
+    ev.add_argument("--metrics-out", default=None, help="JSON file for the metrics")
+    _add_format_arguments(ev)
+
+
+def _add_format_arguments(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("format")
+    g.add_argument("--format", dest="fmt", choices=("auto", "conllu", "conll"), default="auto",
+                   help="file format (auto: .conllu suffix or 10 tab-separated columns = CoNLL-U)")
+    g.add_argument("--column", default="upos", help="CoNLL-U tag column: name (upos, xpos, ...) or 1..10")
+
+
+def _pairs(sentences):
+    return [(s.tokens, s.tags) for s in sentences]
+
+
+def _baseline_rows(train, sentences, seen: set[str]) -> dict:
+    from lstmkit.tasks.tag import FeatureTagger, MostFrequentTagger
+
+    out = {}
+    for name, model in (("most_frequent_tag", MostFrequentTagger()), ("feature_tagger", FeatureTagger())):
+        pred = model.fit(_pairs(train)).predict([s.tokens for s in sentences])
+        out[name] = _scores(sentences, pred, seen)
+    return out
+
+
+def _scores(sentences, pred, seen: set[str]) -> dict:
+    from lstmkit.tasks.tag import span_prf, token_accuracy
+
+    gold = [s.tags for s in sentences]
+    unseen = [[w.lower() not in seen for w in s.tokens] for s in sentences]
+    spans = span_prf(gold, pred)
+    return {"accuracy": token_accuracy(gold, pred), "unseen_accuracy": token_accuracy(gold, pred, unseen),
+            "span_precision": spans["precision"], "span_recall": spans["recall"], "span_f1": spans["f1"]}
+
+
+def _check_tags(tagger, sentences, path) -> None:
+    for s in sentences:
+        tagger.encoder.tag_ids(s.tags, where=f"{path}:{s.start_line}: sentence ")
+
+
+def _write_json(path: str, data: dict) -> None:
+    from lstmkit.text import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, default=float) + "\n")
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.tag import Tagger, TaggerConfig, read_conll
+
+    train = read_conll(args.data, args.fmt, args.column)
+    if args.val_data:
+        val = read_conll(args.val_data, args.fmt, args.column)
+        val_name = args.val_data
+    else:
+        if len(train) < 2:
+            raise ValueError(f"{args.data}: need at least 2 sentences to hold out validation sentences")
+        cut = len(train) - max(1, len(train) // 10)
+        train, val = train[:cut], train[cut:]
+        val_name = f"last 10% of {args.data}"
+    cfg = TaggerConfig(head=args.head, bio=args.bio, word_dim=args.word_dim, char_dim=args.char_dim,
+                       char_hidden=args.char_hidden, hidden=args.hidden, num_layers=args.num_layers,
+                       dropout=args.dropout, batch_size=args.batch_size)
+    tagger = Tagger(cfg, train_config_from_args(args))
+    known = {t for s in train for t in s.tags}
+    for s in val:
+        bad = [t for t in s.tags if t not in known]
+        if bad:
+            raise ValueError(f"{args.val_data or args.data}:{s.start_line}: tag {bad[0]!r} does not occur "
+                             f"in the training sentences")
+    result = tagger.fit(_pairs(train), _pairs(val))
+    seen = {w.lower() for s in train for w in s.tokens}
+    pred = tagger.predict([s.tokens for s in val])
+    rows = {f"bilstm_{args.head}": _scores(val, pred, seen)}
+    if args.baselines:
+        rows.update(_baseline_rows(train, val, seen))
+    tagger.save(args.out)
+    files = {"model": args.out}
+    n_tok = sum(len(s.tokens) for s in train) * result.epochs
+    metrics = {"validation": val_name, "models": rows, "epochs": result.epochs,
+               "train_tokens_per_s": n_tok / max(tagger.train_seconds, 1e-9)}
+    if args.metrics_out:
+        _write_json(args.metrics_out, metrics)
+        files["metrics"] = args.metrics_out
+    print_summary(f"tag fit (validation: {val_name})", rows, files=files,
+                  notes=[f"training: {metrics['train_tokens_per_s']:.0f} tokens/s over {result.epochs} epochs"])
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.tag import Tagger, read_conll, write_conll
+    from lstmkit.tasks.tag.conll import detect_format
+
+    tagger = Tagger.load(args.model)
+    sentences = read_conll(args.data, args.fmt, args.column, require_tags=False)
+    fmt = detect_format(args.data) if args.fmt == "auto" else args.fmt
+    pred = tagger.predict([s.tokens for s in sentences])
+    write_conll(args.out, sentences, pred, fmt=fmt, column=args.column)
+    n = sum(len(s.tokens) for s in sentences)
+    print_summary("tag predict", {"tagger": {"sentences": len(sentences), "tokens": n,
+                                             "decode_tokens_per_s": n / max(tagger.last_decode_seconds, 1e-9)}},
+                  files={"tagged": args.out})
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.tasks.tag import Tagger, read_conll
+
+    tagger = Tagger.load(args.model)
+    sentences = read_conll(args.data, args.fmt, args.column)
+    _check_tags(tagger, sentences, args.data)
+    pred = tagger.predict([s.tokens for s in sentences])
+    seen = {w.lower() for w in tagger.encoder.words.itos}
+    rows = {f"bilstm_{tagger.config.head}": _scores(sentences, pred, seen)}
+    n = sum(len(s.tokens) for s in sentences)
+    rows[f"bilstm_{tagger.config.head}"]["decode_tokens_per_s"] = n / max(tagger.last_decode_seconds, 1e-9)
+    notes = []
+    if args.train_data:
+        train = read_conll(args.train_data, args.fmt, args.column)
+        rows.update(_baseline_rows(train, sentences, {w.lower() for s in train for w in s.tokens}))
+    else:
+        notes.append("give --train-data to report the most-frequent-tag and feature-tagger baselines")
+    files = {}
+    if args.metrics_out:
+        _write_json(args.metrics_out, rows)
+        files["metrics"] = args.metrics_out
+    print_summary(f"tag evaluate ({args.data})", rows, files=files, notes=notes)
+    return 0
