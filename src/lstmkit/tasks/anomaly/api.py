@@ -1,0 +1,259 @@
+"""`AnomalyDetector`: fit on normal data, score new data, save and load.
+
+    det = AnomalyDetector(DetectorConfig(detector="prediction")).fit(train_values)
+    result = det.score(test_values)      # result.scores, result.flags, result.intervals
+    det.save("model/");  AnomalyDetector.load("model/").score(test_values)   # identical
+
+Pipeline: values are standardised with the training mean and standard deviation; the
+network gives a raw per-point error (prediction: |x_t - x_hat_t| standardised by the
+training errors; reconstruction: Malhotra's a_t = ((e_t - mu) / sigma)^2 with mu, sigma
+of the training reconstruction errors); the score is its EWMA (`threshold.ewma`); the
+flags come from Hundman's dynamic threshold with pruning (`threshold.dynamic_threshold`).
+The first `window` points of a series cannot be predicted: their raw error is the
+median of the rest.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from torch.utils.data import DataLoader, TensorDataset
+
+from lstmkit.tasks.anomaly.config import DetectorConfig
+from lstmkit.tasks.anomaly.models import EncDecModule, EncDecNet, PredictorModule, PredictorNet
+from lstmkit.tasks.anomaly.threshold import dynamic_threshold, ewma, runs
+from lstmkit.train import ModelLoadError, TrainConfig, fit, load_model, save_model
+
+TASK = "anomaly"
+
+
+@dataclass
+class ScoreResult:
+    """Per-point scores (T,) and flags (T,), and the flagged intervals (start, end, score)."""
+
+    scores: np.ndarray
+    flags: np.ndarray
+    intervals: list[tuple[int, int, float]]
+    threshold: float
+
+
+def estimate_period(values: np.ndarray, max_lag: int = 512) -> int | None:
+    """The lag of the highest autocorrelation peak after the first zero crossing, or None."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x - x.mean()
+    n = len(x)
+    if n < 8 or not x.any():
+        return None
+    spectrum = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[: min(max_lag, n // 2)]
+    acf = acf / acf[0]
+    negative = np.flatnonzero(acf < 0)
+    if not len(negative):
+        return None
+    start = int(negative[0])
+    if start >= len(acf) - 1:
+        return None
+    lag = start + int(np.argmax(acf[start:]))
+    return lag if acf[lag] > 0.1 else None
+
+
+def rolling_zscore(values: np.ndarray, window: int = 100) -> np.ndarray:
+    """Baseline score |x_t - mean(x_{t-w..t-1})| / std(x_{t-w..t-1}) (0 for the first point)."""
+    s = pd.Series(np.asarray(values, dtype=np.float64))
+    mean = s.rolling(window, min_periods=2).mean().shift(1)
+    std = s.rolling(window, min_periods=2).std().shift(1)
+    z = ((s - mean).abs() / std.replace(0.0, np.nan)).fillna(0.0)
+    return z.to_numpy()
+
+
+def _as_2d(values) -> np.ndarray:
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"values must be (T,) or (T, C), received shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("values contain NaN or infinite entries (prepare them with anomaly.data.read_series)")
+    return x
+
+
+class AnomalyDetector:
+    """An LSTM anomaly detector (see the module docstring)."""
+
+    def __init__(self, config: DetectorConfig | None = None) -> None:
+        if config is not None and not isinstance(config, DetectorConfig):
+            raise TypeError(f"config must be a DetectorConfig, received {type(config).__name__}")
+        self.config = config or DetectorConfig()
+        self.net: torch.nn.Module | None = None
+        self.window = 0
+        self.mean = np.zeros(1)
+        self.std = np.ones(1)
+        self.err_mu = np.zeros(1)
+        self.err_sigma = np.ones(1)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, values) -> "AnomalyDetector":
+        """Train on normal values (T,) or (T, C)."""
+        cfg = self.config
+        x = _as_2d(values)
+        period = estimate_period(x[:, 0])
+        self.window = cfg.window or (int(np.clip(period, 16, 200)) if period else 64)
+        if len(x) < self.window + 2:
+            raise ValueError(
+                f"training series has {len(x)} points, fewer than window + 2 = {self.window + 2}"
+            )
+        self.mean, self.std = x.mean(axis=0), np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+        z = (x - self.mean) / self.std
+        torch.manual_seed(cfg.seed)
+        channels = x.shape[1]
+        if cfg.detector == "prediction":
+            self.net = PredictorNet(channels, cfg.hidden_size, cfg.num_layers)
+            inputs, targets = self._prediction_windows(z, cfg.stride or 1)
+            keep = _even_subset(len(inputs), cfg.max_train_windows)
+            dataset = TensorDataset(torch.from_numpy(inputs[keep]), torch.from_numpy(targets[keep]))
+            module = PredictorModule(self.net, self._train_config())
+        else:
+            self.net = EncDecNet(channels, cfg.hidden_size, cfg.num_layers)
+            inputs = self._windows(z, self._stride())
+            keep = _even_subset(len(inputs), cfg.max_train_windows)
+            dataset = TensorDataset(torch.from_numpy(inputs[keep]))
+            module = EncDecModule(self.net, self._train_config())
+        loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
+                            generator=torch.Generator().manual_seed(cfg.seed))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*val_dataloader.*")
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            fit(module, loader, None, module.train_config)
+        self.net.eval()
+        errors = self._errors(z)                                    # (T, C) absolute errors
+        valid = errors[self._first_scored():]
+        self.err_mu = valid.mean(axis=0)
+        self.err_sigma = np.where(valid.std(axis=0) > 0, valid.std(axis=0), 1.0)
+        return self
+
+    def _train_config(self) -> TrainConfig:
+        cfg = self.config
+        return TrainConfig(max_epochs=cfg.epochs, lr=cfg.lr, schedule="cosine", min_lr_ratio=0.05,
+                           seed=cfg.seed, accelerator="cpu", progress=cfg.progress, checkpoint=False,
+                           restore_best=False, run_dir=None)
+
+    def _stride(self) -> int:
+        return self.config.stride or max(1, self.window // 4)
+
+    def _windows(self, z: np.ndarray, stride: int) -> np.ndarray:
+        win = sliding_window_view(z, self.window, axis=0)[::stride]      # (N, C, L)
+        return np.ascontiguousarray(win.transpose(0, 2, 1), dtype=np.float32)  # (N, L, C)
+
+    def _prediction_windows(self, z: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
+        inputs = self._windows(z[:-1], 1)[::stride]                        # (N, L, C)
+        targets = z[self.window:][::stride].astype(np.float32)             # (N, C)
+        return inputs, targets
+
+    def _first_scored(self) -> int:
+        return self.window if self.config.detector == "prediction" else 0
+
+    @torch.no_grad()
+    def _errors(self, z: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Absolute per-point errors (T, C) of standardised values z (T, C)."""
+        n, channels = z.shape
+        errors = np.zeros((n, channels))
+        if self.config.detector == "prediction":
+            inputs, targets = self._prediction_windows(z, 1)
+            preds = [self.net(torch.from_numpy(inputs[i:i + batch_size])).numpy()
+                     for i in range(0, len(inputs), batch_size)]
+            errors[self.window:] = np.abs(np.concatenate(preds) - targets)
+            errors[: self.window] = np.median(errors[self.window:], axis=0)
+            return errors
+        stride = self._stride()
+        starts = list(range(0, n - self.window + 1, stride))
+        if starts[-1] != n - self.window:
+            starts.append(n - self.window)                               # cover the tail
+        windows = np.stack([z[s:s + self.window] for s in starts]).astype(np.float32)  # (N, L, C)
+        counts = np.zeros((n, 1))
+        for i in range(0, len(windows), batch_size):
+            chunk = torch.from_numpy(windows[i:i + batch_size])
+            recon = self.net(chunk, teacher_forcing=False).numpy()       # (b, L, C)
+            for k, s in enumerate(starts[i:i + batch_size]):
+                errors[s:s + self.window] += np.abs(recon[k] - windows[i + k])
+                counts[s:s + self.window] += 1
+        return errors / np.maximum(counts, 1)
+
+    # ------------------------------------------------------------------ score
+    def raw_scores(self, values) -> np.ndarray:
+        """Unsmoothed per-point anomaly measure (T,) (see the module docstring)."""
+        if self.net is None:
+            raise RuntimeError("AnomalyDetector.score called before fit (or load)")
+        x = _as_2d(values)
+        if x.shape[1] != len(self.mean):
+            raise ValueError(f"values have {x.shape[1]} channel(s), the model was trained on {len(self.mean)}")
+        if len(x) < self.window + 1:
+            raise ValueError(f"series has {len(x)} points, fewer than window + 1 = {self.window + 1}")
+        errors = self._errors((x - self.mean) / self.std)
+        standard = (errors - self.err_mu) / self.err_sigma
+        if self.config.detector == "prediction":
+            return standard.mean(axis=1)
+        return (standard ** 2).sum(axis=1)
+
+    def score(self, values) -> ScoreResult:
+        """Scores, flags and flagged intervals of a series."""
+        smoothed = ewma(self.raw_scores(values), self.config.smoothing)
+        result = dynamic_threshold(smoothed, min_decrease=self.config.min_decrease)
+        return ScoreResult(smoothed, result.flags, result.intervals, result.epsilon)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        if self.net is None:
+            raise RuntimeError("AnomalyDetector.save called before fit")
+        extras = {"window": self.window, "mean": self.mean.tolist(), "std": self.std.tolist(),
+                  "err_mu": self.err_mu.tolist(), "err_sigma": self.err_sigma.tolist()}
+        save_model(path, task=TASK, config=self.config.to_dict(), state_dict=self.net.state_dict(),
+                   extras=extras)
+
+    @classmethod
+    def load(cls, path) -> "AnomalyDetector":
+        saved = load_model(path, task=TASK)
+        try:
+            config = DetectorConfig.from_dict(saved.config)
+            extras = saved.extras
+            window = int(extras["window"])
+            arrays = {k: np.asarray(extras[k], dtype=np.float64) for k in ("mean", "std", "err_mu", "err_sigma")}
+        except (KeyError, TypeError, ValueError) as err:
+            raise ModelLoadError(f"'{path}' has an unusable anomaly config: {err}") from None
+        self = cls(config)
+        self.window = window
+        self.mean, self.std = arrays["mean"], arrays["std"]
+        self.err_mu, self.err_sigma = arrays["err_mu"], arrays["err_sigma"]
+        channels = len(self.mean)
+        net_type = PredictorNet if config.detector == "prediction" else EncDecNet
+        self.net = net_type(channels, config.hidden_size, config.num_layers)
+        saved.load_into(self.net)
+        self.net.eval()
+        return self
+
+
+def _even_subset(n: int, limit: int) -> np.ndarray:
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
+
+
+def intervals_frame(intervals: list[tuple[int, int, float]], index=None) -> pd.DataFrame:
+    """Flagged intervals as a DataFrame: start, end (timestamps or positions), indices, length, score."""
+    index = np.arange(max((b for _, b, _ in intervals), default=-1) + 1) if index is None else np.asarray(index)
+    rows = [{"start": index[a], "end": index[b], "start_index": a, "end_index": b,
+             "n_points": b - a + 1, "score": s} for a, b, s in intervals]
+    return pd.DataFrame(rows, columns=["start", "end", "start_index", "end_index", "n_points", "score"])
+
+
+def zscore_baseline(values, window: int = 100, threshold: float = 3.0) -> ScoreResult:
+    """The rolling z-score baseline: score `rolling_zscore`, flags where score >= `threshold`."""
+    x = _as_2d(values)[:, 0]
+    scores = rolling_zscore(x, window)
+    flags = scores >= threshold
+    intervals = [(a, b, float(scores[a:b + 1].max())) for a, b in runs(flags)]
+    return ScoreResult(scores, flags, intervals, threshold)
