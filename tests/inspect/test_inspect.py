@@ -40,8 +40,10 @@ def test_plots_write_png(tmp_path):
     tr = trace(lstmkit.LSTM(3, 4, peephole=True), torch.randn(5, 3))["l0"]
     p = plot_gates(tr, tmp_path / "g.png", tokens=list("abcde"))
     q = plot_saturation(tr, tmp_path / "s.png")
-    for f in (p, q):
+    wide = trace(lstmkit.GRU(3, 12), torch.randn(5, 3))["l0"]  # many units: heat maps
+    r = plot_gates(wide, tmp_path / "w.png", units=range(10))
+    for f in (p, q, r):
         assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["g.png", "s.png"]  # no temp files left
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["g.png", "s.png", "w.png"]  # no temp files left
     with pytest.raises(ValueError, match="tokens: expected 5"):
         plot_gates(tr, tmp_path / "bad.png", tokens=["a"])

@@ -44,16 +44,28 @@ def plot_gates(tr: GateTrace, path: str | os.PathLike, units: Sequence[int] | No
         raise ValueError(f"tokens: expected {tr.length} (one per step), got {len(tokens)}")
     fig, axes = plt.subplots(len(names), 1, figsize=(max(6, tr.length * 0.25), 1.6 * len(names)),
                              sharex=True, squeeze=False)
+    shown = list(range(tr.values[names[0]].shape[1])) if units is None else list(units)
     for ax, name in zip(axes[:, 0], names):
         v = tr.values[name]
         if units is not None:
-            v = v[:, list(units)]
+            v = v[:, shown]
         bounded = name not in ("c", "h", "g", "n")  # gates live in [0, 1]
+        if len(shown) <= 4:  # a few units read best as lines
+            for k, unit in enumerate(shown):
+                ax.plot(v[:, k].numpy(), marker=".", label=f"unit {unit}")
+            if bounded:
+                ax.set_ylim(-0.05, 1.05)
+            ax.set_ylabel(name)
+            ax.legend(fontsize=7, loc="upper right")
+            continue
         span = 1.0 if bounded else max(float(v.abs().max()), 1e-12)  # diverging maps centre on 0
         im = ax.imshow(v.T.numpy(), aspect="auto", interpolation="nearest",
                        cmap="viridis" if bounded else "RdBu_r",
                        vmin=0 if bounded else -span, vmax=span)
         ax.set_ylabel(f"{name}\nunit")
+        if len(shown) <= 16:
+            ax.set_yticks(range(len(shown)))
+            ax.set_yticklabels([str(u) for u in shown], fontsize=6)
         fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
     last = axes[-1, 0]
     last.set_xlabel("step")
