@@ -13,6 +13,7 @@
 from lstmkit.train.config import TrainConfig
 from lstmkit.train.engine import FitResult, fit, seed_everything
 from lstmkit.train.module import TaskModule, WarmupDecay
+from lstmkit.train.tbptt import TBPTTModule, detach_state, split_batch, split_windows
 from lstmkit.train.saved import (
     FORMAT_VERSION,
     ModelLoadError,
@@ -26,11 +27,15 @@ __all__ = [
     "FitResult",
     "ModelLoadError",
     "SavedModel",
+    "TBPTTModule",
     "TaskModule",
     "TrainConfig",
     "WarmupDecay",
+    "detach_state",
     "fit",
     "load_model",
     "save_model",
     "seed_everything",
+    "split_batch",
+    "split_windows",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -168,7 +169,27 @@ _IGNORED_WARNINGS = (
     ".*smaller than the logging interval.*",
     ".*exists and is not empty.*",  # resuming into the same run directory is the point
     ".*LeafSpec.*",
+    ".*have no .val_dataloader.*",  # validation is optional
 )
+
+
+class _QuietWorkers(L.Callback):
+    """In spawned worker processes, install the same filters as :func:`_quiet_lightning`.
+
+    Workers start a fresh interpreter (filters and log levels are not
+    inherited); they exit after training, so nothing needs restoring there.
+    """
+
+    def __init__(self) -> None:
+        self.parent_pid = os.getpid()
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if os.getpid() == self.parent_pid:
+            return
+        for name in ("lightning.pytorch", "lightning.fabric"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        for pattern in _IGNORED_WARNINGS:
+            warnings.filterwarnings("ignore", message=pattern)
 
 
 def _scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
@@ -260,7 +281,7 @@ class _Callbacks:
     @classmethod
     def build(cls, config: TrainConfig, ckpt_dir: Path, has_val: bool) -> "_Callbacks":
         history = History()
-        callbacks: list[L.Callback] = [RNGState(), history]
+        callbacks: list[L.Callback] = [RNGState(), history, _QuietWorkers()]
         # multi-process runs report their counters through the last checkpoint, so always write one
         wanted = config.checkpoint or config.devices > 1 or (config.restore_best and has_val)
         checkpoint = None
