@@ -119,7 +119,7 @@ class AnomalyDetector:
             module = PredictorModule(self.net, self._train_config())
         else:
             self.net = EncDecNet(channels, cfg.hidden_size, cfg.num_layers)
-            inputs = self._windows(z, self._stride())
+            inputs = self._windows(z, cfg.stride or 1)
             keep = _even_subset(len(inputs), cfg.max_train_windows)
             dataset = TensorDataset(torch.from_numpy(inputs[keep]))
             module = EncDecModule(self.net, self._train_config())
@@ -142,8 +142,8 @@ class AnomalyDetector:
                            seed=cfg.seed, accelerator="cpu", progress=cfg.progress, checkpoint=False,
                            restore_best=False, run_dir=None)
 
-    def _stride(self) -> int:
-        return self.config.stride or max(1, self.window // 4)
+    def _score_stride(self) -> int:
+        return max(1, self.window // 4)
 
     def _windows(self, z: np.ndarray, stride: int) -> np.ndarray:
         win = sliding_window_view(z, self.window, axis=0)[::stride]      # (N, C, L)
@@ -169,7 +169,7 @@ class AnomalyDetector:
             errors[self.window:] = np.abs(np.concatenate(preds) - targets)
             errors[: self.window] = np.median(errors[self.window:], axis=0)
             return errors
-        stride = self._stride()
+        stride = self._score_stride()
         starts = list(range(0, n - self.window + 1, stride))
         if starts[-1] != n - self.window:
             starts.append(n - self.window)                               # cover the tail

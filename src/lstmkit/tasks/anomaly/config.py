@@ -18,9 +18,9 @@ class DetectorConfig:
         window: lookback (prediction) or window length (reconstruction); None picks
             the dominant period of the training series (autocorrelation peak), clipped
             to [16, 200], or 64 when the series has none.
-        stride: step between training windows (default 1 for prediction, window // 4
-            for reconstruction); reconstruction also scores with this stride and
-            averages each point's errors over the windows that cover it.
+        stride: step between training windows (default 1).  Reconstruction scores
+            windows with step max(1, window // 4) and averages each point's errors over
+            the windows that cover it.
         hidden_size, num_layers: the LSTM(s).
         epochs, batch_size, lr, seed: training knobs (`lstmkit.train.fit`, AdamW, cosine decay).
         max_train_windows: at most this many training windows (evenly spaced) are used.

@@ -179,8 +179,13 @@ def _infer_freq(ds: pd.DatetimeIndex) -> str | None:
         return None
 
 
-def _interpolate(values: np.ndarray, uid: str, column: str, what: str) -> np.ndarray:
-    """Linear interpolation over NaNs (edges: nearest value), with a warning."""
+def _interpolate(values: np.ndarray, uid: str, column: str, what: str,
+                 already_reported: np.ndarray | None = None) -> np.ndarray:
+    """Linear interpolation over NaNs (edges: nearest value), with a warning.
+
+    NaNs at positions in `already_reported` (grid gaps, warned about once) are filled
+    without a second warning.
+    """
     nan = np.isnan(values)
     if not nan.any():
         return values
@@ -189,8 +194,11 @@ def _interpolate(values: np.ndarray, uid: str, column: str, what: str) -> np.nda
     idx = np.arange(len(values))
     filled = values.copy()
     filled[nan] = np.interp(idx[nan], idx[~nan], values[~nan])
+    fresh = nan if already_reported is None else nan & ~already_reported
+    if not fresh.any():
+        return filled
     warnings.warn(
-        f"{what}: series {uid!r}: {int(nan.sum())} missing value(s) in column {column!r} "
+        f"{what}: series {uid!r}: {int(fresh.sum())} missing value(s) in column {column!r} "
         "filled by linear interpolation",
         UserWarning,
         stacklevel=3,
@@ -297,13 +305,13 @@ def prepare_panel(
             raw = _numeric(block[col], uid, col, what)
             full = np.full(len(index), np.nan)
             full[~gaps] = raw[rows[~gaps].astype(np.int64)]
-            columns[col] = _interpolate(full, uid, col, what)
+            columns[col] = _interpolate(full, uid, col, what, gaps)
         ids.append(uid)
         ds_list.append(index)
         t_list.append(t)
         y_list.append(columns.get(config.target_col, np.zeros(len(index))))
         past_list.append(np.stack([columns[c] for c in config.past_covariates], axis=1)
-                         if config.past_covariates else np.zeros((len(index), 0)))
+                         if config.past_covariates and require_target else np.zeros((len(index), 0)))
         fut_list.append(np.stack([columns[c] for c in config.future_covariates], axis=1)
                         if config.future_covariates else np.zeros((len(index), 0)))
     return Panel(ids, ds_list, t_list, y_list, past_list, fut_list, None if is_int else freq, int_step)
