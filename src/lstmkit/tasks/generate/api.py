@@ -130,7 +130,10 @@ class LanguageModelPipeline:
         self.model.eval()
         logits, state = self.model(torch.tensor([ids]), None)  # (1, P, V)
         last = logits[:, -1]
+        # never produce specials that carry no text; a character stream has no <eos> either
         banned = [self.vocab.pad_id, self.vocab.bos_id, self.vocab.unk_id]
+        if self.char_level:
+            banned.append(self.vocab.eos_id)
         for _ in range(config.max_length):
             last = last.clone()
             last[:, banned] = float("-inf")
