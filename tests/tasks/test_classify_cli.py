@@ -1,0 +1,84 @@
+"""``lstmkit classify fit | predict | evaluate`` end to end in a subprocess, and its error messages."""
+
+import csv
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from lstmkit.cli import main
+
+TEXTS = ["a great film", "great acting and a fine story", "fine and great", "i loved it",
+         "a bad film", "awful acting and a dull story", "dull and bad", "i hated it"]
+LABELS = ["pos"] * 4 + ["neg"] * 4
+
+
+def run(*args, cwd):
+    """The real console entry point in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def run_in_process(*args, cwd, capsys, monkeypatch):
+    """Same entry point in this process (saves an interpreter start per call)."""
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("classify_cli")
+    with open(d / "train.tsv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t")
+        w.writerow(["review", "sentiment"])
+        for t, lab in zip(TEXTS * 2, LABELS * 2):
+            w.writerow([t, lab])
+    (d / "new.tsv").write_text("review\ngreat great film\nawful dull film\n", encoding="utf-8")
+    (d / "test.tsv").write_text("review\tsentiment\ngreat film\tpos\ndull film\tneg\n", encoding="utf-8")
+    (d / "cfg.yaml").write_text("text-col: review\nlabel-col: sentiment\nepochs: 3\nhidden: 8\n"
+                                "embed-dim: 8\nprogress: false\n")
+    return d
+
+
+def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
+    r = run("classify", "fit", "--config", "cfg.yaml", "--data", "train.tsv", "--out", "model",
+            "--pooling", "attention", "--metrics-out", "fit.json", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert "tfidf_baseline" in r.stdout and "lstm" in r.stdout
+    metrics = json.loads((workdir / "fit.json").read_text())
+    assert set(metrics) >= {"lstm", "tfidf_baseline"}
+    assert (workdir / "model" / "config.json").is_file()
+
+    r = run_in_process("classify", "predict", "--model", "model", "--data", "new.tsv", "--text-col", "review",
+            "--out", "pred.csv", "--attention", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(open(workdir / "pred.csv", encoding="utf-8")))
+    assert [row["review"] for row in rows] == ["great great film", "awful dull film"]
+    for row in rows:
+        assert row["prediction"] in ("pos", "neg")
+        assert abs(float(row["p_neg"]) + float(row["p_pos"]) - 1) < 1e-4
+        assert len(json.loads(row["attention"])) == len(json.loads(row["tokens"])) == 3
+
+    r = run_in_process("classify", "evaluate", "--model", "model", "--data", "test.tsv", "--text-col", "review",
+            "--label-col", "sentiment", "--train-data", "train.tsv", "--metrics-out", "ev.json", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    ev = json.loads((workdir / "ev.json").read_text())
+    assert 0 <= ev["lstm"]["accuracy"] <= 1 and "macro_f1" in ev["tfidf_baseline"]
+
+    # bad input: unseen label, missing column; nothing written
+    (workdir / "odd.tsv").write_text("review\tsentiment\ngood\tpos\nmeh\tneutral\n", encoding="utf-8")
+    r = run_in_process("classify", "evaluate", "--model", "model", "--data", "odd.tsv", "--text-col", "review",
+            "--label-col", "sentiment", "--metrics-out", "odd.json", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 2
+    assert "odd.tsv:3: label 'neutral' was not seen in training" in r.stderr
+    assert not (workdir / "odd.json").exists()
+    r = run_in_process("classify", "predict", "--model", "model", "--data", "new.tsv", "--out", "p2.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 2 and "new.tsv:1: no column 'text' in the header" in r.stderr
+    assert not (workdir / "p2.csv").exists()
+    r = run_in_process("classify", "predict", "--model", "nowhere", "--data", "new.tsv", "--out", "p3.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 2 and "nowhere" in r.stderr

@@ -1,0 +1,136 @@
+"""Tagger: CRF and softmax heads on toy data, save/load identity, CoNLL I/O and its errors."""
+
+import pytest
+
+from lstmkit.tasks.tag import (
+    FeatureTagger,
+    MostFrequentTagger,
+    Tagger,
+    TaggerConfig,
+    read_conll,
+    write_conll,
+)
+from lstmkit.train import TrainConfig
+
+SENTS = [
+    (["Ali", "Ankara", "'ya", "gitti", "."], ["B-PER", "B-LOC", "I-LOC", "O", "O"]),
+    (["Ayşe", "İzmir", "'de", "kaldı", "."], ["B-PER", "B-LOC", "I-LOC", "O", "O"]),
+    (["bugün", "Ali", "geldi"], ["O", "B-PER", "O"]),
+    (["Mehmet", "Yılmaz", "Bursa", "'ya", "döndü"], ["B-PER", "I-PER", "B-LOC", "I-LOC", "O"]),
+    (["hava", "güzel", "."], ["O", "O", "O"]),
+    (["Ayşe", "geldi", "."], ["B-PER", "O", "O"]),
+] * 3
+FAST = TrainConfig(max_epochs=30, lr=1e-2, progress=False, checkpoint=False, seed=0)
+
+
+def small(**kw):
+    return TaggerConfig(word_dim=16, char_dim=8, char_hidden=8, hidden=16, dropout=0.0, word_dropout=0.0,
+                        batch_size=6, **kw)
+
+
+@pytest.mark.parametrize("head", ["crf", "softmax"])
+def test_heads_learn_toy_entities(head):
+    tagger = Tagger(small(head=head), FAST)
+    tagger.fit(SENTS)
+    report = tagger.evaluate(SENTS)
+    assert report["accuracy"] > 0.9
+    assert report["span_f1"] > 0.8
+    assert report["decode_tokens_per_s"] > 0
+    pred = tagger.predict([["Ali", "Bursa", "'ya", "gitti"], ["hava"]])
+    assert [len(p) for p in pred] == [4, 1]
+
+
+def test_crf_never_outputs_invalid_bio():
+    tagger = Tagger(small(head="crf"), FAST.replace(max_epochs=2))
+    tagger.fit(SENTS)
+    for tags in tagger.predict([s for s, _ in SENTS] + [["'ya", "'de", "x"]]):
+        assert not tags[0].startswith("I-")
+        for a, b in zip(tags, tags[1:]):
+            if b.startswith("I-"):
+                assert a in ("B-" + b[2:], b)
+
+
+def test_save_load_identical_predictions(tmp_path):
+    tagger = Tagger(small(), FAST.replace(max_epochs=3))
+    tagger.fit(SENTS[:6], SENTS[6:8])
+    tagger.save(tmp_path / "m")
+    again = Tagger.load(tmp_path / "m")
+    toks = [s for s, _ in SENTS] + [["Zeynep", "Van", "'a", "uçtu"]]
+    assert again.predict(toks) == tagger.predict(toks)
+    with pytest.raises(ValueError, match=r"sentence 0: tag 'B-ORG' was not seen in training"):
+        again.evaluate([(["X"], ["B-ORG"])])
+
+
+def test_baselines():
+    mft = MostFrequentTagger().fit(SENTS)
+    assert mft.predict([["Ali", "zzz"]]) == [["B-PER", "O"]]
+    ft = FeatureTagger().fit(SENTS)
+    assert ft.predict([["Ali", "geldi"]])[0][1] == "O"
+
+
+CONLLU = """# sent_id = 1
+# text = Ali geldi.
+1\tAli\tali\tNOUN\tNNP\tProper=True\t2\tnsubj\t_\t_
+2\tgeldi\tgel\tVERB\tVB\t_\t0\troot\t_\tSpaceAfter=No
+3\t.\t.\tPUNCT\t.\t_\t2\tp\t_\t_
+
+1-2\tgitmiş\t_\t_\t_\t_\t_\t_\t_\t_
+1\tgit\tgit\tVERB\tVB\t_\t0\troot\t_\t_
+2\tmiş\t_\tAUX\tVB\t_\t1\tig\t_\t_
+"""
+
+
+def test_conllu_round_trip_with_chosen_column(tmp_path):
+    f = tmp_path / "a.conllu"
+    f.write_text(CONLLU, encoding="utf-8")
+    sents = read_conll(f, column="upos")
+    assert [s.tokens for s in sents] == [["Ali", "geldi", "."], ["git", "miş"]]
+    assert sents[1].tags == ["VERB", "AUX"]
+    assert read_conll(f, column="xpos")[0].tags == ["NNP", "VB", "."]
+    assert read_conll(f, column=5)[0].tags == ["NNP", "VB", "."]
+    out = tmp_path / "out.conllu"
+    write_conll(out, sents, [["X", "Y", "Z"], ["P", "Q"]], fmt="conllu", column="upos")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "# sent_id = 1"
+    assert lines[3].split("\t")[3] == "Y" and lines[3].split("\t")[9] == "SpaceAfter=No"
+    assert lines[6].startswith("1-2\tgitmiş")
+    assert [s.tags for s in read_conll(out)] == [["X", "Y", "Z"], ["P", "Q"]]
+
+
+def test_two_column_round_trip(tmp_path):
+    f = tmp_path / "a.conll"
+    f.write_text("Ali B-PER\ngeldi O\n\n\n\nhava O\n", encoding="utf-8")
+    sents = read_conll(f)
+    assert [(s.tokens, s.tags) for s in sents] == [(["Ali", "geldi"], ["B-PER", "O"]), (["hava"], ["O"])]
+    out = tmp_path / "o.conll"
+    write_conll(out, sents, [["O", "O"], ["B-X"]], fmt="conll")
+    assert out.read_text() == "Ali\tO\ngeldi\tO\n\nhava\tB-X\n\n"  # blank line ends each sentence
+    f.write_text("Ali\ngeldi\n")
+    assert read_conll(f, require_tags=False)[0].tags is None
+
+
+@pytest.mark.parametrize("content,fmt,message", [
+    ("", "auto", r"x.conll: file is empty"),
+    ("\n  \n", "auto", r"x.conll: file is empty"),
+    ("Ali B-PER extra\n", "conll", r"x.conll:1: expected 2 columns \(token, tag\).*got 3"),
+    ("Ali B-PER\ngeldi\n", "conll", r"x.conll:2: expected 2 columns \(token, tag\).*got 1"),
+    ("1\tAli\tali\tNOUN\n", "conllu", r"x.conll:1: expected 10 tab-separated CoNLL-U columns, got 4"),
+    ("# only a comment\n\n1\tAli\t_\tNOUN\t_\t_\t0\troot\t_\t_\n", "conllu",
+     r"x.conll:1: sentence has no tokens"),
+    ("1\tAli\t_\t_\t_\t_\t0\troot\t_\t_\n", "conllu", r"x.conll:1: token has no upos"),
+])
+def test_malformed_conll_errors_name_file_and_line(tmp_path, content, fmt, message):
+    f = tmp_path / "x.conll"
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        read_conll(f, fmt=fmt)
+
+
+def test_bad_encoding_and_bad_column(tmp_path):
+    f = tmp_path / "x.conll"
+    f.write_bytes("Ali O\nşeker O\n".encode("iso-8859-9"))
+    with pytest.raises(ValueError, match=r"x.conll:2: text is not valid utf-8"):
+        read_conll(f)
+    f.write_text("Ali O\n")
+    with pytest.raises(ValueError, match=r"column must be one of"):
+        read_conll(f, fmt="conllu", column="tags")

@@ -1,0 +1,86 @@
+"""``lstmkit tag fit | predict | evaluate`` end to end in a subprocess, and its error messages."""
+
+import json
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from lstmkit.cli import main
+
+SENTS = [
+    (["Ali", "Ankara", "'ya", "gitti", "."], ["B-PER", "B-LOC", "I-LOC", "O", "O"]),
+    (["Ayşe", "İzmir", "'de", "kaldı", "."], ["B-PER", "B-LOC", "I-LOC", "O", "O"]),
+    (["bugün", "Ali", "geldi"], ["O", "B-PER", "O"]),
+    (["Mehmet", "Yılmaz", "Bursa", "'ya", "döndü"], ["B-PER", "I-PER", "B-LOC", "I-LOC", "O"]),
+] * 3
+
+
+def run(*args, cwd):
+    """The real console entry point in a fresh interpreter."""
+    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def run_in_process(*args, cwd, capsys, monkeypatch):
+    """Same entry point in this process (saves an interpreter start per call)."""
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+
+def conllu(sentences, with_tags=True):
+    out = []
+    for k, (toks, tags) in enumerate(sentences):
+        out.append(f"# sent_id = {k}")
+        for i, (w, t) in enumerate(zip(toks, tags), start=1):
+            out.append("\t".join([str(i), w, "_", "_", t if with_tags else "_", "_", "0", "dep", "_", "_"]))
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tag_cli")
+    (d / "train.conllu").write_text(conllu(SENTS), encoding="utf-8")
+    (d / "new.conllu").write_text(conllu(SENTS[:2], with_tags=False), encoding="utf-8")
+    (d / "test.conll").write_text("Ali B-PER\ngeldi O\n\nAyşe B-PER\nİzmir B-LOC\n'de I-LOC\n",
+                                  encoding="utf-8")
+    return d
+
+
+def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
+    r = run("tag", "fit", "--data", "train.conllu", "--column", "xpos", "--out", "model", "--epochs", "2",
+            "--hidden", "8", "--word-dim", "8", "--char-dim", "4", "--char-hidden", "4", "--no-progress",
+            "--metrics-out", "fit.json", cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    fit = json.loads((workdir / "fit.json").read_text())
+    assert set(fit["models"]) == {"bilstm_crf", "most_frequent_tag", "feature_tagger"}
+    assert fit["train_tokens_per_s"] > 0
+
+    r = run_in_process("tag", "predict", "--model", "model", "--data", "new.conllu", "--column", "xpos",
+            "--out", "tagged.conllu", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    lines = (workdir / "tagged.conllu").read_text(encoding="utf-8").splitlines()
+    token_lines = [ln.split("\t") for ln in lines if ln and not ln.startswith("#")]
+    assert len(token_lines) == len(SENTS[0][0]) + len(SENTS[1][0])
+    assert all(parts[4] in {"B-PER", "I-PER", "B-LOC", "I-LOC", "O"} for parts in token_lines)
+    assert lines[0] == "# sent_id = 0"
+
+    r = run_in_process("tag", "evaluate", "--model", "model", "--data", "test.conll", "--train-data", "train.conllu",
+            "--column", "xpos", "--metrics-out", "ev.json", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    ev = json.loads((workdir / "ev.json").read_text())
+    assert 0 <= ev["bilstm_crf"]["span_f1"] <= 1 and "feature_tagger" in ev
+
+    (workdir / "odd.conll").write_text("Ali B-PER\n\nAnkara B-CITY\n", encoding="utf-8")
+    r = run_in_process("tag", "evaluate", "--model", "model", "--data", "odd.conll", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 2 and "odd.conll:3: sentence tag 'B-CITY' was not seen in training" in r.stderr
+    (workdir / "bad.conllu").write_text("1\tAli\t_\n", encoding="utf-8")
+    r = run_in_process("tag", "predict", "--model", "model", "--data", "bad.conllu", "--out", "o.conllu", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 2
+    assert "bad.conllu:1: expected 10 tab-separated CoNLL-U columns, got 3" in r.stderr
+    assert not (workdir / "o.conllu").exists()
