@@ -19,7 +19,7 @@ from typing import Sequence
 from lstmkit import __version__
 from lstmkit.commands._common import apply_yaml_defaults
 
-COMMANDS = ("demo", "classify", "tag")
+COMMANDS = ("demo", "generate", "translate", "forecast", "classify", "tag", "detect")
 
 EXIT_USAGE = 2
 
@@ -47,8 +47,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    from lstmkit.train.saved import ModelLoadError
-
     try:
         apply_yaml_defaults(parser, argv)
         args = parser.parse_args(argv)
@@ -57,11 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args([*argv, "--help"])
             return EXIT_USAGE
         status = func(args)
-    except ModelLoadError as exc:
-        return _error(exc)
     except FileNotFoundError as exc:
         return _error(exc.strerror and exc.filename and f"{exc.strerror}: '{exc.filename}'" or exc)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:  # lstmkit.train.ModelLoadError is a ValueError
         return _error(exc)
     except KeyboardInterrupt:
         print("lstmkit: interrupted", file=sys.stderr)

@@ -1,0 +1,176 @@
+"""The lstmkit command line: --help, YAML configs under command-line overrides, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lstmkit import cli
+from lstmkit.commands._common import (
+    CommandError,
+    add_parser,
+    add_train_arguments,
+    apply_yaml_defaults,
+    format_table,
+    print_summary,
+    train_config_from_args,
+)
+from lstmkit.train import ModelLoadError, TrainConfig
+
+LSTMKIT = [sys.executable, "-m", "lstmkit.cli"]
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*LSTMKIT, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+# ----------------------------------------------------------------------------- subprocess
+def test_help_lists_every_command_and_each_has_help():
+    top = run_cli("--help")
+    assert top.returncode == 0, top.stderr
+    for name in cli.COMMANDS:
+        assert name in top.stdout
+
+
+def _command_paths(parser: argparse.ArgumentParser, prefix=()) -> list[tuple[tuple[str, ...], bool]]:
+    """Every (sub)command path below ``parser`` and whether it is a leaf (runs something)."""
+    paths = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                children = _command_paths(sub, (*prefix, name))
+                paths.append(((*prefix, name), not children))
+                paths.extend(children)
+    return paths
+
+
+def test_every_command_and_subcommand_has_help(capsys):
+    paths = _command_paths(cli.build_parser())
+    assert {p[0] for p, _ in paths} == set(cli.COMMANDS)
+    for path, leaf in paths:
+        with pytest.raises(SystemExit) as info:
+            cli.main([*path, "--help"])
+        assert info.value.code == 0, path
+        text = capsys.readouterr().out
+        assert text.startswith(f"usage: lstmkit {' '.join(path)}"), path
+        if leaf:
+            assert "--config" in text, f"lstmkit {' '.join(path)} cannot read a YAML config"
+
+
+def test_yaml_config_sets_options_and_command_line_overrides(tmp_path):
+    config = tmp_path / "adding.yaml"
+    config.write_text("T: 1000\nsteps: 2\nout: from-yaml.json\n")
+    out = tmp_path / "cli.json"
+    done = run_cli("demo", "adding", "--config", str(config), "--T", "30", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "T=30" in done.stdout  # the command line beats the YAML's T: 1000
+    assert "2 steps" in done.stdout  # the YAML's steps: 2 beats the default
+    assert out.is_file() and not (tmp_path / "from-yaml.json").exists()
+    json.loads(out.read_text())
+
+
+def test_library_errors_are_one_line_with_exit_2(tmp_path):
+    done = run_cli("demo", "adding", "--T", "3", "--steps", "1", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("lstmkit: error: ") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_config_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo", "--config", "nope.yaml"]) == 2
+    assert capsys.readouterr().err == "lstmkit: error: --config: no such file 'nope.yaml'\n"
+
+
+# ----------------------------------------------------------------------------- in process
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lstmkit")
+    sub = parser.add_subparsers(dest="command", required=True)
+    fit = add_parser(sub, "fit", help="fit something", func=lambda args: 0)
+    fit.add_argument("--hidden-size", type=int, default=8)
+    fit.add_argument("--quantiles", type=float, nargs="+", default=[0.5])
+    fit.add_argument("--kind", choices=("lstm", "gru"), default="lstm")
+    fit.add_argument("--data", required=True)
+    add_train_arguments(fit, max_epochs=7)
+    return parser
+
+
+def _parse(argv, yaml_text=None, tmp_path=None):
+    parser = _parser()
+    if yaml_text is not None:
+        path = tmp_path / "c.yaml"
+        path.write_text(yaml_text)
+        argv = [*argv, "--config", str(path)]
+    apply_yaml_defaults(parser, argv)
+    return parser.parse_args(argv)
+
+
+def test_yaml_defaults_types_and_override(tmp_path):
+    yaml_text = "hidden-size: 32\nquantiles: [0.1, 0.9]\nkind: gru\ndata: d.csv\nepochs: 3\nprogress: false\nclip: null\n"
+    args = _parse(["fit"], yaml_text, tmp_path)
+    assert (args.hidden_size, args.quantiles, args.kind, args.data) == (32, [0.1, 0.9], "gru", "d.csv")
+    config = train_config_from_args(args)
+    assert config == TrainConfig(max_epochs=3, progress=False, gradient_clip_val=None)
+    args = _parse(["fit", "--hidden-size", "4", "--epochs", "2"], yaml_text, tmp_path)
+    assert args.hidden_size == 4 and args.max_epochs == 2 and args.data == "d.csv"
+
+
+def test_command_defaults_without_yaml():
+    args = _parse(["fit", "--data", "x.csv"])
+    assert train_config_from_args(args).max_epochs == 7
+    assert train_config_from_args(args, seed=4).seed == 4
+
+
+@pytest.mark.parametrize(
+    "yaml_text, message",
+    [
+        ("hidden_sise: 3\n", "unknown option 'hidden_sise' for 'lstmkit fit'; valid: .*hidden-size"),
+        ("hidden-size: 2.5\n", "option 'hidden-size': expected an integer, got 2.5"),
+        ("kind: rnn\n", "option 'kind': 'rnn' is not one of \\['lstm', 'gru'\\]"),
+        ("progress: maybe\n", "option 'progress': expected true or false"),
+        ("- a\n- b\n", "expected a mapping of option: value, got list"),
+        ("a: [\n", "is not valid YAML"),
+    ],
+)
+def test_bad_yaml_is_a_clear_error(tmp_path, yaml_text, message):
+    with pytest.raises(CommandError, match=message):
+        _parse(["fit"], yaml_text, tmp_path)
+
+
+def test_main_maps_library_errors_to_one_line(monkeypatch, capsys):
+    def boom(args):
+        raise ModelLoadError("no saved model at 'm': the directory does not exist")
+
+    real_register = cli.importlib.import_module("lstmkit.commands.demo").register
+
+    def register(subparsers):
+        real_register(subparsers)
+        subparsers.choices["demo"].set_defaults(func=boom)
+
+    monkeypatch.setattr(sys.modules["lstmkit.commands.demo"], "register", register)
+    assert cli.main(["demo"]) == 2
+    assert capsys.readouterr().err == "lstmkit: error: no saved model at 'm': the directory does not exist\n"
+
+
+def test_summary_table_and_files():
+    stream = io.StringIO()
+    print_summary(
+        "forecast",
+        {"LSTM": {"MAE": 10.5, "MASE": 0.81234}, "seasonal naive": {"MAE": 30.0, "MASE": 2.49}},
+        files={"forecast": "out/forecast.csv", "plot": Path("out/plot.png")},
+        notes=["done"],
+        stream=stream,
+    )
+    text = stream.getvalue()
+    assert "== forecast ==" in text
+    assert "LSTM            10.5000  0.8123" in text
+    assert "seasonal naive  30.0000  2.4900" in text
+    assert "  plot      out/plot.png" in text and text.rstrip().endswith("done")
+    assert format_table({"a": {"x": 1e-7, "y": None}}).splitlines()[-1] == "a      1.000e-07  -"
+
