@@ -46,9 +46,10 @@ class Backend(Protocol):
 _BACKENDS: dict[str, str] = {
     "reference": "lstmkit.kernels.reference:BACKEND",
     "native": "lstmkit.kernels.native:BACKEND",
+    "cpu": "lstmkit.kernels.cpu:BACKEND",
 }
 # The order "auto" tries; the first that supports the configuration wins.
-AUTO_ORDER: tuple[str, ...] = ("native", "reference")
+AUTO_ORDER: tuple[str, ...] = ("native", "cpu", "reference")
 _loaded: dict[str, Any] = {}
 
 

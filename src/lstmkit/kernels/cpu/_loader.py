@@ -32,7 +32,7 @@ HEADERS = ("common.h",)
 # -fno-associative-math keeps every sum in source order (bitwise determinism,
 # float64 agreement with the reference). It is never passed to the linker, so
 # the process's floating-point mode (denormals) is left alone.
-CFLAGS = ("-O3", "-march=native", "-ffast-math", "-fno-associative-math")
+CFLAGS = ("-O3", "-march=native", "-ffast-math", "-fno-associative-math", "-fopenmp-simd")
 
 _lock = threading.Lock()
 _state: dict[str, object] = {}

@@ -62,10 +62,13 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       T* a = At.data_ptr<T>();
       const int64_t n = B * H;
       if (kind == RNN_TANH) {
+#pragma omp simd
         for (int64_t j = 0; j < n; ++j) a[j] = std::tanh(a[j]);
       } else {
+#pragma omp simd
         for (int64_t j = 0; j < n; ++j) a[j] = a[j] > T(0) ? a[j] : T(0);
       }
+#pragma omp simd
       for (int64_t j = 0; j < n; ++j) hc[j] = a[j];
     } else {
       if (b_rz.defined())
@@ -78,6 +81,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
         const T* __restrict g = gh.data_ptr<T>() + b * ghw;
         T* __restrict ex = EXTRA.data_ptr<T>() + (t * B + b) * H;
         const T* __restrict hir = hi + b * H;
+#pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
           const T r = sigmoid(a[j] + g[j]);
           a[j] = r;
@@ -97,6 +101,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
         const T* __restrict gn = kind == GRU_BEFORE ? ghn.data_ptr<T>() + b * H : nullptr;
         const T* __restrict hpr = hp + b * H;
         T* __restrict out = hc + b * H;
+#pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
           const T pre = kind == GRU_AFTER ? a[2 * H + j] + a[j] * ex[j] : a[2 * H + j] + gn[j];
           const T n = std::tanh(pre);
@@ -152,8 +157,10 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
       T* __restrict da = dA.data_ptr<T>() + t * B * H;
       const int64_t n = B * H;
       if (kind == RNN_TANH) {
+#pragma omp simd
         for (int64_t j = 0; j < n; ++j) da[j] = d[j] * (T(1) - a[j] * a[j]);
       } else {
+#pragma omp simd
         for (int64_t j = 0; j < n; ++j) da[j] = a[j] > T(0) ? d[j] : T(0);
       }
       at::mm_out(ndh, dA[t], w_hh);
@@ -174,6 +181,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
           for (int64_t j = 0; j < H; ++j) dd[j] = T(0);
           continue;
         }
+#pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
           const T r = a[j], z = a[H + j], n = a[2 * H + j];
           const T dz = dr[j] * (hpr[j] - n);
@@ -203,6 +211,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
           const T* __restrict mr = hi_m == nullptr ? nullptr : hi_m + b * H;
           T* __restrict dqr = dq.data_ptr<T>() + b * H;
           T* __restrict da = dA.data_ptr<T>() + row * GH;
+#pragma omp simd
           for (int64_t j = 0; j < H; ++j) {
             const T r = a[j];
             const T h_in = mr == nullptr ? hpr[j] : hpr[j] * mr[j];

@@ -31,7 +31,7 @@ struct Peep {  // peephole weights, zero rows when absent
 // One row of the forward pointwise pass. a: (G·H) pre-activations on entry,
 // activations on exit (i|f|g|o, or f|g|o when coupled).
 template <typename T, bool Coupled>
-inline void lstm_row_forward(T* a, const T* cp, const Peep<T>& pw, const T* cw, const T* cb, T* ct, T* tc, T* chat,
+__attribute__((noinline)) void lstm_row_forward(T* a, const T* cp, const Peep<T>& pw, const T* cw, const T* cb, T* ct, T* tc, T* chat,
                              T* crstd, T* htil, int64_t H) {
   T* __restrict ai = Coupled ? nullptr : a;
   T* __restrict af = a + (Coupled ? 0 : H);
@@ -39,13 +39,17 @@ inline void lstm_row_forward(T* a, const T* cp, const Peep<T>& pw, const T* cw, 
   T* __restrict ao = a + (Coupled ? 2 : 3) * H;
   const T* __restrict c_prev = cp;
   T* __restrict c_new = ct;
+  const T* __restrict wci = pw.ci;
+  const T* __restrict wcf = pw.cf;
+  const T* __restrict wco = pw.co;
+#pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
-    const T f = sigmoid(af[j] + pw.cf[j] * c_prev[j]);
+    const T f = sigmoid(af[j] + wcf[j] * c_prev[j]);
     T i;
     if constexpr (Coupled) {
       i = T(1) - f;
     } else {
-      i = sigmoid(ai[j] + pw.ci[j] * c_prev[j]);
+      i = sigmoid(ai[j] + wci[j] * c_prev[j]);
       ai[j] = i;
     }
     const T g = std::tanh(ag[j]);
@@ -53,16 +57,17 @@ inline void lstm_row_forward(T* a, const T* cp, const Peep<T>& pw, const T* cw, 
     ag[j] = g;
     c_new[j] = f * c_prev[j] + i * g;
   }
-  const T* __restrict cn = c_new;
+  const T* cn = c_new;  // may alias tc (same index only)
   if (chat != nullptr) {  // LN_c(c̃) = ĉ * gain + bias, staged in tc
     *crstd = ln_normalise(c_new, chat, H);
     for (int64_t j = 0; j < H; ++j) tc[j] = chat[j] * cw[j] + cb[j];
     cn = tc;
   }
-  T* __restrict tco = tc;
+  T* tco = tc;
   T* __restrict h = htil;
+#pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
-    const T o = sigmoid(ao[j] + pw.co[j] * c_new[j]);
+    const T o = sigmoid(ao[j] + wco[j] * c_new[j]);
     const T th = std::tanh(cn[j]);
     ao[j] = o;
     tco[j] = th;
@@ -82,7 +87,7 @@ struct Accum {  // parameter-gradient accumulators of the pointwise part
 // One row of the backward pointwise pass. act: activations; da: dA row out;
 // dht: dL/dh̃ (pre-projection); dc: dL/dc_t in; ndc: dL/dc_{t-1} out; tmp: H scratch.
 template <typename T, bool Coupled>
-inline void lstm_row_backward(const T* act, T* da, const T* ct, const T* tc, const T* cp, const T* chat, T crstd,
+__attribute__((noinline)) void lstm_row_backward(const T* act, T* da, const T* ct, const T* tc, const T* cp, const T* chat, T crstd,
                               const T* cw, const T* dht, const T* dc, const T* zc, const Peep<T>& pw,
                               const Accum<T>& acc, T* ndc, T* tmp, int64_t H) {
   const T* __restrict af = act + (Coupled ? 0 : H);
@@ -93,10 +98,12 @@ inline void lstm_row_backward(const T* act, T* da, const T* ct, const T* tc, con
   T* __restrict dag = da + (Coupled ? 1 : 2) * H;
   T* __restrict dao = da + (Coupled ? 2 : 3) * H;
   T* __restrict dcn = tmp;
+  const T* __restrict tcr = tc;
+  const T* __restrict dhr = dht;
   for (int64_t j = 0; j < H; ++j) {
-    const T o = ao[j], th = tc[j];
-    dcn[j] = dht[j] * o * (T(1) - th * th);
-    dao[j] = dht[j] * th * o * (T(1) - o);
+    const T o = ao[j], th = tcr[j];
+    dcn[j] = dhr[j] * o * (T(1) - th * th);
+    dao[j] = dhr[j] * th * o * (T(1) - o);
   }
   if (chat != nullptr) {
     T* __restrict gw = acc.cw;
@@ -111,13 +118,22 @@ inline void lstm_row_backward(const T* act, T* da, const T* ct, const T* tc, con
   T* __restrict wci = acc.wci;
   T* __restrict wcf = acc.wcf;
   T* __restrict wco = acc.wco;
+  const T* __restrict pci = pw.ci;
+  const T* __restrict pcf = pw.cf;
+  const T* __restrict pco = pw.co;
+  const T* __restrict zcr = zc;
+  const T* __restrict dcr = dc;
+  const T* __restrict cpr = cp;
+  const T* __restrict ctr = ct;
+  T* __restrict ndcr = ndc;
+#pragma omp simd
   for (int64_t j = 0; j < H; ++j) {
-    const T dct = dcn[j] + (T(1) - zc[j]) * dc[j] + dao[j] * pw.co[j];
-    wco[j] += dao[j] * ct[j];
+    const T dct = dcn[j] + (T(1) - zcr[j]) * dcr[j] + dao[j] * pco[j];
+    wco[j] += dao[j] * ctr[j];
     const T f = af[j], g = ag[j];
     const T i = Coupled ? T(1) - f : act[j];
-    T dcp = dct * f + zc[j] * dc[j];
-    T df = dct * cp[j];
+    T dcp = dct * f + zcr[j] * dcr[j];
+    T df = dct * cpr[j];
     const T di = dct * g;
     const T dg = dct * i;
     T dai_v = T(0);
@@ -130,10 +146,10 @@ inline void lstm_row_backward(const T* act, T* da, const T* ct, const T* tc, con
     const T daf_v = df * f * (T(1) - f);
     daf[j] = daf_v;
     dag[j] = dg * (T(1) - g * g);
-    dcp += dai_v * pw.ci[j] + daf_v * pw.cf[j];
-    wci[j] += dai_v * cp[j];
-    wcf[j] += daf_v * cp[j];
-    ndc[j] = dcp;
+    dcp += dai_v * pci[j] + daf_v * pcf[j];
+    wci[j] += dai_v * cpr[j];
+    wcf[j] += daf_v * cpr[j];
+    ndcr[j] = dcp;
   }
 }
 
