@@ -62,7 +62,7 @@ def add_train_arguments(parser: argparse.ArgumentParser, **defaults: Any) -> Non
     ``defaults``: TrainConfig field values that this command prefers (e.g.
     ``max_epochs=50``), still overridable from YAML and the command line.
     """
-    from lstmkit.train import TrainConfig
+    from lstmkit.train.config import TrainConfig
 
     base = TrainConfig().replace(**defaults) if defaults else TrainConfig()
     group = parser.add_argument_group("training")
@@ -102,7 +102,7 @@ def add_train_arguments(parser: argparse.ArgumentParser, **defaults: Any) -> Non
 
 def train_config_from_args(args: argparse.Namespace, **overrides: Any) -> Any:
     """The :class:`~lstmkit.train.TrainConfig` the options of :func:`add_train_arguments` say."""
-    from lstmkit.train import TrainConfig
+    from lstmkit.train.config import TrainConfig
 
     names = ("max_epochs", "max_steps", "lr", "weight_decay", "schedule", "warmup_steps",
              "gradient_clip_val", "early_stopping_patience", "seed", "deterministic",
