@@ -43,7 +43,8 @@ class ScoreResult:
 
 
 def estimate_period(values: np.ndarray, max_lag: int = 512) -> int | None:
-    """The lag of the highest autocorrelation peak after the first zero crossing, or None."""
+    """The lag of the highest autocorrelation peak after the first zero crossing, or None
+    when that peak is below 0.3 (no clear period)."""
     x = np.asarray(values, dtype=np.float64)
     x = x - x.mean()
     n = len(x)
@@ -59,7 +60,7 @@ def estimate_period(values: np.ndarray, max_lag: int = 512) -> int | None:
     if start >= len(acf) - 1:
         return None
     lag = start + int(np.argmax(acf[start:]))
-    return lag if acf[lag] > 0.1 else None
+    return lag if acf[lag] > 0.3 else None
 
 
 def rolling_zscore(values: np.ndarray, window: int = 100) -> np.ndarray:

@@ -56,7 +56,7 @@ def read_series(source: Any, *, value_col: str = "y", time_col: str = "ds", labe
         if bad.any():
             raise ForecastDataError(
                 f"{what}: series {ids[0]!r}: column {label_col!r} must hold 0 or 1, "
-                f"found {frame[label_col][bad].iloc[0]!r}"
+                f"found {frame[label_col][bad].iloc[0]}"
             )
         frame = frame.assign(**{label_col: raw.astype(np.float64)})
         config = DataConfig(target_col=value_col, time_col=time_col, past_covariates=(label_col,))
