@@ -27,7 +27,8 @@ LSTMKIT = [sys.executable, "-m", "lstmkit.cli"]
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*LSTMKIT, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    return subprocess.run([*LSTMKIT, *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                          check=False)
 
 
 # ----------------------------------------------------------------------------- subprocess

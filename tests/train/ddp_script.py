@@ -6,7 +6,6 @@ usage: ddp_script.py RUN_DIR MODEL_DIR OUT.pt
 import sys
 
 import torch
-
 from train_helpers import fresh_model, make_data, one_thread
 
 from lstmkit.train import TrainConfig, fit, load_model, save_model

@@ -6,7 +6,6 @@ usage: resume_script.py RUN_DIR EPOCHS OUT.pt [--resume] [--sleep SECONDS]
 import sys
 
 import torch
-
 from train_helpers import fresh_model, make_data, one_thread
 
 from lstmkit.train import TrainConfig, fit

@@ -15,7 +15,7 @@ def test_ddp_two_cpu_processes_then_predict(tmp_path):
     out = tmp_path / "out.pt"
     done = subprocess.run(
         [sys.executable, str(HERE / "ddp_script.py"), str(tmp_path / "run"), str(tmp_path / "model"), str(out)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     result = torch.load(out, weights_only=False)

@@ -7,12 +7,11 @@ import os
 
 import pytest
 import torch
-
 from train_helpers import TinyRegression, fresh_model, make_data
 
 from lstmkit.train import FitResult, TaskModule, TrainConfig, WarmupDecay, fit
 
-QUIET = dict(progress=False)
+QUIET = {"progress": False}
 
 
 def test_fit_reduces_loss_and_reports(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import signal
 import subprocess
 import sys
@@ -10,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from train_helpers import TinyRegression, fresh_model, make_data
 
 from lstmkit.train import TrainConfig, fit
@@ -28,8 +28,8 @@ def _config(run_dir, **changes):
 
 def _assert_same_weights(a: dict, b: dict) -> None:
     assert a.keys() == b.keys()
-    for name in a:
-        assert torch.equal(a[name], b[name]), f"{name} differs after resume"
+    for name, value in a.items():
+        assert torch.equal(value, b[name]), f"{name} differs after resume"
 
 
 def test_kill_with_sigkill_then_resume_matches_uninterrupted(tmp_path):
@@ -57,7 +57,7 @@ def test_kill_with_sigkill_then_resume_matches_uninterrupted(tmp_path):
     assert 1 <= last["epoch"] < EPOCHS - 1, "the kill should land mid-run"
 
     done = subprocess.run([sys.executable, script, str(run_dir), str(EPOCHS), str(out), "--resume"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     resumed = torch.load(out, weights_only=False)
     assert resumed["epochs"] == EPOCHS and resumed["history"] == EPOCHS
@@ -109,7 +109,7 @@ def test_resume_last_without_checkpoint_starts_afresh(tmp_path):
 def test_atomic_save_failure_leaves_old_file_and_no_temp(tmp_path):
     path = tmp_path / "x.ckpt"
     atomic_torch_save({"a": 1}, path)
-    with pytest.raises(Exception):
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
         atomic_torch_save({"bad": lambda: None}, path)  # lambdas do not pickle
     assert torch.load(path, weights_only=False) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["x.ckpt"]

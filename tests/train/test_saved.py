@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-
 from train_helpers import fresh_model
 
 from lstmkit import __version__

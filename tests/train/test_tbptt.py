@@ -57,7 +57,7 @@ def test_windows_reproduce_the_full_sequence_forward_and_loss():
 def test_gradient_stops_at_the_window_border():
     torch.manual_seed(0)
     model = StreamModel()
-    x, y = _stream()
+    x, _ = _stream()
     x.requires_grad_(True)
     first, second = split_windows(x, 5)[:2]
     _, state = model(first)

@@ -32,7 +32,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--out", default=None,
                         help="where to write the demo's files (forecast: a directory for the "
-                             "plot and forecasts; adding: a JSON file)")
+                             "plot, forecasts and metrics, None = runs/demo; adding: a JSON file, "
+                             "None = none)")
+    forecast = parser.add_argument_group("forecast demo")
+    forecast.add_argument("--quick", action="store_true",
+                          help="one seed and fewer epochs instead of the demo's ensemble")
     adding = parser.add_argument_group("adding demo")
     adding.add_argument("--T", dest="T", type=int, default=100,
                         help="minimal sequence length of the adding problem")
@@ -50,4 +54,4 @@ def run(args: argparse.Namespace) -> int:
         return int(adding_demo(**kwargs) or 0)
     from lstmkit.tasks.forecast import run_demo as forecast_demo
 
-    return int(forecast_demo(seed=args.seed, out=args.out) or 0)
+    return int(forecast_demo(out_dir=args.out, seed=args.seed, quick=args.quick) or 0)

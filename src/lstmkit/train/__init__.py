@@ -23,7 +23,13 @@ if TYPE_CHECKING:  # the eager imports, for type checkers and editors
     from lstmkit.train.config import TrainConfig
     from lstmkit.train.engine import FitResult, fit, seed_everything
     from lstmkit.train.module import TaskModule, WarmupDecay
-    from lstmkit.train.saved import FORMAT_VERSION, ModelLoadError, SavedModel, load_model, save_model
+    from lstmkit.train.saved import (
+        FORMAT_VERSION,
+        ModelLoadError,
+        SavedModel,
+        load_model,
+        save_model,
+    )
     from lstmkit.train.tbptt import TBPTTModule, detach_state, split_batch, split_windows
 
 _EXPORTS = {
@@ -44,7 +50,23 @@ _EXPORTS = {
     "save_model": "saved",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "FORMAT_VERSION",
+    "FitResult",
+    "ModelLoadError",
+    "SavedModel",
+    "TBPTTModule",
+    "TaskModule",
+    "TrainConfig",
+    "WarmupDecay",
+    "detach_state",
+    "fit",
+    "load_model",
+    "save_model",
+    "seed_everything",
+    "split_batch",
+    "split_windows",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -130,9 +130,7 @@ class History(L.Callback):
             return
         record: dict[str, float] = {"epoch": float(trainer.current_epoch), "step": float(trainer.global_step)}
         for name, value in trainer.callback_metrics.items():
-            if isinstance(value, torch.Tensor) and value.numel() == 1:
-                record[name] = float(value)
-            elif isinstance(value, (int, float)):
+            if isinstance(value, torch.Tensor) and value.numel() == 1 or isinstance(value, (int, float)):
                 record[name] = float(value)
         if self._loss_count:
             record["train_loss"] = self._loss_sum / self._loss_count  # mean over the epoch

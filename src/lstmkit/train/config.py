@@ -8,8 +8,9 @@ and data configs beside it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 SCHEDULES = ("constant", "cosine", "linear", "plateau")
 PRECISIONS = ("32", "64", "bf16-mixed", "16-mixed", "auto")
@@ -158,7 +159,7 @@ class TrainConfig:
         if self.resume == "last" and self.run_dir is None:
             _fail("resume", "a run_dir to resume 'last' from (run_dir is None)", self.resume)
 
-    def replace(self, **changes: Any) -> "TrainConfig":
+    def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
@@ -167,7 +168,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+    def from_dict(cls, values: Mapping[str, Any]) -> TrainConfig:
         """Build from a mapping; unknown keys raise a ValueError naming them."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)

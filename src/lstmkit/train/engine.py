@@ -22,9 +22,10 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import lightning as L
 import torch
@@ -195,9 +196,7 @@ class _QuietWorkers(L.Callback):
 def _scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, value in metrics.items():
-        if isinstance(value, torch.Tensor) and value.numel() == 1:
-            out[name] = float(value)
-        elif isinstance(value, (int, float)):
+        if isinstance(value, torch.Tensor) and value.numel() == 1 or isinstance(value, (int, float)):
             out[name] = float(value)
     return out
 
@@ -219,7 +218,7 @@ def fit(
     module: TaskModule,
     train_dataloaders: Any,
     val_dataloaders: Any = None,
-    config: TrainConfig = TrainConfig(),
+    config: TrainConfig | None = None,
 ) -> FitResult:
     """Train ``module`` in place on ``train_dataloaders`` and return a :class:`FitResult`.
 
@@ -228,8 +227,10 @@ def fit(
     ``run_dir/checkpoints`` (``last.ckpt`` plus the best by ``monitor``).
     With ``resume="last"`` an interrupted run continues from ``last.ckpt``
     and reaches the same weights as an uninterrupted run with the same seed
-    (epoch-boundary checkpoints, RNG state included, CPU).
+    (epoch-boundary checkpoints, RNG state included, CPU). ``config=None``
+    means ``TrainConfig()``.
     """
+    config = TrainConfig() if config is None else config
     has_val = val_dataloaders is not None
     _check_inputs(module, config, has_val)
     accelerator = _resolve_accelerator(config)
@@ -279,7 +280,7 @@ class _Callbacks:
     early: EarlyStopping | None
 
     @classmethod
-    def build(cls, config: TrainConfig, ckpt_dir: Path, has_val: bool) -> "_Callbacks":
+    def build(cls, config: TrainConfig, ckpt_dir: Path, has_val: bool) -> _Callbacks:
         history = History()
         callbacks: list[L.Callback] = [RNGState(), history, _QuietWorkers()]
         # multi-process runs report their counters through the last checkpoint, so always write one
