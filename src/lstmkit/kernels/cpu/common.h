@@ -177,11 +177,6 @@ inline void masked(const T* __restrict h, const T* __restrict m, T* __restrict o
   for (int64_t j = 0; j < count; ++j) out[j] = h[j] * m[j];
 }
 
-// The state before processing step s: h0 for s == 0, else the state after step s-1.
-inline at::Tensor prev_state(const at::Tensor& h0, const at::Tensor& hst, int64_t s, int64_t steps, bool reverse) {
-  return s == 0 ? h0 : hst[time_of(s - 1, steps, reverse)];
-}
-
 // Sum of the biases present (b_ih + b_hh), or an undefined tensor.
 inline at::Tensor bias_sum(const Opt& a, const Opt& b) {
   if (has(a) && has(b)) return *a + *b;

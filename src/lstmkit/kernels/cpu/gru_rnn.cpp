@@ -4,6 +4,7 @@
 // a reverse pointwise loop writing the pre-activation gradients, and the
 // weight gradients as GEMMs over all steps. Equations: lstmkit/kernels/spec.py.
 #include "common.h"
+#include "gemm.h"
 
 namespace lstmkit_cpu {
 
@@ -35,31 +36,35 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   at::Tensor EXTRA = gru ? at::empty({S, B, H}, opts) : at::Tensor();
   at::Tensor hin = mrec != nullptr ? at::empty({B, H}, opts) : at::Tensor();
   at::Tensor htmp = mix ? at::empty({B, H}, opts) : at::Tensor();
-  const bool bias_hh = has(p[B_HH]);
-  // reset-after: gh = h_in W_hhᵀ + b_hh (B, 3H); reset-before: the r|z part (B, 2H) and gh_n (B, H)
-  at::Tensor w_rz = kind == GRU_BEFORE ? w_hh.narrow(0, 0, 2 * H) : w_hh;
-  at::Tensor w_n = kind == GRU_BEFORE ? w_hh.narrow(0, 2 * H, H) : at::Tensor();
-  at::Tensor b_rz = (bias_hh && kind == GRU_BEFORE) ? p[B_HH]->narrow(0, 0, 2 * H) : (bias_hh ? *p[B_HH] : at::Tensor());
-  at::Tensor b_n = (bias_hh && kind == GRU_BEFORE) ? p[B_HH]->narrow(0, 2 * H, H) : at::Tensor();
-  at::Tensor gh = gru ? at::empty({B, kind == GRU_BEFORE ? 2 * H : 3 * H}, opts) : at::Tensor();
+  const T* bhh = has(p[B_HH]) ? p[B_HH]->data_ptr<T>() : nullptr;
+  // reset-after: gh = h_in W_hhᵀ + b_hh (B, 3H); reset-before: the r|z part (B, 2H), then gh_n (B, H)
+  const int64_t ghw = kind == GRU_BEFORE ? 2 * H : 3 * H;
+  at::Tensor gh = gru ? at::empty({B, ghw}, opts) : at::Tensor();
   at::Tensor ghn = kind == GRU_BEFORE ? at::empty({B, H}, opts) : at::Tensor();
-  at::Tensor w_rz_t = w_rz.t(), w_n_t = w_n.defined() ? w_n.t() : at::Tensor();
+  T* const a0 = A.data_ptr<T>();
+  T* const hst0 = HST.data_ptr<T>();
+  T* const y0 = Y.data_ptr<T>();
+  T* const ex0 = gru ? EXTRA.data_ptr<T>() : nullptr;
+  T* const hin_p = mrec != nullptr ? hin.data_ptr<T>() : nullptr;
+  T* const htmp_p = mix ? htmp.data_ptr<T>() : nullptr;
+  T* const gh_p = gru ? gh.data_ptr<T>() : nullptr;
+  T* const ghn_p = kind == GRU_BEFORE ? ghn.data_ptr<T>() : nullptr;
+  const T* const whh = w_hh.data_ptr<T>();
+  const T* const h0p = h0.data_ptr<T>();
 
   for (int64_t s = 0; s < S; ++s) {
     const int64_t t = time_of(s, S, reverse);
-    at::Tensor hprev = prev_state(h0, HST, s, S, reverse);
-    at::Tensor hin_t = hprev;
+    const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
+    const T* hp = tp < 0 ? h0p : hst0 + tp * B * H;
+    const T* hi = hp;
     if (mrec != nullptr) {
-      masked(hprev.data_ptr<T>(), mrec, hin.data_ptr<T>(), B * H);
-      hin_t = hin;
+      masked(hp, mrec, hin_p, B * H);
+      hi = hin_p;
     }
-    T* hc = mix ? htmp.data_ptr<T>() : HST[t].data_ptr<T>();
-    const T* hp = hprev.data_ptr<T>();
-    const T* hi = hin_t.data_ptr<T>();
+    T* hc = mix ? htmp_p : hst0 + t * B * H;
     if (!gru) {
-      at::Tensor At = A[t];
-      At.addmm_(hin_t, w_rz_t);
-      T* a = At.data_ptr<T>();
+      T* a = a0 + t * B * H;
+      gemm<T>(true, B, H, H, hi, H, whh, H, T(1), a, H);  // a += h_in W_hhᵀ
       const int64_t n = B * H;
       if (kind == RNN_TANH) {
 #pragma omp simd
@@ -71,15 +76,15 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
 #pragma omp simd
       for (int64_t j = 0; j < n; ++j) hc[j] = a[j];
     } else {
-      if (b_rz.defined())
-        at::addmm_out(gh, b_rz, hin_t, w_rz_t);
-      else
-        at::mm_out(gh, hin_t, w_rz_t);
-      const int64_t ghw = gh.size(1);
-      for (int64_t b = 0; b < B; ++b) {  // r and z (and n for reset-after)
-        T* __restrict a = A.data_ptr<T>() + (t * B + b) * GH;
-        const T* __restrict g = gh.data_ptr<T>() + b * ghw;
-        T* __restrict ex = EXTRA.data_ptr<T>() + (t * B + b) * H;
+      for (int64_t b = 0; b < B; ++b) {  // start from the biases, then accumulate the product
+        T* __restrict g = gh_p + b * ghw;
+        for (int64_t j = 0; j < ghw; ++j) g[j] = bhh == nullptr ? T(0) : bhh[j];
+      }
+      gemm<T>(true, B, ghw, H, hi, H, whh, H, T(1), gh_p, ghw);
+      for (int64_t b = 0; b < B; ++b) {  // r and z (and keep gh_n, or q = r * h_in)
+        T* __restrict a = a0 + (t * B + b) * GH;
+        const T* __restrict g = gh_p + b * ghw;
+        T* __restrict ex = ex0 + (t * B + b) * H;
         const T* __restrict hir = hi + b * H;
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
@@ -89,21 +94,21 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
           ex[j] = kind == GRU_AFTER ? g[2 * H + j] : r * hir[j];
         }
       }
-      if (kind == GRU_BEFORE) {
-        if (b_n.defined())
-          at::addmm_out(ghn, b_n, EXTRA[t], w_n_t);
-        else
-          at::mm_out(ghn, EXTRA[t], w_n_t);
+      if (kind == GRU_BEFORE) {  // gh_n = q W_hnᵀ + b_hn
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t j = 0; j < H; ++j) ghn_p[b * H + j] = bhh == nullptr ? T(0) : bhh[2 * H + j];
+        gemm<T>(true, B, H, H, ex0 + t * B * H, H, whh + 2 * H * H, H, T(1), ghn_p, H);
       }
       for (int64_t b = 0; b < B; ++b) {  // n and h̃ = (1 - z) * n + z * h_{t-1}
-        T* __restrict a = A.data_ptr<T>() + (t * B + b) * GH;
-        const T* __restrict ex = EXTRA.data_ptr<T>() + (t * B + b) * H;
-        const T* __restrict gn = kind == GRU_BEFORE ? ghn.data_ptr<T>() + b * H : nullptr;
+        T* __restrict a = a0 + (t * B + b) * GH;
+        const T* __restrict ex = ex0 + (t * B + b) * H;
+        const T* __restrict gn = kind == GRU_BEFORE ? ghn_p + b * H : ex;
         const T* __restrict hpr = hp + b * H;
         T* __restrict out = hc + b * H;
+        const bool after = kind == GRU_AFTER;
 #pragma omp simd
         for (int64_t j = 0; j < H; ++j) {
-          const T pre = kind == GRU_AFTER ? a[2 * H + j] + a[j] * ex[j] : a[2 * H + j] + gn[j];
+          const T pre = after ? a[2 * H + j] + a[j] * ex[j] : a[2 * H + j] + gn[j];
           const T n = std::tanh(pre);
           const T z = a[H + j];
           a[2 * H + j] = n;
@@ -112,8 +117,8 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       }
     }
     if (mix)
-      mix_state<T>(hc, hp, zh == nullptr ? nullptr : zh + t * B * H, lens, t, B, H, HST[t].data_ptr<T>(),
-                   lens != nullptr ? Y[t].data_ptr<T>() : nullptr);
+      mix_state<T>(hc, hp, zh == nullptr ? nullptr : zh + t * B * H, lens, t, B, H, hst0 + t * B * H,
+                   lens != nullptr ? y0 + t * B * H : nullptr);
   }
   const int64_t last = time_of(S - 1, S, reverse);
   return {Y, HST[last].clone(), A, lens != nullptr ? HST : at::Tensor(), EXTRA};
@@ -142,19 +147,28 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
   at::Tensor ndh = at::empty({B, H}, opts), dht = at::empty({B, H}, opts);
   at::Tensor direct = gru ? at::empty({B, H}, opts) : at::Tensor();  // z * dh̃, w.r.t. the unmasked h_{t-1}
   at::Tensor dq = kind == GRU_BEFORE ? at::empty({B, H}, opts) : at::Tensor();
-  at::Tensor w_rz = kind == GRU_BEFORE ? w_hh.narrow(0, 0, 2 * H) : w_hh;
-  at::Tensor w_n = kind == GRU_BEFORE ? w_hh.narrow(0, 2 * H, H) : at::Tensor();
+  const T* const whh = w_hh.data_ptr<T>();
+  const T* const a0 = A.data_ptr<T>();
+  const T* const hst0 = HST.data_ptr<T>();
+  const T* const h0p = h0.data_ptr<T>();
+  T* const da0 = dA.data_ptr<T>();
+  T* const dg0 = dGH.data_ptr<T>();
+  T* const dht_p = dht.data_ptr<T>();
+  T* const dd0 = gru ? direct.data_ptr<T>() : nullptr;
+  T* const dq_p = kind == GRU_BEFORE ? dq.data_ptr<T>() : nullptr;
+  T* dh_p = dh.data_ptr<T>();
+  T* ndh_p = ndh.data_ptr<T>();
 
   for (int64_t s = S - 1; s >= 0; --s) {
     const int64_t t = time_of(s, S, reverse);
-    at::Tensor hprev = prev_state(h0, HST, s, S, reverse);
-    const T* hp = hprev.data_ptr<T>();
-    split_dh<T>(dh.data_ptr<T>(), dy == nullptr ? nullptr : dy + t * B * H, zh == nullptr ? nullptr : zh + t * B * H,
-                lens, t, B, H, dht.data_ptr<T>());
-    const T* d = dht.data_ptr<T>();
+    const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
+    const T* hp = tp < 0 ? h0p : hst0 + tp * B * H;
+    split_dh<T>(dh_p, dy == nullptr ? nullptr : dy + t * B * H, zh == nullptr ? nullptr : zh + t * B * H, lens, t, B,
+                H, dht_p);
+    const T* d = dht_p;
     if (!gru) {
-      const T* __restrict a = A.data_ptr<T>() + t * B * H;
-      T* __restrict da = dA.data_ptr<T>() + t * B * H;
+      const T* __restrict a = a0 + t * B * H;
+      T* __restrict da = da0 + t * B * H;
       const int64_t n = B * H;
       if (kind == RNN_TANH) {
 #pragma omp simd
@@ -163,17 +177,17 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
 #pragma omp simd
         for (int64_t j = 0; j < n; ++j) da[j] = a[j] > T(0) ? d[j] : T(0);
       }
-      at::mm_out(ndh, dA[t], w_hh);
+      gemm<T>(false, B, H, H, da0 + t * B * H, H, whh, H, T(0), ndh_p, H);
     } else {
       for (int64_t b = 0; b < B; ++b) {
         const int64_t row = t * B + b;
-        const T* __restrict a = A.data_ptr<T>() + row * GH;
+        const T* __restrict a = a0 + row * GH;
         const T* __restrict ex = EX + row * H;
         const T* __restrict dr = d + b * H;
         const T* __restrict hpr = hp + b * H;
-        T* __restrict da = dA.data_ptr<T>() + row * GH;
-        T* __restrict dg = dGH.data_ptr<T>() + row * GH;
-        T* __restrict dd = direct.data_ptr<T>() + b * H;
+        T* __restrict da = da0 + row * GH;
+        T* __restrict dg = dg0 + row * GH;
+        T* __restrict dd = dd0 + b * H;
         if (!runs(lens, b, t)) {  // dht is zero there: every gradient of this row is zero
           for (int64_t j = 0; j < GH; ++j) da[j] = T(0);
           if (kind == GRU_AFTER)
@@ -199,18 +213,18 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
         }
       }
       if (kind == GRU_AFTER) {
-        at::mm_out(ndh, dGH[t], w_hh);  // (B, 3H) x (3H, H)
+        gemm<T>(false, B, H, GH, dg0 + t * B * GH, GH, whh, H, T(0), ndh_p, H);  // (B, 3H) x (3H, H)
       } else {
-        at::Tensor dAt = dA[t];
-        at::mm_out(dq, dAt.narrow(1, 2 * H, H), w_n);  // dL/dq, q = r * h_in
+        T* dat = da0 + t * B * GH;
+        gemm<T>(false, B, H, H, dat + 2 * H, GH, whh + 2 * H * H, H, T(0), dq_p, H);  // dL/dq, q = r * h_in
         const T* hi_m = mrec;
         for (int64_t b = 0; b < B; ++b) {
           const int64_t row = t * B + b;
-          const T* __restrict a = A.data_ptr<T>() + row * GH;
+          const T* __restrict a = a0 + row * GH;
           const T* __restrict hpr = hp + b * H;
           const T* __restrict mr = hi_m == nullptr ? nullptr : hi_m + b * H;
-          T* __restrict dqr = dq.data_ptr<T>() + b * H;
-          T* __restrict da = dA.data_ptr<T>() + row * GH;
+          T* __restrict dqr = dq_p + b * H;
+          T* __restrict da = da0 + row * GH;
 #pragma omp simd
           for (int64_t j = 0; j < H; ++j) {
             const T r = a[j];
@@ -219,13 +233,15 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
             dqr[j] *= r;  // now dL/dh_in through q
           }
         }
-        at::mm_out(ndh, dAt.narrow(1, 0, 2 * H), w_rz);
-        ndh.add_(dq);
+        gemm<T>(false, B, H, 2 * H, dat, GH, whh, H, T(0), ndh_p, H);  // (B, 2H) x (2H, H)
+        for (int64_t j = 0; j < B * H; ++j) ndh_p[j] += dq_p[j];
       }
     }
-    join_dh<T>(ndh.data_ptr<T>(), dh.data_ptr<T>(), mrec, zh == nullptr ? nullptr : zh + t * B * H, lens, t, B, H);
-    if (gru) ndh.add_(direct);
+    join_dh<T>(ndh_p, dh_p, mrec, zh == nullptr ? nullptr : zh + t * B * H, lens, t, B, H);
+    if (gru)
+      for (int64_t j = 0; j < B * H; ++j) ndh_p[j] += dd0[j];
     std::swap(dh, ndh);
+    std::swap(dh_p, ndh_p);
   }
 
   at::Tensor dx, dw_ih;

@@ -9,6 +9,7 @@
 // the weight gradients are then large GEMMs over all steps at once.
 // The equations are in lstmkit/kernels/spec.py.
 #include "common.h"
+#include "gemm.h"
 
 namespace lstmkit_cpu {
 
@@ -192,53 +193,69 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const T* mrec = cptr<T>(m[M_REC]);
   const T* zc = cptr<T>(m[Z_C]);
   const T* zh = cptr<T>(m[Z_H]);
-  at::Tensor w_hh_t = w_hh.t(), w_hr_t = proj ? p[W_HR]->t() : at::Tensor();
   at::Tensor hin = mrec != nullptr ? at::empty({B, HO}, opts) : at::Tensor();
   at::Tensor htmp = (mix && !proj) ? at::empty({B, H}, opts) : at::Tensor();
   at::Tensor hptmp = (mix && proj) ? at::empty({B, HO}, opts) : at::Tensor();
+  // raw pointers: the step loop allocates nothing and dispatches nothing
+  T* const a0 = A.data_ptr<T>();
+  T* const ct0 = CT.data_ptr<T>();
+  T* const tc0 = TC.data_ptr<T>();
+  T* const hst0 = HST.data_ptr<T>();
+  T* const cst0 = CST.data_ptr<T>();
+  T* const y0 = Y.data_ptr<T>();
+  T* const ht0 = proj ? HT.data_ptr<T>() : nullptr;
+  T* const ah0 = ln ? AHAT.data_ptr<T>() : nullptr;
+  T* const grs0 = ln ? GRSTD.data_ptr<T>() : nullptr;
+  T* const chat0 = ln ? CHAT.data_ptr<T>() : nullptr;
+  T* const crs0 = ln ? CRSTD.data_ptr<T>() : nullptr;
+  T* const hin_p = mrec != nullptr ? hin.data_ptr<T>() : nullptr;
+  T* const htmp_p = (mix && !proj) ? htmp.data_ptr<T>() : nullptr;
+  T* const hptmp_p = (mix && proj) ? hptmp.data_ptr<T>() : nullptr;
+  const T* const whh = w_hh.data_ptr<T>();
+  const T* const whr = proj ? p[W_HR]->data_ptr<T>() : nullptr;
+  const T* const h0p = h0.data_ptr<T>();
+  const T* const c0p = c0.data_ptr<T>();
 
   for (int64_t s = 0; s < S; ++s) {
     const int64_t t = time_of(s, S, reverse);
-    at::Tensor hprev = prev_state(h0, HST, s, S, reverse);
-    at::Tensor cprev = prev_state(c0, CST, s, S, reverse);
-    at::Tensor At = A[t];
+    const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
+    const T* hp = tp < 0 ? h0p : hst0 + tp * B * HO;
+    const T* cpv = tp < 0 ? c0p : cst0 + tp * B * H;
+    T* at_ = a0 + t * B * GH;
+    const T* hin_t = hp;
     if (mrec != nullptr) {
-      masked(hprev.data_ptr<T>(), mrec, hin.data_ptr<T>(), B * HO);
-      At.addmm_(hin, w_hh_t);
-    } else {
-      At.addmm_(hprev, w_hh_t);
+      masked(hp, mrec, hin_p, B * HO);
+      hin_t = hin_p;
     }
-    T* htil = proj ? HT[t].data_ptr<T>() : (mix ? htmp.data_ptr<T>() : HST[t].data_ptr<T>());
-    const T* cpv = cprev.data_ptr<T>();
+    gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);  // a += h_in W_hhᵀ
+    T* htil = proj ? ht0 + t * B * H : (mix ? htmp_p : hst0 + t * B * HO);
     for (int64_t b = 0; b < B; ++b) {
       const int64_t row = t * B + b;
-      T* a = A.data_ptr<T>() + row * GH;
+      T* a = a0 + row * GH;
       if (ln) {
-        T* ah = AHAT.data_ptr<T>() + row * GH;
+        T* ah = ah0 + row * GH;
         for (int64_t k = 0; k < G; ++k) {
-          GRSTD.data_ptr<T>()[row * G + k] = ln_normalise(a + k * H, ah + k * H, H);
+          grs0[row * G + k] = ln_normalise(a + k * H, ah + k * H, H);
           for (int64_t j = 0; j < H; ++j) a[k * H + j] = ah[k * H + j] * gw[k * H + j] + gb[k * H + j];
         }
       }
-      T* chat = ln ? CHAT.data_ptr<T>() + row * H : nullptr;
-      T* crstd = ln ? CRSTD.data_ptr<T>() + row : nullptr;
-      T* ct = CT.data_ptr<T>() + row * H;
-      T* tc = TC.data_ptr<T>() + row * H;
+      T* chat = ln ? chat0 + row * H : nullptr;
+      T* crstd = ln ? crs0 + row : nullptr;
+      T* ct = ct0 + row * H;
+      T* tc = tc0 + row * H;
       if (coupled)
         lstm_row_forward<T, true>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
       else
         lstm_row_forward<T, false>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
     }
-    if (proj) {
-      at::Tensor dst = mix ? hptmp : HST[t];
-      at::mm_out(dst, HT[t], w_hr_t);
-    }
+    if (proj)  // h̃ W_hrᵀ: (B, H) x (H, H_out)
+      gemm<T>(true, B, HO, H, htil, H, whr, H, T(0), mix ? hptmp_p : hst0 + t * B * HO, HO);
     if (mix) {
-      const T* hc = proj ? hptmp.data_ptr<T>() : htmp.data_ptr<T>();
-      mix_state<T>(CT[t].data_ptr<T>(), cpv, zc == nullptr ? nullptr : zc + t * B * H, lens, t, B, H,
-                   CST[t].data_ptr<T>(), nullptr);
-      mix_state<T>(hc, hprev.data_ptr<T>(), zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B, HO,
-                   HST[t].data_ptr<T>(), lens != nullptr ? Y[t].data_ptr<T>() : nullptr);
+      const T* hc = proj ? hptmp_p : htmp_p;
+      mix_state<T>(ct0 + t * B * H, cpv, zc == nullptr ? nullptr : zc + t * B * H, lens, t, B, H, cst0 + t * B * H,
+                   nullptr);
+      mix_state<T>(hc, hp, zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B, HO, hst0 + t * B * HO,
+                   lens != nullptr ? y0 + t * B * HO : nullptr);
     }
   }
   const int64_t last = time_of(S - 1, S, reverse);
@@ -286,42 +303,59 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   const T* zc = cptr<T>(m[Z_C]);
   const T* zh = cptr<T>(m[Z_H]);
   const T* dy = cptr<T>(gy);
-  at::Tensor w_hr = proj ? *p[W_HR] : at::Tensor();
+  const T* const whr = proj ? p[W_HR]->data_ptr<T>() : nullptr;
+  const T* const whh = w_hh.data_ptr<T>();
+  const T* const a0 = A.data_ptr<T>();
+  const T* const ct0 = CT.data_ptr<T>();
+  const T* const tc0 = TC.data_ptr<T>();
+  const T* const cst0 = CST.data_ptr<T>();
+  const T* const c0p = c0.data_ptr<T>();
+  const T* const chat0 = ln ? saved[S_CHAT]->data_ptr<T>() : nullptr;
+  const T* const crs0 = ln ? saved[S_CRSTD]->data_ptr<T>() : nullptr;
+  const T* const ah0 = ln ? saved[S_AHAT]->data_ptr<T>() : nullptr;
+  const T* const grs0 = ln ? saved[S_GRSTD]->data_ptr<T>() : nullptr;
+  T* const da0 = dA.data_ptr<T>();
+  T* const dhp0 = proj ? DHP.data_ptr<T>() : nullptr;
+  T* const dht_p = dht.data_ptr<T>();
+  T* const tmp_p = tmp.data_ptr<T>();
+  T* const gwa = ln ? dgw.data_ptr<T>() : nullptr;
+  T* const gba = ln ? dgb.data_ptr<T>() : nullptr;
+  T* dh_p = dh.data_ptr<T>();
+  T* ndh_p = ndh.data_ptr<T>();
+  T* dc_p = dc.data_ptr<T>();
+  T* ndc_p = ndc.data_ptr<T>();
 
   for (int64_t s = S - 1; s >= 0; --s) {
     const int64_t t = time_of(s, S, reverse);
-    const T* cpv = prev_state(c0, CST, s, S, reverse).data_ptr<T>();
-    T* dhp = proj ? DHP[t].data_ptr<T>() : dht.data_ptr<T>();
-    split_dh<T>(dh.data_ptr<T>(), dy == nullptr ? nullptr : dy + t * B * HO, zh == nullptr ? nullptr : zh + t * B * HO,
-                lens, t, B, HO, dhp);
-    if (proj) at::mm_out(dht, DHP[t], w_hr);  // (B, H_out) x (H_out, H)
+    const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
+    const T* cpv = tp < 0 ? c0p : cst0 + tp * B * H;
+    T* dhp = proj ? dhp0 + t * B * HO : dht_p;
+    split_dh<T>(dh_p, dy == nullptr ? nullptr : dy + t * B * HO, zh == nullptr ? nullptr : zh + t * B * HO, lens, t,
+                B, HO, dhp);
+    if (proj) gemm<T>(false, B, H, HO, dhp, HO, whr, H, T(0), dht_p, H);  // (B, H_out) x (H_out, H)
     for (int64_t b = 0; b < B; ++b) {
       const int64_t row = t * B + b;
-      T* da = dA.data_ptr<T>() + row * GH;
-      T* ndcr = ndc.data_ptr<T>() + b * H;
-      const T* dcr = dc.data_ptr<T>() + b * H;
+      T* da = da0 + row * GH;
+      T* ndcr = ndc_p + b * H;
+      const T* dcr = dc_p + b * H;
       if (!runs(lens, b, t)) {
         for (int64_t j = 0; j < GH; ++j) da[j] = T(0);
         for (int64_t j = 0; j < H; ++j) ndcr[j] = dcr[j];
         continue;
       }
-      const T* act = A.data_ptr<T>() + row * GH;
-      const T* chat = ln ? saved[S_CHAT]->data_ptr<T>() + row * H : nullptr;
-      const T crstd = ln ? saved[S_CRSTD]->data_ptr<T>()[row] : T(0);
+      const T* act = a0 + row * GH;
+      const T* chat = ln ? chat0 + row * H : nullptr;
+      const T crstd = ln ? crs0[row] : T(0);
       const T* zcr = zc == nullptr ? zr : zc + row * H;
       if (coupled)
-        lstm_row_backward<T, true>(act, da, CT.data_ptr<T>() + row * H, TC.data_ptr<T>() + row * H, cpv + b * H,
-                                   chat, crstd, cw, dht.data_ptr<T>() + b * H, dcr, zcr, pw, acc, ndcr,
-                                   tmp.data_ptr<T>(), H);
+        lstm_row_backward<T, true>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
+                                   dht_p + b * H, dcr, zcr, pw, acc, ndcr, tmp_p, H);
       else
-        lstm_row_backward<T, false>(act, da, CT.data_ptr<T>() + row * H, TC.data_ptr<T>() + row * H, cpv + b * H,
-                                    chat, crstd, cw, dht.data_ptr<T>() + b * H, dcr, zcr, pw, acc, ndcr,
-                                    tmp.data_ptr<T>(), H);
+        lstm_row_backward<T, false>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
+                                    dht_p + b * H, dcr, zcr, pw, acc, ndcr, tmp_p, H);
       if (ln) {  // through a' = â * gain + bias and the per-gate normalisation
-        const T* ah = saved[S_AHAT]->data_ptr<T>() + row * GH;
-        const T* rs = saved[S_GRSTD]->data_ptr<T>() + row * G;
-        T* gwa = dgw.data_ptr<T>();
-        T* gba = dgb.data_ptr<T>();
+        const T* ah = ah0 + row * GH;
+        const T* rs = grs0 + row * G;
         for (int64_t j = 0; j < GH; ++j) {
           gwa[j] += da[j] * ah[j];
           gba[j] += da[j];
@@ -330,11 +364,12 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         for (int64_t k = 0; k < G; ++k) ln_backward(da + k * H, ah + k * H, rs[k], H);
       }
     }
-    at::mm_out(ndh, dA[t], w_hh);  // (B, G·H) x (G·H, H_out)
-    join_dh<T>(ndh.data_ptr<T>(), dh.data_ptr<T>(), mrec, zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B,
-               HO);
+    gemm<T>(false, B, HO, GH, da0 + t * B * GH, GH, whh, HO, T(0), ndh_p, HO);  // (B, G·H) x (G·H, H_out)
+    join_dh<T>(ndh_p, dh_p, mrec, zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B, HO);
     std::swap(dh, ndh);
+    std::swap(dh_p, ndh_p);
     std::swap(dc, ndc);
+    std::swap(dc_p, ndc_p);
   }
 
   at::Tensor dx, dw_ih;
