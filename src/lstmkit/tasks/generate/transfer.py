@@ -22,6 +22,7 @@ zero moments give a zero step (and no weight decay is applied when
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +90,10 @@ def apply_lm_encoder(
     """Copy the LM's embedding rows (matched by token string) and LSTM weights into an encoder.
 
     ``vocab`` is the receiving task's vocabulary (it may differ from the LM's:
-    tokens missing from the LM keep their fresh rows). LSTM tensors are copied
+    tokens missing from the LM keep their fresh rows). Tokens match exactly or,
+    failing that, after stripping the leading space that a generation model's
+    word tokens keep (``" light"`` serves ``"light"``; the more frequent form
+    wins). LSTM tensors are copied
     when the name and shape match (``weight_ih_l0``, ``bias_hh_l1``, ...);
     ``*_reverse`` tensors and layers beyond the LM's depth are left alone.
     """
@@ -98,10 +102,17 @@ def apply_lm_encoder(
             f"embedding: expected dimension {pretrained.embed_size} to match the language model, "
             f"received {embedding.weight.shape[1]}"
         )
+    stripped: dict[str, int] = {}
+    for lm_id, lm_token in enumerate(pretrained.vocab.itos):  # frequency order: first form wins
+        stripped.setdefault(lm_token.strip() or lm_token, lm_id)
+    specials = set(vocab.specials)
     copied = 0
-    for index, token in enumerate(vocab.itos):
-        if token in pretrained.vocab and index < embedding.weight.shape[0]:
-            embedding.weight[index].copy_(pretrained.embedding[pretrained.vocab.index(token)])
+    for index, token in enumerate(vocab.itos[: embedding.weight.shape[0]]):
+        if token in specials:
+            continue
+        lm_id = pretrained.vocab.stoi.get(token, stripped.get(token.strip() or token))
+        if lm_id is not None:
+            embedding.weight[index].copy_(pretrained.embedding[lm_id])
             copied += 1
     target = lstm.state_dict()
     n_lstm = 0
@@ -115,7 +126,7 @@ def apply_lm_encoder(
             f"num_layers {pretrained.num_layers}); build the encoder with those sizes"
         )
     lstm.load_state_dict(target)
-    return TransferReport(copied, len(vocab), n_lstm, len(pretrained.lstm_state))
+    return TransferReport(copied, len(vocab) - len(specials), n_lstm, len(pretrained.lstm_state))
 
 
 def layer_groups(embedding: nn.Embedding, lstm: nn.Module) -> list[list[nn.Parameter]]:
@@ -136,16 +147,20 @@ class GradualUnfreeze:
     At epoch e (0-based) the first u(e) groups of :func:`layer_groups` train,
     u(e) = 0 for e < F and u(e) = 1 + (e - F) // K otherwise
     (F = ``freeze_epochs``, K = ``unfreeze_every``); the others get zero
-    gradients. Call :meth:`set_epoch` at every epoch start (a task module's
-    ``on_train_epoch_start``); :meth:`remove` drops the hooks.
+    gradients. ``epoch``: a callable returning the current epoch (e.g.
+    ``lambda: module.current_epoch`` of the LightningModule), read at every
+    backward pass; without it, call :meth:`set_epoch` at each epoch start.
+    :meth:`remove` drops the hooks.
     """
 
-    def __init__(self, groups: list[list[nn.Parameter]], freeze_epochs: int = 1, unfreeze_every: int = 1):
+    def __init__(self, groups: list[list[nn.Parameter]], freeze_epochs: int = 1, unfreeze_every: int = 1,
+                 epoch: Callable[[], int] | None = None):
         if freeze_epochs < 0:
             raise ValueError(f"freeze_epochs: expected an integer >= 0, received {freeze_epochs!r}")
         if unfreeze_every < 1:
             raise ValueError(f"unfreeze_every: expected a positive integer, received {unfreeze_every!r}")
         self.groups = groups
+        self.epoch = epoch
         self.freeze_epochs = freeze_epochs
         self.unfreeze_every = unfreeze_every
         self.frozen: set[int] = set()
@@ -159,6 +174,8 @@ class GradualUnfreeze:
         key = id(param)
 
         def hook(grad: Tensor) -> Tensor:
+            if self.epoch is not None:
+                self.set_epoch(int(self.epoch()))
             return torch.zeros_like(grad) if key in self.frozen else grad
 
         return hook
@@ -170,10 +187,42 @@ class GradualUnfreeze:
 
     def set_epoch(self, epoch: int) -> None:
         n = self.unfrozen_groups(epoch)
-        self.frozen = {id(p) for group in self.groups[n:] for p in group}
+        if n != getattr(self, "_unfrozen", None):
+            self._unfrozen = n
+            self.frozen = {id(p) for group in self.groups[n:] for p in group}
 
     def remove(self) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles = []
         self.frozen = set()
+
+
+def init_from_lm(
+    path: str | Path,
+    embedding: nn.Embedding,
+    lstm: nn.Module,
+    vocab: Vocab,
+    *,
+    freeze_epochs: int = 1,
+    unfreeze_every: int = 1,
+    epoch: Callable[[], int] | None = None,
+) -> tuple[TransferReport, GradualUnfreeze]:
+    """Load the LM at ``path``, copy it into (embedding, lstm), and freeze for gradual unfreezing.
+
+    The one call a classifier makes after building its network (sizes from
+    :func:`load_lm_encoder`'s ``embed_size``, ``hidden_size``, ``num_layers``):
+    ``report, unfreezer = init_from_lm(dir, net.embed, net.lstm, vocab,
+    epoch=lambda: module.current_epoch)``; ``unfreezer.remove()`` after training.
+    """
+    pretrained = load_lm_encoder(path)
+    sizes = (embedding.weight.shape[1], getattr(lstm, "hidden_size", None), getattr(lstm, "num_layers", None))
+    expected = (pretrained.embed_size, pretrained.hidden_size, pretrained.num_layers)
+    if sizes != expected:
+        raise ValueError(
+            f"encoder {path}: expected (embed, hidden, layers) = {expected} as in the language model, "
+            f"received {sizes}; build the encoder with the model's sizes"
+        )
+    report = apply_lm_encoder(pretrained, embedding, lstm, vocab)
+    unfreezer = GradualUnfreeze(layer_groups(embedding, lstm), freeze_epochs, unfreeze_every, epoch=epoch)
+    return report, unfreezer
