@@ -113,3 +113,11 @@ def test_atomic_save_failure_leaves_old_file_and_no_temp(tmp_path):
         atomic_torch_save({"bad": lambda: None}, path)  # lambdas do not pickle
     assert torch.load(path, weights_only=False) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["x.ckpt"]
+
+
+def test_fresh_run_into_a_used_run_dir_is_refused(tmp_path):
+    train, val = make_data()
+    fit(fresh_model(), train, val, _config(tmp_path, max_epochs=1))
+    with pytest.raises(ValueError, match="already holds checkpoints of an earlier run: resume it"):
+        fit(fresh_model(), train, val, _config(tmp_path, max_epochs=1))
+    assert fit(fresh_model(), train, val, _config(tmp_path, max_epochs=2, resume="last")).epochs == 2

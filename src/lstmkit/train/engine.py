@@ -112,6 +112,11 @@ def _resolve_strategy(config: TrainConfig, accelerator: str) -> Any:
 
 def _resolve_resume(config: TrainConfig, ckpt_dir: Path) -> str | None:
     if config.resume is None:
+        if config.checkpoint and ckpt_dir.is_dir() and any(ckpt_dir.glob("*.ckpt")):
+            raise ValueError(
+                f"run_dir '{ckpt_dir.parent}' already holds checkpoints of an earlier run: "
+                "resume it with resume='last' (--resume last), or use another run_dir"
+            )
         return None
     if config.resume == "last":
         last = ckpt_dir / LAST_CHECKPOINT
