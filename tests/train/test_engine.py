@@ -40,6 +40,20 @@ def test_restore_best_loads_best_checkpoint_weights(tmp_path):
         assert torch.equal(value, best[name])
 
 
+def test_restore_best_in_memory_without_checkpoints(tmp_path):
+    model = fresh_model()
+    train, val = make_data()
+    config = TrainConfig(max_epochs=4, lr=0.3, checkpoint=False, run_dir=str(tmp_path), **QUIET)
+    result = fit(model, train, val, config)  # lr 0.3 overshoots: the last epoch is not the best
+    assert result.history[-1]["val_loss"] > result.best_score
+    model.eval()
+    x, y = val.dataset.tensors
+    with torch.no_grad():
+        loss = torch.nn.functional.mse_loss(model(x), y)
+    assert loss.item() == pytest.approx(result.best_score, rel=1e-5)
+    assert result.best_checkpoint is None and not (tmp_path / "checkpoints").exists()
+
+
 def test_max_steps_stops_mid_epoch():
     model = fresh_model()
     train, _ = make_data()

@@ -141,3 +141,34 @@ class History(L.Callback):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.records = [dict(r) for r in state_dict["records"]]
+
+
+class BestWeights(L.Callback):
+    """Keeps a copy of the weights of the best epoch by ``monitor`` (in memory, no files).
+
+    Used by :func:`lstmkit.train.fit` for ``restore_best`` when checkpoints
+    are off, so a run that writes nothing can still end on its best epoch.
+    """
+
+    def __init__(self, monitor: str, mode: str) -> None:
+        self.monitor = monitor
+        self.mode = mode
+        self.score: float | None = None
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        value = trainer.callback_metrics.get(self.monitor)
+        if value is None:
+            logged = sorted(trainer.callback_metrics)
+            raise ValueError(
+                f"TrainConfig.monitor={self.monitor!r} was not logged by {type(pl_module).__name__}; "
+                f"logged metrics: {logged}"
+            )
+        score = float(value)
+        better = (
+            self.score is None
+            or (score < self.score if self.mode == "min" else score > self.score)
+        )
+        if better:
+            self.score = score
+            self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}

@@ -33,7 +33,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.strategies import DDPStrategy
 
-from lstmkit.train.checkpoint import AtomicCheckpointIO, History, RNGState
+from lstmkit.train.checkpoint import AtomicCheckpointIO, BestWeights, History, RNGState
 from lstmkit.train.config import TrainConfig
 from lstmkit.train.module import TaskModule
 
@@ -283,13 +283,18 @@ class _Callbacks:
     history: History
     checkpoint: ModelCheckpoint | None
     early: EarlyStopping | None
+    best: BestWeights | None = None
 
     @classmethod
     def build(cls, config: TrainConfig, ckpt_dir: Path, has_val: bool) -> _Callbacks:
         history = History()
         callbacks: list[L.Callback] = [RNGState(), history, _QuietWorkers()]
         # multi-process runs report their counters through the last checkpoint, so always write one
-        wanted = config.checkpoint or config.devices > 1 or (config.restore_best and has_val)
+        wanted = config.checkpoint or config.devices > 1
+        best = None
+        if not wanted and config.restore_best and has_val:  # keep the best weights in memory instead
+            best = BestWeights(config.monitor, config.monitor_mode)
+            callbacks.append(best)
         checkpoint = None
         if wanted:
             checkpoint = ModelCheckpoint(
@@ -315,7 +320,7 @@ class _Callbacks:
                 check_on_train_epoch_end=True,
             )
             callbacks.append(early)
-        return cls(callbacks, history, checkpoint, early)
+        return cls(callbacks, history, checkpoint, early, best)
 
 
 def _collect(
@@ -352,9 +357,12 @@ def _collect(
     scores = [r[config.monitor] for r in records if config.monitor in r]
     if has_val and scores:
         best_score = min(scores) if config.monitor_mode == "min" else max(scores)
-    if config.restore_best and has_val and best_path is not None and best_path.is_file():
-        state = torch.load(best_path, map_location="cpu", weights_only=False)
-        module.load_state_dict(state["state_dict"])
+    if config.restore_best and has_val:
+        if parts.best is not None and parts.best.state is not None:
+            module.load_state_dict(parts.best.state)
+        elif best_path is not None and best_path.is_file():
+            state = torch.load(best_path, map_location="cpu", weights_only=False)
+            module.load_state_dict(state["state_dict"])
     return FitResult(
         metrics=_scalar_metrics(dict(trainer.callback_metrics)),
         history=tuple(records),
