@@ -194,9 +194,15 @@ class Forecaster:
             cfg.transform, panel.y[i], np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
             for i, uid in enumerate(panel.ids)]
         z, known, past = self._features(panel, scalers)
-        stamps = [future_index(panel.ds[i][-1], mc.horizon, self.freq, self.int_step)
-                  for i in range(len(panel))]
-        future_known = self._future_known(panel, stamps, scalers, future)
+        cache: dict[Any, tuple[Any, np.ndarray]] = {}            # series often end on the same date
+        for i in range(len(panel)):
+            last = panel.ds[i][-1]
+            if last not in cache:
+                after = future_index(last, mc.horizon, self.freq, self.int_step)
+                cache[last] = (after, _steps(after, self.freq, self.int_step))
+        stamps = [cache[panel.ds[i][-1]][0] for i in range(len(panel))]
+        steps = [cache[panel.ds[i][-1]][1] for i in range(len(panel))]
+        future_known = self._future_known(panel, stamps, steps, scalers, future)
         floors = np.array([s.floor for s in scalers])
         win = inference_windows(z, known, past, future_known, floors, mc.lookback)
         return win, panel, scalers, stamps
@@ -206,7 +212,7 @@ class Forecaster:
         outs = [predict_quantiles(net, enc, dec) for net in self.nets]
         return torch.stack(outs).mean(0).numpy().astype(np.float64)
 
-    def _future_known(self, panel: Panel, stamps, scalers, future: Any) -> list[np.ndarray]:
+    def _future_known(self, panel: Panel, stamps, steps, scalers, future: Any) -> list[np.ndarray]:
         mc, dc = self.config.model, self.config.data
         out = []
         fut_panel, fut_index = None, {}
@@ -220,8 +226,7 @@ class Forecaster:
             fut_index = {u: j for j, u in enumerate(fut_panel.ids)}
         n_past = len(dc.past_covariates)
         for i, uid in enumerate(panel.ids):
-            t = _steps(stamps[i], self.freq, self.int_step)
-            four = fourier_terms(t, mc.seasonal_periods, mc.fourier_order)
+            four = fourier_terms(steps[i], mc.seasonal_periods, mc.fourier_order)
             if fut_panel is None:
                 out.append(four)
                 continue

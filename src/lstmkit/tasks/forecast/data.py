@@ -115,34 +115,41 @@ def check_columns(frame: pd.DataFrame, columns: list[str], *, what: str = "data"
         )
 
 
-def _numeric(values: pd.Series, uid: str, column: str, what: str) -> np.ndarray:
-    """Convert to float64; a non-numeric cell raises naming the series, column and value."""
+def _first_bad(mask: np.ndarray, ids: np.ndarray) -> tuple[int, str, int]:
+    """Position of the first True in `mask`, its series id, and how many Trues that series has."""
+    first = int(np.flatnonzero(mask)[0])
+    uid = ids[first]
+    return first, str(uid), int((mask & (ids == uid)).sum())
+
+
+def _numeric(values: pd.Series, ids: np.ndarray, column: str, what: str) -> np.ndarray:
+    """Convert a whole column to float64; a non-numeric cell raises naming its series and value."""
     converted = pd.to_numeric(values, errors="coerce")
-    bad = converted.isna() & values.notna()
+    bad = (converted.isna() & values.notna()).to_numpy()
     if bad.any():
-        example = values[bad].iloc[0]
+        first, uid, count = _first_bad(bad, ids)
         raise ForecastDataError(
-            f"{what}: series {uid!r}: column {column!r} has non-numeric value {example!r} "
-            f"({int(bad.sum())} such cell(s))"
+            f"{what}: series {uid!r}: column {column!r} has non-numeric value {values.iloc[first]!r} "
+            f"({count} such cell(s))"
         )
     return converted.to_numpy(dtype=np.float64)
 
 
-def _parse_times(values: pd.Series, uid: str, column: str, what: str) -> pd.Series:
-    """Integers stay integers; anything else must parse as dates."""
+def _parse_times(values: pd.Series, ids: np.ndarray, column: str, what: str) -> np.ndarray:
+    """Integer steps stay int64; anything else must parse as dates (datetime64[ns])."""
     if pd.api.types.is_integer_dtype(values):
-        return values.astype(np.int64)
+        return values.to_numpy(dtype=np.int64)
     if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values)
+        return np.asarray(values, dtype="datetime64[ns]")
     parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-    bad = parsed.isna()
+    bad = parsed.isna().to_numpy()
     if bad.any():
-        example = values[bad].iloc[0]
+        first, uid, count = _first_bad(bad, ids)
         raise ForecastDataError(
-            f"{what}: series {uid!r}: column {column!r} has unparseable date {example!r} "
-            f"({int(bad.sum())} such cell(s))"
+            f"{what}: series {uid!r}: column {column!r} has unparseable date {values.iloc[first]!r} "
+            f"({count} such cell(s))"
         )
-    return parsed
+    return np.asarray(parsed, dtype="datetime64[ns]")
 
 
 _MONTHLY = {"M": 1, "MS": 1, "ME": 1, "Q": 3, "QS": 3, "QE": 3, "Y": 12, "YS": 12, "YE": 12, "A": 12, "AS": 12}
@@ -234,65 +241,73 @@ def prepare_panel(
         value_cols = list(config.future_covariates)
     check_columns(frame, [config.time_col] + value_cols, what=what)
     freq = freq or config.freq
+    ids_all = frame[config.id_col].to_numpy()
+    codes, uniques = pd.factorize(ids_all)                     # series in order of appearance
+    numeric = {col: _numeric(frame[col], ids_all, col, what) for col in value_cols}
+    times = _parse_times(frame[config.time_col], ids_all, config.time_col, what)
+    is_int = times.dtype.kind == "i"
+    key = times.astype(np.int64)                               # int steps, or ns since 1970
+    order = np.lexsort((key, codes))                           # by series, then time
+    s_codes, s_key = codes[order], key[order]
+    same = np.diff(s_codes) == 0
+    dup = same & (np.diff(s_key) == 0)
+    if dup.any():
+        first = int(np.flatnonzero(dup)[0]) + 1
+        code = s_codes[first]
+        stamp = s_key[first] if is_int else pd.Timestamp(s_key[first])
+        raise ForecastDataError(
+            f"{what}: series {str(uniques[code])!r}: duplicate timestamp {stamp!s} "
+            f"({int((dup & (s_codes[1:] == code)).sum())} duplicate row(s))"
+        )
+    bounds = np.flatnonzero(~same) + 1
+    starts, ends = np.concatenate([[0], bounds]), np.concatenate([bounds, [len(order)]])
     int_step = 1
-    parsed: list[tuple[str, pd.DataFrame, Any]] = []
-    for uid, group in frame.groupby(config.id_col, sort=False):
-        uid = str(uid)
-        times = _parse_times(group[config.time_col].reset_index(drop=True), uid, config.time_col, what)
-        dup = times.duplicated()
-        if dup.any():
-            raise ForecastDataError(
-                f"{what}: series {uid!r}: duplicate timestamp {times[dup].iloc[0]!s} "
-                f"({int(dup.sum())} duplicate row(s))"
-            )
-        order = np.argsort(times.to_numpy(), kind="stable")
-        block = group.reset_index(drop=True).iloc[order].reset_index(drop=True)
-        parsed.append((uid, block, times.iloc[order].reset_index(drop=True)))
-    is_int = pd.api.types.is_integer_dtype(parsed[0][2])
-    if any(pd.api.types.is_integer_dtype(t) != is_int for _, _, t in parsed):
-        raise ForecastDataError(f"{what}: column {config.time_col!r} mixes integer steps and dates")
-    if not is_int and freq is None:
-        inferred = [_infer_freq(pd.DatetimeIndex(t)) for _, _, t in parsed]
-        freq = next((f for f in inferred if f is not None), None)
+    if is_int:
+        steps = np.diff(s_key)[same]
+        int_step = int(steps.min()) if len(steps) else 1
+    elif freq is None:
+        for a, b in zip(starts, ends):
+            freq = _infer_freq(pd.DatetimeIndex(s_key[a:b].astype("datetime64[ns]")))
+            if freq is not None:
+                break
         if freq is None:
             raise ForecastDataError(
-                f"{what}: series {parsed[0][0]!r}: irregular timestamps, no regular frequency "
+                f"{what}: series {str(uniques[s_codes[0]])!r}: irregular timestamps, no regular frequency "
                 "could be inferred; pass freq= (e.g. 'MS', 'W-SAT', 'D')"
             )
-    if is_int:
-        diffs = np.concatenate([np.diff(t.to_numpy()) for _, _, t in parsed])
-        int_step = int(diffs.min()) if len(diffs) else 1
+    grids: dict[tuple[int, int], tuple[Any, np.ndarray, np.ndarray]] = {}
     ids, ds_list, t_list, y_list, past_list, fut_list = [], [], [], [], [], []
-    for uid, block, times in parsed:
-        if is_int:
-            values = times.to_numpy()
-            grid = np.arange(values[0], values[-1] + 1, int_step)
-            if not np.isin(values, grid).all():
+    for a, b in zip(starts, ends):
+        uid = str(uniques[s_codes[a]])
+        stamps = s_key[a:b]
+        span = (int(stamps[0]), int(stamps[-1]))
+        if span not in grids:                                  # series often share their dates
+            if is_int:
+                grid_key = np.arange(span[0], span[1] + 1, int_step)
+                grids[span] = (grid_key, grid_key, grid_key.astype(np.float64) / int_step)
+            else:
+                grid = pd.date_range(pd.Timestamp(span[0]), pd.Timestamp(span[1]), freq=freq).as_unit("ns")
+                grids[span] = (grid, grid.asi8, time_in_steps(grid, freq))
+        index, grid_key, t = grids[span]
+        pos = np.searchsorted(grid_key, stamps)
+        on_grid = (pos < len(grid_key)) & (grid_key[np.minimum(pos, len(grid_key) - 1)] == stamps)
+        if not len(grid_key) or grid_key[0] != stamps[0] or not on_grid.all():
+            if is_int:
                 raise ForecastDataError(
                     f"{what}: series {uid!r}: irregular integer timestamps (not multiples of step {int_step})"
                 )
-            index: Any = grid
-            t = grid.astype(np.float64) / int_step
-        else:
-            stamps = pd.DatetimeIndex(times)
-            grid = pd.date_range(stamps[0], stamps[-1], freq=freq)
-            if len(grid) == 0 or grid[0] != stamps[0] or not stamps.isin(grid).all():
-                off = stamps[~stamps.isin(grid)]
-                example = off[0] if len(off) else stamps[0]
-                raise ForecastDataError(
-                    f"{what}: series {uid!r}: irregular timestamps: {example!s} is not on the "
-                    f"regular {freq!r} grid"
-                )
-            index = grid
-            t = time_in_steps(grid, freq)
-        if len(index) < min_length:
+            example = pd.Timestamp(stamps[np.flatnonzero(~on_grid)[0]] if (~on_grid).any() else stamps[0])
             raise ForecastDataError(
-                f"{what}: series {uid!r} has {len(index)} step(s), fewer than the {min_length} "
+                f"{what}: series {uid!r}: irregular timestamps: {example!s} is not on the "
+                f"regular {freq!r} grid"
+            )
+        if len(grid_key) < min_length:
+            raise ForecastDataError(
+                f"{what}: series {uid!r} has {len(grid_key)} step(s), fewer than the {min_length} "
                 "needed (lookback + horizon for training, lookback for prediction)"
             )
-        lookup = pd.Series(np.arange(len(block)), index=times.to_numpy())
-        rows = lookup.reindex(index).to_numpy()
-        gaps = np.isnan(rows.astype(np.float64))
+        gaps = np.ones(len(grid_key), dtype=bool)
+        gaps[pos] = False
         if gaps.any():
             warnings.warn(
                 f"{what}: series {uid!r}: {int(gaps.sum())} timestamp(s) missing from the regular grid; "
@@ -300,20 +315,20 @@ def prepare_panel(
                 UserWarning,
                 stacklevel=2,
             )
+        rows = order[a:b]
         columns = {}
         for col in value_cols:
-            raw = _numeric(block[col], uid, col, what)
-            full = np.full(len(index), np.nan)
-            full[~gaps] = raw[rows[~gaps].astype(np.int64)]
+            full = np.full(len(grid_key), np.nan)
+            full[pos] = numeric[col][rows]
             columns[col] = _interpolate(full, uid, col, what, gaps)
         ids.append(uid)
         ds_list.append(index)
         t_list.append(t)
-        y_list.append(columns.get(config.target_col, np.zeros(len(index))))
+        y_list.append(columns.get(config.target_col, np.zeros(len(grid_key))))
         past_list.append(np.stack([columns[c] for c in config.past_covariates], axis=1)
-                         if config.past_covariates and require_target else np.zeros((len(index), 0)))
+                         if config.past_covariates and require_target else np.zeros((len(grid_key), 0)))
         fut_list.append(np.stack([columns[c] for c in config.future_covariates], axis=1)
-                        if config.future_covariates else np.zeros((len(index), 0)))
+                        if config.future_covariates else np.zeros((len(grid_key), 0)))
     return Panel(ids, ds_list, t_list, y_list, past_list, fut_list, None if is_int else freq, int_step)
 
 
