@@ -26,7 +26,14 @@ from pathlib import Path
 import torch
 
 from lstmkit.data import bible
-from lstmkit.tasks.generate import KneserNeyLM, LanguageModelConfig, SamplingConfig, StreamConfig, UnigramLM, fit
+from lstmkit.tasks.generate import (
+    KneserNeyLM,
+    LanguageModelConfig,
+    SamplingConfig,
+    StreamConfig,
+    UnigramLM,
+    fit,
+)
 from lstmkit.train import TrainConfig
 
 TEST_BOOKS = ["Ruth", "Jonah", "Phil", "Jas"]

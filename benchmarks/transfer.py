@@ -34,7 +34,12 @@ from sklearn.model_selection import train_test_split
 
 from lstmkit.data import bible
 from lstmkit.data.text_corpora import load_movie_reviews
-from lstmkit.tasks.classify import ClassifierConfig, TextClassifier, TfidfBaseline, classification_report
+from lstmkit.tasks.classify import (
+    ClassifierConfig,
+    TextClassifier,
+    TfidfBaseline,
+    classification_report,
+)
 from lstmkit.tasks.classify.data import TextEncoder, make_loader
 from lstmkit.tasks.classify.model import ClassifierModule, ClassifierNet
 from lstmkit.tasks.generate import LanguageModelConfig, StreamConfig

@@ -53,8 +53,8 @@ def main(argv=None):
     print(f"train pairs {len(src)}, test pairs {len(test_src)} from {TEST_BOOKS}", flush=True)
 
     steps = args.steps or (30 if args.quick else 400)
-    config = dict(tokenizer="word", embed_size=64, hidden_size=64 if args.quick else 96,
-                  num_layers=1, dropout=0.1, max_source_len=80, max_target_len=80, min_freq=2, max_vocab=3000)
+    config = {"tokenizer": "word", "embed_size": 64, "hidden_size": 64 if args.quick else 96, "num_layers": 1,
+              "dropout": 0.1, "max_source_len": 80, "max_target_len": 80, "min_freq": 2, "max_vocab": 3000}
     decode_cfg = DecodeConfig(beam_size=4, max_length=100, length_penalty=0.6)
     rows = {"copy source": {"bleu": bleu(test_src, test_ref), "chrf": chrf(test_src, test_ref)}}
     details = {}

@@ -1,7 +1,6 @@
 """Language models: truncated BPTT, sampling, n-gram baselines, save/load, bad input."""
 
 import math
-import warnings
 
 import pytest
 import torch

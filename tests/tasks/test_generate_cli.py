@@ -14,7 +14,7 @@ TEXT = "In the beginning God created the heavens and the earth.\nThe earth was f
 
 def _run(*args):
     return subprocess.run([sys.executable, "-m", "lstmkit.cli", "generate", *args],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_generate_cli_end_to_end(tmp_path, capsys):

@@ -137,7 +137,7 @@ def test_unknown_target_word_is_replaced_by_the_attended_source_word(pipeline):
     attention = torch.tensor([[0.9, 0.05, 0.03, 0.02], [0.1, 0.8, 0.05, 0.05]])
     assert "la" in pipeline.tgt_vocab
     ids = [pipeline.tgt_vocab.index("la"), pipeline.tgt_vocab.unk_id]
-    text, pieces = pipeline._detokenize(ids, src_tokens, attention)
+    text, _ = pipeline._detokenize(ids, src_tokens, attention)
     assert text == "la zebra"
     text, _ = pipeline._detokenize(ids, src_tokens, None)
     assert text == "la"

@@ -16,7 +16,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lstmkit.commands._common import add_parser, add_train_arguments, print_summary, train_config_from_args
+from lstmkit.commands._common import (
+    add_parser,
+    add_train_arguments,
+    print_summary,
+    train_config_from_args,
+)
 
 
 def _add_pairs(parser: argparse.ArgumentParser, prefix: str = "") -> None:

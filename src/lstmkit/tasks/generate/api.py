@@ -121,8 +121,9 @@ class LanguageModelPipeline:
         return self.vocab.encode(tokens)
 
     @torch.no_grad()
-    def generate_ids(self, prime: str, config: SamplingConfig = SamplingConfig()) -> Iterator[int]:
+    def generate_ids(self, prime: str, config: SamplingConfig | None = None) -> Iterator[int]:
         """Yield generated token ids one at a time (not the prime); stops at max_length or <eos>."""
+        config = config or SamplingConfig()
         ids = self._prime_ids(prime)
         generator = None
         if config.seed is not None:
@@ -145,8 +146,9 @@ class LanguageModelPipeline:
             logits, state = self.model(token.view(1, 1), state)
             last = logits[:, -1]
 
-    def stream(self, prime: str, config: SamplingConfig = SamplingConfig()) -> Iterator[str]:
+    def stream(self, prime: str, config: SamplingConfig | None = None) -> Iterator[str]:
         """Yield the generated text piece by piece as it is produced (stops at a stop string)."""
+        config = config or SamplingConfig()
         tokens: list[str] = []
         emitted = ""
         for tid in self.generate_ids(prime, config):
@@ -160,7 +162,7 @@ class LanguageModelPipeline:
                 return
 
     def sample(
-        self, prime: str, config: SamplingConfig = SamplingConfig(), on_text: Callable[[str], None] | None = None
+        self, prime: str, config: SamplingConfig | None = None, on_text: Callable[[str], None] | None = None
     ) -> str:
         """The generated continuation of ``prime`` (without the prime); ``on_text`` sees each piece."""
         pieces = []
@@ -183,7 +185,7 @@ class LanguageModelPipeline:
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> "LanguageModelPipeline":
+    def load(cls, path: str | Path) -> LanguageModelPipeline:
         """Read a directory written by :meth:`save`; problems raise ``ModelLoadError``."""
         saved = load_model(path, task=TASK)
         config = LanguageModelConfig(**saved.config["model"])
@@ -198,12 +200,18 @@ class LanguageModelPipeline:
 
 def fit(
     texts: Sequence[str],
-    config: LanguageModelConfig = LanguageModelConfig(),
-    stream_config: StreamConfig = StreamConfig(),
-    train_config: TrainConfig = TrainConfig(),
+    config: LanguageModelConfig | None = None,
+    stream_config: StreamConfig | None = None,
+    train_config: TrainConfig | None = None,
     val_texts: Sequence[str] | None = None,
 ) -> LanguageModelPipeline:
-    """Build the vocabulary on ``texts``, train with truncated BPTT, return the pipeline."""
+    """Build the vocabulary on ``texts``, train with truncated BPTT, return the pipeline.
+
+    ``None`` configs mean the defaults of each dataclass.
+    """
+    config = config or LanguageModelConfig()
+    stream_config = stream_config or StreamConfig()
+    train_config = train_config or TrainConfig()
     texts = _check_texts(texts, "texts")
     tokenizer = build_tokenizer(config, texts)
     token_lists = [tokenizer.tokenize(t) for t in texts]

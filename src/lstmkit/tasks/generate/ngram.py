@@ -35,7 +35,7 @@ class UnigramLM:
         self.counts: Counter[int] = Counter()
         self.total = 0
 
-    def fit(self, ids: Sequence[int]) -> "UnigramLM":
+    def fit(self, ids: Sequence[int]) -> UnigramLM:
         self.counts.update(ids)
         self.total += len(ids)
         return self
@@ -66,7 +66,7 @@ class KneserNeyLM:
         self.types: list[dict[tuple, int]] = []
         self.discounts: list[float] = []
 
-    def fit(self, ids: Sequence[int]) -> "KneserNeyLM":
+    def fit(self, ids: Sequence[int]) -> KneserNeyLM:
         ids = list(ids)
         n = self.order
         if len(ids) < n:

@@ -23,7 +23,14 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from lstmkit.text import BPETokenizer, BucketBatchSampler, Vocab, WordTokenizer, pad_sequences, tokenizer_from_config
+from lstmkit.text import (
+    BPETokenizer,
+    BucketBatchSampler,
+    Vocab,
+    WordTokenizer,
+    pad_sequences,
+    tokenizer_from_config,
+)
 from lstmkit.train import FitResult, TaskModule, TrainConfig, load_model, save_model
 from lstmkit.train import fit as train_fit
 
@@ -151,16 +158,18 @@ class TranslationPipeline:
         return results
 
     def translate(
-        self, sentences: Sequence[str], config: DecodeConfig = DecodeConfig(), batch_size: int = 32
+        self, sentences: Sequence[str], config: DecodeConfig | None = None, batch_size: int = 32
     ) -> list[str]:
         """One translation per sentence (greedy when ``config.beam_size`` is 1)."""
+        config = config or DecodeConfig()
         return [r[0] for r in self._decode_batches(sentences, config, batch_size)]
 
     def evaluate(
-        self, sources: Sequence[str], references: Sequence[str], config: DecodeConfig = DecodeConfig(),
+        self, sources: Sequence[str], references: Sequence[str], config: DecodeConfig | None = None,
         batch_size: int = 32,
     ) -> dict[str, float]:
         """Corpus ``bleu`` and ``chrf`` (sacrebleu) of the translations of ``sources``."""
+        config = config or DecodeConfig()
         references = _check_sentences(references, "references")
         if len(references) != len(sources):
             raise ValueError(
@@ -170,8 +179,9 @@ class TranslationPipeline:
         hyps = self.translate(sources, config, batch_size)
         return {"bleu": bleu(hyps, references), "chrf": chrf(hyps, references), "sentences": float(len(hyps))}
 
-    def attention(self, sentence: str, path: str | Path, config: DecodeConfig = DecodeConfig()) -> Path:
+    def attention(self, sentence: str, path: str | Path, config: DecodeConfig | None = None) -> Path:
         """Translate ``sentence`` and write its attention heatmap PNG to ``path``."""
+        config = config or DecodeConfig()
         if self.model.attention is None:
             raise ValueError("attention: this model was trained with attention='none'; there is no map")
         text, pieces, src_tokens, weights = self._decode_batches([sentence], config, 1)[0]
@@ -196,7 +206,7 @@ class TranslationPipeline:
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> "TranslationPipeline":
+    def load(cls, path: str | Path) -> TranslationPipeline:
         saved = load_model(path, task=TASK)
         config = Seq2SeqConfig(**saved.config["model"])
         src_vocab = Vocab.from_dict(saved.extras["src_vocab"])
@@ -217,13 +227,15 @@ class TranslationPipeline:
 def fit(
     sources: Sequence[str],
     targets: Sequence[str],
-    config: Seq2SeqConfig = Seq2SeqConfig(),
-    train_config: TrainConfig = TrainConfig(),
+    config: Seq2SeqConfig | None = None,
+    train_config: TrainConfig | None = None,
     val_sources: Sequence[str] | None = None,
     val_targets: Sequence[str] | None = None,
     batch_size: int = 32,
 ) -> TranslationPipeline:
     """Build tokenizers and vocabularies on the training pairs and train with teacher forcing."""
+    config = config or Seq2SeqConfig()
+    train_config = train_config or TrainConfig()
     sources = _check_sentences(sources, "sources")
     targets = _check_sentences(targets, "targets")
     if len(sources) != len(targets):

@@ -170,5 +170,5 @@ class Seq2Seq(nn.Module):
 
 def repeat_encoder(enc: EncoderOutput, k: int) -> EncoderOutput:
     """Repeat each source k times along the batch: (B, ...) -> (B*k, ...), rows b*k..b*k+k-1."""
-    rep = lambda t: None if t is None else t.repeat_interleave(k, dim=0)  # noqa: E731
+    rep = lambda t: None if t is None else t.repeat_interleave(k, dim=0)
     return EncoderOutput(rep(enc.keys), rep(enc.mask), rep(enc.projected))
