@@ -175,3 +175,11 @@ def test_summary_table_and_files():
     assert "  plot      out/plot.png" in text and text.rstrip().endswith("done")
     assert format_table({"a": {"x": 1e-7, "y": None}}).splitlines()[-1] == "a      1.000e-07  -"
 
+
+
+def test_building_the_parsers_does_not_load_lightning():
+    code = "import sys; from lstmkit import cli; cli.build_parser(); print('lightning' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False", "a command module imports the trainer at import time"

@@ -204,3 +204,15 @@ def test_resume_from_explicit_missing_checkpoint():
     train, _ = make_data()
     with pytest.raises(FileNotFoundError, match="no checkpoint file"):
         fit(fresh_model(), train, None, TrainConfig(resume=os.path.join("nowhere", "x.ckpt"), **QUIET))
+
+
+def test_precision_and_accelerator_resolution():
+    from lstmkit.train.engine import _resolve_accelerator, _resolve_precision
+
+    if torch.cuda.is_available():
+        pytest.skip("resolution on a CPU-only machine")
+    assert _resolve_accelerator(TrainConfig()) == "cpu"
+    assert _resolve_precision(TrainConfig(precision="auto"), "cpu") == "32-true"
+    assert _resolve_precision(TrainConfig(precision="bf16-mixed"), "cpu") == "bf16-mixed"
+    with pytest.raises(ValueError, match="no CUDA device is available"):
+        _resolve_accelerator(TrainConfig(accelerator="gpu"))
