@@ -26,12 +26,11 @@ def airpassengers_config(*, seed: int = 0, quick: bool = False, progress: bool =
                           epochs=30 if quick else 100, batch_size=32, progress=progress)
 
 
-def run_demo(out_dir: str | os.PathLike | None = "runs/demo", seed: int = 0, quick: bool = False,
-             *, out: str | os.PathLike | None = None) -> int:
+def run_demo(out_dir: str | os.PathLike | None = "runs/demo", seed: int = 0, quick: bool = False) -> int:
     """Forecast the bundled AirPassengers series and compare with the baselines.
 
     Signature: ``run_demo(out_dir="runs/demo", seed=0, quick=False) -> int`` (exit code 0);
-    ``out=`` is accepted as another name for ``out_dir``, and None means ``"runs/demo"``.
+    ``out_dir=None`` means ``"runs/demo"``.
 
     Trains the global LSTM forecaster (log transform, per-window scaling, yearly Fourier
     features, an ensemble of 3 seeds; ``quick=True``: 1 seed, 30 epochs) on 1949-1958,
@@ -51,7 +50,7 @@ def run_demo(out_dir: str | os.PathLike | None = "runs/demo", seed: int = 0, qui
     print(f"AirPassengers: {len(data)} months, training on the first {len(data) - HOLDOUT}, "
           f"forecasting the last {HOLDOUT} ({config.n_models} model(s), {config.epochs} epochs each)")
     result = backtest(config, data, n_cutoffs=1, baselines=("naive", "seasonal_naive", "ets"))
-    out = Path(out or out_dir or "runs/demo")
+    out = Path(out_dir or "runs/demo")
     with atomic_dir(out) as tmp:
         write_csv_atomic(result.forecasts, tmp / "forecast.csv")
         baselines = {name: result.forecasts.assign(y_hat=result.forecasts[name])
