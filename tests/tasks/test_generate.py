@@ -213,3 +213,13 @@ def test_kneser_ney_is_a_distribution_and_beats_unigram_on_repetitive_text():
     assert kn.nll(ids[:50]) < uni.nll(ids[:50])
     with pytest.raises(ValueError, match="order"):
         KneserNeyLM(0, 5)
+
+
+def test_bpe_model_round_trips_through_save_and_load(tmp_path):
+    lm = fit(TEXTS, LanguageModelConfig(tokenizer="bpe", bpe_vocab_size=300, embed_size=8, hidden_size=16,
+                                        num_layers=1), StreamConfig(batch_size=2, bptt=8),
+             TrainConfig(max_epochs=1, progress=False))
+    cfg = SamplingConfig(max_length=12, seed=0, top_p=0.95)
+    loaded = LanguageModelPipeline.load(lm.save(tmp_path / "bpe"))
+    assert loaded.sample("In the", cfg) == lm.sample("In the", cfg)
+    assert "bpc" not in loaded.evaluate(TEXTS[:1])

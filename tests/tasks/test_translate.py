@@ -164,3 +164,12 @@ def test_config_errors_name_the_argument():
         Seq2SeqConfig(attention="dot")
     with pytest.raises(ValueError, match="beam_size"):
         DecodeConfig(beam_size=0)
+
+
+def test_bpe_translation_model_round_trips(tmp_path):
+    tr = fit(EN, ES, Seq2SeqConfig(tokenizer="bpe", bpe_vocab_size=300, embed_size=8, hidden_size=8,
+                                   attention="concat", dropout=0.0),
+             TrainConfig(max_epochs=1, progress=False), batch_size=5)
+    cfg = DecodeConfig(beam_size=2, max_length=6)
+    loaded = TranslationPipeline.load(tr.save(tmp_path / "bpe"))
+    assert loaded.translate(EN[:3], cfg) == tr.translate(EN[:3], cfg)
