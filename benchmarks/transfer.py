@@ -81,10 +81,10 @@ def main(argv=None):
     if args.quick:
         books = books[:2]
     lm_texts = [v.text for v in bible.load_english(books)]
-    size = 32 if args.quick else 192
+    size = 32 if args.quick else 128
     lm_cfg = LanguageModelConfig(tokenizer="word", lowercase=True, embed_size=size, hidden_size=size, num_layers=1,
                                  dropout=0.1, tie_weights=True, min_freq=2)
-    lm_steps = 20 if args.quick else 800
+    lm_steps = 20 if args.quick else 600
     started = time.perf_counter()
     lm = fit_lm(lm_texts, lm_cfg, StreamConfig(batch_size=32, bptt=35),
                 TrainConfig(max_epochs=1000, max_steps=lm_steps, lr=3e-3, gradient_clip_val=0.5, schedule="cosine",
