@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from lstmkit import __version__
 from lstmkit.commands._common import apply_yaml_defaults

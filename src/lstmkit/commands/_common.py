@@ -18,8 +18,9 @@ import argparse
 import math
 import os
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence, TextIO
+from typing import Any, TextIO
 
 CONFIG_DEST = "config"
 
@@ -281,7 +282,7 @@ def print_summary(
     ``files``: ``{what: path}``. ``notes``: extra lines at the end.
     """
     out = stream if stream is not None else sys.stdout
-    print("", file=out)
+    print(file=out)
     print(f"== {title} ==", file=out)
     if metrics:
         nested = all(isinstance(v, Mapping) for v in metrics.values())
