@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import Tensor, nn
+from tqdm.auto import tqdm
 
 import lstmkit
 
@@ -122,7 +123,8 @@ def tbptt_loss(
     """
     total = torch.zeros((), dtype=torch.float64)
     count = 0
-    for start in range(0, stream.shape[1] - 1, bptt):
+    starts = range(0, stream.shape[1] - 1, bptt)
+    for start in tqdm(starts, desc="score", unit="window", disable=None, leave=False):
         inputs = stream[:, start : start + bptt]
         targets = stream[:, start + 1 : start + 1 + bptt]
         inputs = inputs[:, : targets.shape[1]]

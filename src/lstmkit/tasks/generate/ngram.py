@@ -24,6 +24,8 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
+from tqdm.auto import tqdm
+
 
 class UnigramLM:
     """Add-one smoothed unigram model over a vocabulary of ``vocab_size`` ids."""
@@ -115,6 +117,7 @@ class KneserNeyLM:
             raise ValueError(f"ids: expected at least 2 tokens, received {len(ids)}")
         span = self.order - 1
         total = 0.0
-        for i in range(1, len(ids)):
+        for i in tqdm(range(1, len(ids)), desc="n-gram score", unit="tok", disable=None, leave=False,
+                      mininterval=1.0):
             total -= math.log(self.prob(tuple(ids[max(0, i - span) : i]), ids[i]))
         return total / (len(ids) - 1)

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
 
 from lstmkit.text import (
     BPETokenizer,
@@ -148,7 +149,8 @@ class TranslationPipeline:
         order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
         results: list = [None] * len(tokens)
         self.model.eval()
-        for start in range(0, len(order), batch_size):
+        starts = range(0, len(order), batch_size)
+        for start in tqdm(starts, desc="translate", unit="batch", disable=None, leave=False):
             idx = order[start : start + batch_size]
             src, src_len = pad_sequences([self.src_vocab.encode(tokens[i]) for i in idx])
             hyps = decode(self.model, src, src_len, self.tgt_vocab.bos_id, self.tgt_vocab.eos_id, config)
