@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig
-from lstmkit.tasks.forecast.data import ForecastDataError, future_index, prepare_panel, time_in_steps
+from lstmkit.tasks.forecast.data import (
+    ForecastDataError,
+    future_index,
+    prepare_panel,
+    time_in_steps,
+)
 from lstmkit.tasks.forecast.scaling import fit_scaler, window_stats
 from lstmkit.tasks.forecast.windowing import fourier_terms, inference_windows, training_windows
 

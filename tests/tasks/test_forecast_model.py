@@ -41,7 +41,7 @@ def _panel(n_series: int = 2, n: int = 60, covariates: bool = False) -> pd.DataF
 
 
 def _config(**kw):
-    base = dict(lookback=24, epochs=2, progress=False, batch_size=32)
+    base = {"lookback": 24, "epochs": 2, "progress": False, "batch_size": 32}
     base.update(kw)
     return default_config(6, 12, **base)
 

@@ -61,7 +61,7 @@ def load_sunspots() -> pd.DataFrame:
 
 def _aeon():
     try:
-        import aeon.datasets as datasets
+        from aeon import datasets
     except ImportError as err:
         raise ImportError(
             "the anomaly data sets need aeon: pip install 'lstmkit[data]' (or bash scripts/install_data.sh)"

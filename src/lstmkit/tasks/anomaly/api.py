@@ -98,7 +98,7 @@ class AnomalyDetector:
         self.err_sigma = np.ones(1)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, values) -> "AnomalyDetector":
+    def fit(self, values) -> AnomalyDetector:
         """Train on normal values (T,) or (T, C)."""
         cfg = self.config
         x = _as_2d(values)
@@ -216,7 +216,7 @@ class AnomalyDetector:
                    extras=extras)
 
     @classmethod
-    def load(cls, path) -> "AnomalyDetector":
+    def load(cls, path) -> AnomalyDetector:
         saved = load_model(path, task=TASK)
         try:
             config = DetectorConfig.from_dict(saved.config)

@@ -63,7 +63,7 @@ class DetectorConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "DetectorConfig":
+    def from_dict(cls, raw: dict[str, Any]) -> DetectorConfig:
         unknown = set(raw) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown DetectorConfig keys {sorted(unknown)}")

@@ -73,11 +73,11 @@ class PredictorModule(TaskModule):
         super().__init__(train_config)
         self.net = net
 
-    def training_step(self, batch, batch_idx):  # noqa: D102
+    def training_step(self, batch, batch_idx):
         x, y = batch
         return nn.functional.mse_loss(self.net(x), y)
 
-    def validation_step(self, batch, batch_idx):  # noqa: D102
+    def validation_step(self, batch, batch_idx):
         x, y = batch
         loss = nn.functional.mse_loss(self.net(x), y)
         self.log("val_loss", loss, prog_bar=True, batch_size=len(x))
@@ -91,11 +91,11 @@ class EncDecModule(TaskModule):
         super().__init__(train_config)
         self.net = net
 
-    def training_step(self, batch, batch_idx):  # noqa: D102
+    def training_step(self, batch, batch_idx):
         (x,) = batch
         return nn.functional.mse_loss(self.net(x, teacher_forcing=True), x)
 
-    def validation_step(self, batch, batch_idx):  # noqa: D102
+    def validation_step(self, batch, batch_idx):
         (x,) = batch
         loss = nn.functional.mse_loss(self.net(x, teacher_forcing=False), x)
         self.log("val_loss", loss, prog_bar=True, batch_size=len(x))

@@ -56,7 +56,10 @@ class ThresholdResult:
     intervals: list[tuple[int, int, float]]
 
 
-def dynamic_threshold(smoothed: np.ndarray, z_range=np.arange(2.0, 10.5, 0.5),
+Z_RANGE = np.arange(2.0, 10.5, 0.5)  # z = 2, 2.5, ..., 10
+
+
+def dynamic_threshold(smoothed: np.ndarray, z_range: np.ndarray = Z_RANGE,
                       min_decrease: float = 0.13) -> ThresholdResult:
     """Hundman's threshold selection and pruning on smoothed errors (see the module docstring)."""
     e = np.asarray(smoothed, dtype=np.float64)

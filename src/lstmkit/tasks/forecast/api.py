@@ -24,7 +24,13 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
 from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig
-from lstmkit.tasks.forecast.data import ForecastDataError, Panel, future_index, prepare_panel
+from lstmkit.tasks.forecast.data import (
+    DEFAULT_DATA,
+    ForecastDataError,
+    Panel,
+    future_index,
+    prepare_panel,
+)
 from lstmkit.tasks.forecast.model import ForecastModule, ForecastNet, predict_quantiles
 from lstmkit.tasks.forecast.scaling import SeriesScaler, fit_scaler
 from lstmkit.tasks.forecast.windowing import fourier_terms, inference_windows, training_windows
@@ -79,7 +85,7 @@ class Forecaster:
         )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: Any, val_data: Any = None) -> "Forecaster":
+    def fit(self, data: Any, val_data: Any = None) -> Forecaster:
         """Train on every window of every series in `data` (a table, see `data.read_table`).
 
         `val_data` (optional, same layout, each series continuing its training
@@ -265,7 +271,7 @@ class Forecaster:
                    state_dict=self.nets.state_dict(), extras=extras)
 
     @classmethod
-    def load(cls, path) -> "Forecaster":
+    def load(cls, path) -> Forecaster:
         """Rebuild a saved forecaster; problems raise `lstmkit.train.ModelLoadError`."""
         saved = load_model(path, task=TASK)
         try:
@@ -297,11 +303,11 @@ def _steps(stamps: Any, freq: str | None, int_step: int) -> np.ndarray:
 
 def default_config(horizon: int, season_length: int, *, lookback: int | None = None,
                    transform: str = "none", seasonal_periods: tuple[float, ...] | None = None,
-                   data: DataConfig = DataConfig(), **overrides: Any) -> ForecastConfig:
+                   data: DataConfig = DEFAULT_DATA, **overrides: Any) -> ForecastConfig:
     """A sensible configuration for a horizon and seasonal period m.
 
-    lookback defaults to max(2 H, 3 m) capped at 3 m + H; seasonal Fourier terms use
-    period m (or `seasonal_periods`).
+    lookback defaults to max(2 H, 3 m) (3 H without a season, m = 1); seasonal Fourier
+    terms use period m (or `seasonal_periods`).
     """
     if lookback is None:
         lookback = max(2 * horizon, 3 * season_length) if season_length > 1 else 3 * horizon

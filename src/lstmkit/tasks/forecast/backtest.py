@@ -12,8 +12,9 @@ MAE of that cut-off's training part) and, for the LSTM, the quantile loss.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

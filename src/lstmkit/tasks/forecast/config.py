@@ -148,7 +148,7 @@ class ForecastConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> "ForecastConfig":
+    def from_dict(cls, raw: dict[str, Any]) -> ForecastConfig:
         """Inverse of `to_dict`; unknown keys raise ValueError naming them."""
         known = {f.name for f in fields(cls)}
         unknown = set(raw) - known

@@ -29,6 +29,7 @@ import pandas as pd
 from lstmkit.tasks.forecast.config import DataConfig
 
 DEFAULT_ID = "series_0"
+DEFAULT_DATA = DataConfig()
 
 
 class ForecastDataError(ValueError):
@@ -63,7 +64,7 @@ class Panel:
         return len(self.ids)
 
 
-def read_table(source: Any, config: DataConfig = DataConfig(), *, what: str = "data") -> pd.DataFrame:
+def read_table(source: Any, config: DataConfig = DEFAULT_DATA, *, what: str = "data") -> pd.DataFrame:
     """Return a long-format DataFrame from a CSV path, a DataFrame, a Series or a 1-D array.
 
     A Series or array is one series named ``series_0`` (its index becomes ``ds``
@@ -215,7 +216,7 @@ def _interpolate(values: np.ndarray, uid: str, column: str, what: str,
 
 def prepare_panel(
     source: Any,
-    config: DataConfig = DataConfig(),
+    config: DataConfig = DEFAULT_DATA,
     *,
     min_length: int = 1,
     require_target: bool = True,
@@ -339,7 +340,7 @@ def future_index(last: Any, steps: int, freq: str | None, int_step: int) -> Any:
     return pd.date_range(last, periods=steps + 1, freq=freq)[1:]
 
 
-def panel_to_frame(panel: Panel, config: DataConfig = DataConfig()) -> pd.DataFrame:
+def panel_to_frame(panel: Panel, config: DataConfig = DEFAULT_DATA) -> pd.DataFrame:
     """The inverse of `prepare_panel` for the target (and covariates): a long DataFrame."""
     parts = []
     for i, uid in enumerate(panel.ids):

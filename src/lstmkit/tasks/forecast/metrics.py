@@ -14,7 +14,7 @@ and the forecast are 0 counts as 0 error.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch

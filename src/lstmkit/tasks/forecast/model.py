@@ -77,15 +77,15 @@ class ForecastModule(TaskModule):
     def forward(self, enc: torch.Tensor, dec: torch.Tensor) -> torch.Tensor:
         return self.net(enc, dec)
 
-    def training_step(self, batch, batch_idx):  # noqa: D102
+    def training_step(self, batch, batch_idx):
         enc, dec, target = batch
         return pinball_loss(self.net(enc, dec), target, self.quantiles)
 
-    def on_train_epoch_end(self) -> None:  # noqa: D102
+    def on_train_epoch_end(self) -> None:
         if self._progress is not None:
             self._progress.update(1)
 
-    def validation_step(self, batch, batch_idx):  # noqa: D102
+    def validation_step(self, batch, batch_idx):
         enc, dec, target = batch
         loss = pinball_loss(self.net(enc, dec), target, self.quantiles)
         self.log("val_loss", loss, prog_bar=True, on_epoch=True, batch_size=len(enc))

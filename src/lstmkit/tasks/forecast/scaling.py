@@ -74,7 +74,7 @@ class SeriesScaler:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict) -> "SeriesScaler":
+    def from_dict(cls, raw: dict) -> SeriesScaler:
         raw = dict(raw)
         raw["cov_mean"] = tuple(raw.get("cov_mean", ()))
         raw["cov_std"] = tuple(raw.get("cov_std", ()))
