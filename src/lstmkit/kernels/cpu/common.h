@@ -4,8 +4,12 @@
 #pragma once
 
 #include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+
+#include "gemm.h"
 
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -185,15 +189,24 @@ inline at::Tensor bias_sum(const Opt& a, const Opt& b) {
   return at::Tensor();
 }
 
-// (T·B, I) x (I, G·H) [+ bias] into out: the input projections of all steps at once.
+// (T·B, I) x (I, G·H) [+ bias] into out: the input projections of all steps at once,
+// with the register-blocked kernel on W_ihᵀ packed once.
+template <typename T>
+inline void input_projection_t(at::Tensor out, const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& bias) {
+  const int64_t rows = x.size(0) * x.size(1), in = x.size(2), width = out.size(2);
+  at::Tensor wt = w_ih.t().contiguous();  // (I, G·H)
+  at::Tensor xc = x.contiguous();
+  T* o = out.data_ptr<T>();
+  if (bias.defined()) {
+    const T* bp = bias.data_ptr<T>();
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(o + r * width, bp, sizeof(T) * width);
+  }
+  gemm_nn<T>(rows, width, in, xc.data_ptr<T>(), in, 1, wt.data_ptr<T>(), width, bias.defined(), o, width);
+}
+
 inline void input_projection(at::Tensor out, const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& bias) {
-  const int64_t rows = x.size(0) * x.size(1);
-  at::Tensor x2 = x.reshape({rows, x.size(2)});
-  at::Tensor o2 = out.view({rows, out.size(2)});
-  if (bias.defined())
-    at::addmm_out(o2, bias, x2, w_ih.t());
-  else
-    at::mm_out(o2, x2, w_ih.t());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "input_projection",
+                             [&] { input_projection_t<scalar_t>(out, x, w_ih, bias.defined() ? bias.contiguous() : bias); });
 }
 
 // The input-side gradients from dA (T, B, G·H): dx = dA W_ih, dW_ih = dAᵀ X.

@@ -7,9 +7,11 @@
 // computes the same product (slower, same results up to rounding).
 #pragma once
 
+#include <ATen/Parallel.h>
 #include <dlfcn.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace lstmkit_cpu {
 
@@ -67,6 +69,113 @@ inline void gemm(bool trans_w, int64_t m, int64_t n, int64_t k, const T* a, int6
     }
   }
   gemm_loop(trans_w, m, n, k, a, lda, w, ldw, beta, c, ldc);
+}
+
+// ---------------------------------------------------------------------------
+// Register-blocked GEMM for the per-step products: C (m x n) = beta * C + A·B,
+// A element (i, p) at a[i * ars + p * aks] (so Aᵀ needs no copy), B (k x n)
+// row-major. Each micro-kernel keeps a 4 x (4 vectors) block of C in
+// registers and streams B by rows (outer products), so the summation order of
+// every element is fixed: results are bitwise reproducible and independent of
+// the thread count. It avoids the BLAS call overhead and, on CPUs where the
+// linked BLAS takes a slow generic path, is faster at these shapes.
+
+template <typename T>
+struct VecOf {
+  typedef T type __attribute__((vector_size(64)));
+};
+template <typename T>
+using Vec = typename VecOf<T>::type;
+template <typename T>
+constexpr int64_t kLanes = 64 / static_cast<int64_t>(sizeof(T));
+constexpr int kVecs = 4;  // vectors per micro-tile row
+constexpr int kRows = 6;  // rows per micro-tile (6 x 4 accumulators + 4 B vectors fit 32 registers)
+constexpr int64_t kPackSteps = 4;  // from this many steps on, forward packs transposed weights
+
+template <typename T, int MR, int NV = kVecs>
+inline void micro_tile(int64_t k, const T* a, int64_t ars, int64_t aks, const T* b, int64_t ldb, T* c, int64_t ldc,
+                       bool accumulate) {
+  constexpr int64_t L = kLanes<T>;
+  Vec<T> acc[MR][NV];
+  for (int r = 0; r < MR; ++r)
+    for (int q = 0; q < NV; ++q) {
+      if (accumulate)
+        std::memcpy(&acc[r][q], c + r * ldc + q * L, sizeof(Vec<T>));
+      else
+        acc[r][q] = Vec<T>{};
+    }
+  for (int64_t p = 0; p < k; ++p) {
+    const T* bp = b + p * ldb;
+    Vec<T> bv[NV];
+    for (int q = 0; q < NV; ++q) std::memcpy(&bv[q], bp + q * L, sizeof(Vec<T>));
+    for (int r = 0; r < MR; ++r) {
+      const Vec<T> av = Vec<T>{} + a[r * ars + p * aks];
+      for (int q = 0; q < NV; ++q) acc[r][q] += av * bv[q];
+    }
+  }
+  for (int r = 0; r < MR; ++r)
+    for (int q = 0; q < NV; ++q) std::memcpy(c + r * ldc + q * L, &acc[r][q], sizeof(Vec<T>));
+}
+
+// Columns left over after the vector tiles (fewer than one vector): per row,
+// the same order of summation over p, vectorised across the columns.
+template <typename T>
+inline void edge_columns(int64_t m, int64_t j0, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks,
+                         const T* b, int64_t ldb, T* c, int64_t ldc, bool accumulate) {
+  for (int64_t i = 0; i < m; ++i) {
+    T* __restrict ci = c + i * ldc;
+    if (!accumulate)
+      for (int64_t j = j0; j < n; ++j) ci[j] = T(0);
+    for (int64_t p = 0; p < k; ++p) {
+      const T av = a[i * ars + p * aks];
+      const T* __restrict bp = b + p * ldb;
+      for (int64_t j = j0; j < n; ++j) ci[j] += av * bp[j];
+    }
+  }
+}
+
+// All row tiles of one column block of NV vectors.
+template <typename T, int NV>
+inline void column_block(int64_t m, int64_t j, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b,
+                         int64_t ldb, bool accumulate, T* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + kRows <= m; i += kRows)
+    micro_tile<T, kRows, NV>(k, a + i * ars, ars, aks, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+  const T* ai = a + i * ars;
+  T* ci = c + i * ldc + j;
+  switch (m - i) {  // the last rows, one tile
+    case 5: micro_tile<T, 5, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+    case 4: micro_tile<T, 4, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+    case 3: micro_tile<T, 3, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+    case 2: micro_tile<T, 2, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+    case 1: micro_tile<T, 1, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+    default: break;
+  }
+}
+
+template <typename T>
+inline void gemm_nn(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b, int64_t ldb,
+                    bool accumulate, T* c, int64_t ldc) {
+  constexpr int64_t L = kLanes<T>, NB = kVecs * L;
+  const int64_t blocks = n / NB;
+  auto run = [&](int64_t first, int64_t last) {
+    for (int64_t jb = first; jb < last; ++jb) column_block<T, kVecs>(m, jb * NB, k, a, ars, aks, b, ldb, accumulate, c, ldc);
+  };
+  // split the column blocks across threads only when there is enough work
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 21) / std::max<int64_t>(1, m * k * NB));
+  if (blocks > 1 && m * n * k >= (int64_t(1) << 21))
+    at::parallel_for(0, blocks, grain, run);
+  else
+    run(0, blocks);
+  int64_t j = blocks * NB;
+  switch ((n - j) / L) {  // one narrower tile for the remaining whole vectors
+    case 3: column_block<T, 3>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
+    case 2: column_block<T, 2>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
+    case 1: column_block<T, 1>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
+    default: break;
+  }
+  j += (n - j) / L * L;
+  if (j < n) edge_columns(m, j, n, k, a, ars, aks, b, ldb, c, ldc, accumulate);
 }
 
 }  // namespace lstmkit_cpu

@@ -213,6 +213,11 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   T* const hptmp_p = (mix && proj) ? hptmp.data_ptr<T>() : nullptr;
   const T* const whh = w_hh.data_ptr<T>();
   const T* const whr = proj ? p[W_HR]->data_ptr<T>() : nullptr;
+  // Long sequences: pack W_hhᵀ and W_hrᵀ once for the register-blocked kernel;
+  // a step or two (streaming): call BLAS on the weights as they are.
+  const bool packed = S >= kPackSteps;
+  at::Tensor whhT = packed ? w_hh.t().contiguous() : at::Tensor();  // (H_out, G·H)
+  at::Tensor whrT = packed && proj ? p[W_HR]->t().contiguous() : at::Tensor();  // (H, H_out)
   const T* const h0p = h0.data_ptr<T>();
   const T* const c0p = c0.data_ptr<T>();
 
@@ -227,7 +232,10 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       masked(hp, mrec, hin_p, B * HO);
       hin_t = hin_p;
     }
-    gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);  // a += h_in W_hhᵀ
+    if (packed)  // a += h_in W_hhᵀ
+      gemm_nn<T>(B, GH, HO, hin_t, HO, 1, whhT.data_ptr<T>(), GH, true, at_, GH);
+    else
+      gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);
     T* htil = proj ? ht0 + t * B * H : (mix ? htmp_p : hst0 + t * B * HO);
     for (int64_t b = 0; b < B; ++b) {
       const int64_t row = t * B + b;
@@ -248,8 +256,13 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       else
         lstm_row_forward<T, false>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
     }
-    if (proj)  // h̃ W_hrᵀ: (B, H) x (H, H_out)
-      gemm<T>(true, B, HO, H, htil, H, whr, H, T(0), mix ? hptmp_p : hst0 + t * B * HO, HO);
+    if (proj) {  // h̃ W_hrᵀ: (B, H) x (H, H_out)
+      T* dst = mix ? hptmp_p : hst0 + t * B * HO;
+      if (packed)
+        gemm_nn<T>(B, HO, H, htil, H, 1, whrT.data_ptr<T>(), HO, false, dst, HO);
+      else
+        gemm<T>(true, B, HO, H, htil, H, whr, H, T(0), dst, HO);
+    }
     if (mix) {
       const T* hc = proj ? hptmp_p : htmp_p;
       mix_state<T>(ct0 + t * B * H, cpv, zc == nullptr ? nullptr : zc + t * B * H, lens, t, B, H, cst0 + t * B * H,
@@ -332,7 +345,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
     T* dhp = proj ? dhp0 + t * B * HO : dht_p;
     split_dh<T>(dh_p, dy == nullptr ? nullptr : dy + t * B * HO, zh == nullptr ? nullptr : zh + t * B * HO, lens, t,
                 B, HO, dhp);
-    if (proj) gemm<T>(false, B, H, HO, dhp, HO, whr, H, T(0), dht_p, H);  // (B, H_out) x (H_out, H)
+    if (proj) gemm_nn<T>(B, H, HO, dhp, HO, 1, whr, H, false, dht_p, H);  // (B, H_out) x (H_out, H)
     for (int64_t b = 0; b < B; ++b) {
       const int64_t row = t * B + b;
       T* da = da0 + row * GH;
@@ -364,7 +377,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         for (int64_t k = 0; k < G; ++k) ln_backward(da + k * H, ah + k * H, rs[k], H);
       }
     }
-    gemm<T>(false, B, HO, GH, da0 + t * B * GH, GH, whh, HO, T(0), ndh_p, HO);  // (B, G·H) x (G·H, H_out)
+    gemm_nn<T>(B, HO, GH, da0 + t * B * GH, GH, 1, whh, HO, false, ndh_p, HO);  // (B, G·H) x (G·H, H_out)
     join_dh<T>(ndh_p, dh_p, mrec, zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B, HO);
     std::swap(dh, ndh);
     std::swap(dh_p, ndh_p);
