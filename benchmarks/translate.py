@@ -4,8 +4,8 @@ Whole books are held out as the test set (Ruth, Jonah, Philippians, James).
 Three encoder-decoders with the same budget (same steps, sizes, data): additive
 attention (Bahdanau), multiplicative attention (Luong "general") and no
 attention, all with input feeding; beside them, copying the source sentence
-(names and numbers survive, so its BLEU is not zero). Decoding: beam search
-(beam 4, length penalty 0.6). Sacrebleu's corpus BLEU and chrF.
+(names and numbers survive, so its BLEU is not zero). Decoding: greedy, and
+beam search (beam 4, length penalty 0.6). Sacrebleu's corpus BLEU and chrF.
 
     .venv/bin/python benchmarks/translate.py            # ~12 min on 1 thread
     .venv/bin/python benchmarks/translate.py --quick    # a smoke run
@@ -52,37 +52,42 @@ def main(argv=None):
     test_ref = [p[1].text for p in test]
     print(f"train pairs {len(src)}, test pairs {len(test_src)} from {TEST_BOOKS}", flush=True)
 
-    steps = args.steps or (30 if args.quick else 400)
+    steps = args.steps or (30 if args.quick else 500)
     config = {"tokenizer": "word", "embed_size": 64, "hidden_size": 64 if args.quick else 96, "num_layers": 1,
               "dropout": 0.1, "max_source_len": 80, "max_target_len": 80, "min_freq": 2, "max_vocab": 3000}
-    decode_cfg = DecodeConfig(beam_size=4, max_length=100, length_penalty=0.6)
-    rows = {"copy source": {"bleu": bleu(test_src, test_ref), "chrf": chrf(test_src, test_ref)}}
+    decoders = {"greedy": DecodeConfig(beam_size=1, max_length=100),
+                "beam 4": DecodeConfig(beam_size=4, max_length=100, length_penalty=0.6)}
+    copy = {"bleu": bleu(test_src, test_ref), "chrf": chrf(test_src, test_ref)}
+    rows = {"copy source": {f"{d} {m}": copy[m] for d in decoders for m in ("bleu", "chrf")}}
     details = {}
     for name, attention in MODELS.items():
         started = time.perf_counter()
         pipeline = fit(src, tgt, Seq2SeqConfig(attention=attention, **config),
-                       TrainConfig(max_epochs=1000, max_steps=steps, lr=2e-3, gradient_clip_val=1.0,
+                       TrainConfig(max_epochs=1000, max_steps=steps, lr=5e-3, gradient_clip_val=1.0,
                                    schedule="cosine", warmup_steps=min(50, steps // 10), seed=args.seed,
                                    progress=True),
                        batch_size=32)
         train_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        hyps = pipeline.translate(test_src, decode_cfg, batch_size=32)
-        decode_seconds = time.perf_counter() - started
-        rows[name] = {"bleu": bleu(hyps, test_ref), "chrf": chrf(hyps, test_ref)}
+        rows[name], outputs, decode_seconds = {}, {}, {}
+        for dname, dcfg in decoders.items():
+            started = time.perf_counter()
+            outputs[dname] = pipeline.translate(test_src, dcfg, batch_size=32)
+            decode_seconds[dname] = time.perf_counter() - started
+            rows[name][f"{dname} bleu"] = bleu(outputs[dname], test_ref)
+            rows[name][f"{dname} chrf"] = chrf(outputs[dname], test_ref)
         details[name] = {
             "train_seconds": train_seconds,
             "decode_seconds": decode_seconds,
             "final_train_loss": pipeline.fit_result.metrics.get("train_loss"),
-            "examples": [{"source": s, "reference": r, "translation": h}
-                         for s, r, h in list(zip(test_src, test_ref, hyps))[:5]],
+            "mean_words": {d: sum(len(h.split()) for h in hs) / len(hs) for d, hs in outputs.items()},
+            "examples": [{"source": s, "reference": r, "greedy": g, "beam 4": b}
+                         for s, r, g, b in list(zip(test_src, test_ref, outputs["greedy"], outputs["beam 4"]))[:5]],
         }
         if attention == "additive":
             png = Path(args.out).with_name("translate_attention.png")
-            pipeline.attention(test_src[1], png, decode_cfg)
+            pipeline.attention(test_src[1], png, decoders["greedy"])
             details[name]["heatmap"] = png.name
-        print(f"{name}: BLEU {rows[name]['bleu']:.2f} chrF {rows[name]['chrf']:.2f} "
-              f"({train_seconds:.0f} s train, {decode_seconds:.0f} s decode)", flush=True)
+        print(f"{name}: {rows[name]} ({train_seconds:.0f} s train)", flush=True)
 
     results = {
         "test_books": TEST_BOOKS,
@@ -91,15 +96,16 @@ def main(argv=None):
         "steps_per_model": steps,
         "batch_size": 32,
         "model": config,
-        "decode": vars(decode_cfg),
+        "decode": {d: vars(c) for d, c in decoders.items()},
         "torch_threads": torch.get_num_threads(),
         "rows": rows,
         "details": details,
     }
     print()
-    print(f"{'model':<26} {'BLEU':>6} {'chrF':>6}")
+    columns = list(rows["copy source"])
+    print(f"{'model':<26} " + " ".join(f"{c:>12}" for c in columns))
     for name, row in rows.items():
-        print(f"{name:<26} {row['bleu']:6.2f} {row['chrf']:6.2f}")
+        print(f"{name:<26} " + " ".join(f"{row[c]:12.2f}" for c in columns))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
