@@ -42,7 +42,7 @@ from lstmkit.tasks.classify import (
 )
 from lstmkit.tasks.classify.data import TextEncoder, make_loader
 from lstmkit.tasks.classify.model import ClassifierModule, ClassifierNet
-from lstmkit.tasks.generate import LanguageModelConfig, StreamConfig
+from lstmkit.tasks.generate import LanguageModelConfig, LanguageModelPipeline, StreamConfig
 from lstmkit.tasks.generate import fit as fit_lm
 from lstmkit.tasks.generate.transfer import init_from_lm
 from lstmkit.train import TrainConfig, fit
@@ -72,6 +72,8 @@ def train_classifier(texts, labels, cfg, train_cfg, lm_dir=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--lm", default=None, help="reuse a language model saved by an earlier run (its directory)")
+    parser.add_argument("--epochs", type=int, default=None, help="classifier epochs (default 8; 2 with --quick)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "transfer.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -86,13 +88,18 @@ def main(argv=None):
                                  dropout=0.1, tie_weights=True, min_freq=2)
     lm_steps = 20 if args.quick else 600
     started = time.perf_counter()
-    lm = fit_lm(lm_texts, lm_cfg, StreamConfig(batch_size=32, bptt=35),
-                TrainConfig(max_epochs=1000, max_steps=lm_steps, lr=3e-3, gradient_clip_val=0.5, schedule="cosine",
-                            warmup_steps=min(50, lm_steps // 10), progress=True))
+    if args.lm is not None:
+        lm = LanguageModelPipeline.load(args.lm)
+        lm_cfg, lm_dir = lm.config, Path(args.lm)
+    else:
+        lm = fit_lm(lm_texts, lm_cfg, StreamConfig(batch_size=32, bptt=35),
+                    TrainConfig(max_epochs=1000, max_steps=lm_steps, lr=3e-3, gradient_clip_val=0.5,
+                                schedule="cosine", warmup_steps=min(50, lm_steps // 10), progress=True))
+        lm_dir = lm.save(Path(tempfile.mkdtemp(prefix="lstmkit-transfer-")) / "bible-lm")
     lm_seconds = time.perf_counter() - started
-    workdir = Path(tempfile.mkdtemp(prefix="lstmkit-transfer-"))
-    lm_dir = lm.save(workdir / "bible-lm")
-    print(f"language model: {len(lm_texts)} verses, vocab {len(lm.vocab)}, {lm_seconds:.0f} s", flush=True)
+    size = lm_cfg.embed_size
+    print(f"language model: {len(lm_texts)} verses, vocab {len(lm.vocab)}, {lm_seconds:.0f} s, saved in {lm_dir}",
+          flush=True)
 
     # 2. the labelled data
     data = load_movie_reviews()
@@ -107,7 +114,7 @@ def main(argv=None):
     # 3. classifiers
     cfg = ClassifierConfig(embed_dim=size, hidden=size, num_layers=1, bidirectional=False, pooling="max",
                            lowercase=True, dropout=0.4, embed_dropout=0.1, batch_size=32)
-    epochs = 2 if args.quick else 8
+    epochs = args.epochs or (2 if args.quick else 8)
     seeds = [0] if args.quick else [0, 1, 2]
     runs = {"from scratch": [], "LM-initialised": []}
     coverage = None
@@ -132,7 +139,7 @@ def main(argv=None):
     winner = max(("from scratch", "LM-initialised"), key=lambda n: rows[n]["macro_f1_median"])
     results = {
         "labelled_train": len(few_x), "test": len(te_x), "epochs": epochs, "seeds": seeds,
-        "lm": {"books": len(books), "verses": len(lm_texts), "vocab": len(lm.vocab), "steps": lm_steps,
+        "lm": {"books": len(books), "verses": len(lm_texts), "vocab": len(lm.vocab), "steps": None if args.lm else lm_steps, "reused_from": args.lm,
                "seconds": lm_seconds, "config": lm_cfg.to_dict()},
         "classifier": cfg.to_dict(), "embedding_coverage": coverage,
         "rows": rows, "runs": runs, "lstm_winner": winner,
