@@ -78,24 +78,6 @@ inline void ln_backward(T* __restrict dv, const T* __restrict hat, T rstd, int64
 // weights, zoneout rates): the loops then need no branch.
 inline at::Tensor zeros_like_row(const at::Tensor& like, int64_t n) { return at::zeros({n}, like.options()); }
 
-// dW = sum_t dA[t]ᵀ · Hprev[t], where Hprev[t] is the (masked) state before time t:
-// h0 for the first processed step, else the state after the previous one.
-// dA (T, B, G·H); hst (T, B, H_out); h0m (B, H_out); m_rec (B, H_out) or undefined.
-inline at::Tensor recurrent_weight_grad(const at::Tensor& dA, const at::Tensor& hst, const at::Tensor& h0m,
-                                        const Opt& m_rec, bool reverse) {
-  const int64_t steps = dA.size(0), batch = dA.size(1);
-  const int64_t first = reverse ? steps - 1 : 0;
-  at::Tensor dw = at::mm(dA[first].t(), h0m);  // (G·H, B) x (B, H_out)
-  if (steps > 1) {
-    // forward: dA[1:] pairs with hst[:-1]; reverse: dA[:-1] pairs with hst[1:]
-    at::Tensor da = reverse ? dA.narrow(0, 0, steps - 1) : dA.narrow(0, 1, steps - 1);
-    at::Tensor hp = reverse ? hst.narrow(0, 1, steps - 1) : hst.narrow(0, 0, steps - 1);
-    if (has(m_rec)) hp = hp * *m_rec;  // (T-1, B, H_out) * (B, H_out)
-    dw.addmm_(da.reshape({(steps - 1) * batch, -1}).t(), hp.reshape({(steps - 1) * batch, -1}));
-  }
-  return dw;
-}
-
 }  // namespace lstmkit_cpu
 
 namespace lstmkit_cpu {
@@ -209,13 +191,56 @@ inline void input_projection(at::Tensor out, const at::Tensor& x, const at::Tens
                              [&] { input_projection_t<scalar_t>(out, x, w_ih, bias.defined() ? bias.contiguous() : bias); });
 }
 
-// The input-side gradients from dA (T, B, G·H): dx = dA W_ih, dW_ih = dAᵀ X.
+// The input-side gradients from dA (T, B, G·H): dx = dA W_ih (T, B, I), dW_ih = dAᵀ X (G·H, I).
+template <typename T>
+inline void input_grads_t(const at::Tensor& dA, const at::Tensor& x, const at::Tensor& w_ih, bool need_dx,
+                          at::Tensor& dx, at::Tensor& dw_ih) {
+  const int64_t rows = x.size(0) * x.size(1), in = x.size(2), width = dA.size(2);
+  const T* d = dA.data_ptr<T>();
+  dw_ih = at::empty({width, in}, x.options());
+  gemm_nn<T>(width, in, rows, d, 1, width, x.data_ptr<T>(), in, false, dw_ih.data_ptr<T>(), in);
+  if (need_dx) {
+    dx = at::empty({x.size(0), x.size(1), in}, x.options());
+    gemm_nn<T>(rows, in, width, d, width, 1, w_ih.data_ptr<T>(), in, false, dx.data_ptr<T>(), in);
+  }
+}
+
 inline void input_grads(const at::Tensor& dA, const at::Tensor& x, const at::Tensor& w_ih, bool need_dx,
                         at::Tensor& dx, at::Tensor& dw_ih) {
-  const int64_t rows = x.size(0) * x.size(1);
-  at::Tensor d2 = dA.view({rows, dA.size(2)});
-  dw_ih = at::mm(d2.t(), x.reshape({rows, x.size(2)}));
-  if (need_dx) dx = at::mm(d2, w_ih).view({x.size(0), x.size(1), x.size(2)});
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "input_grads",
+                             [&] { input_grads_t<scalar_t>(dA, x, w_ih, need_dx, dx, dw_ih); });
+}
+
+// dW = sum_t dA[t]ᵀ · Hprev[t] (rows, cols): Hprev[t] is the (masked) state before time t,
+// h0 for the first processed step, else the state after the previous one.
+// dA (T, B, ·) with row stride lda and `rows` columns used from column `col`;
+// hst (T, B, H_out) states; h0m (B, H_out); m_rec (B, H_out) or absent.
+template <typename T>
+inline at::Tensor recurrent_weight_grad_t(const at::Tensor& dA, int64_t col, int64_t rows, const at::Tensor& hst,
+                                          const at::Tensor& h0m, const Opt& m_rec, bool reverse) {
+  const int64_t steps = dA.size(0), batch = dA.size(1), lda = dA.size(2), out = hst.size(2);
+  const T* d = dA.data_ptr<T>() + col;
+  at::Tensor dw = at::empty({rows, out}, hst.options());
+  const int64_t first = reverse ? steps - 1 : 0;
+  gemm_nn<T>(rows, out, batch, d + first * batch * lda, 1, lda, h0m.data_ptr<T>(), out, false, dw.data_ptr<T>(),
+             out);
+  if (steps > 1) {
+    // forward: dA[1:] pairs with hst[:-1]; reverse: dA[:-1] pairs with hst[1:]
+    at::Tensor hp = reverse ? hst.narrow(0, 1, steps - 1) : hst.narrow(0, 0, steps - 1);
+    hp = has(m_rec) ? hp * *m_rec : hp.contiguous();  // (T-1, B, H_out)
+    const T* da = d + (reverse ? 0 : batch * lda);
+    gemm_nn<T>(rows, out, (steps - 1) * batch, da, 1, lda, hp.data_ptr<T>(), out, true, dw.data_ptr<T>(), out);
+  }
+  return dw;
+}
+
+inline at::Tensor recurrent_weight_grad(const at::Tensor& dA, int64_t col, int64_t rows, const at::Tensor& hst,
+                                        const at::Tensor& h0m, const Opt& m_rec, bool reverse) {
+  at::Tensor dw;
+  AT_DISPATCH_FLOATING_TYPES(dA.scalar_type(), "recurrent_weight_grad", [&] {
+    dw = recurrent_weight_grad_t<scalar_t>(dA, col, rows, hst, h0m.contiguous(), m_rec, reverse);
+  });
+  return dw;
 }
 
 }  // namespace lstmkit_cpu

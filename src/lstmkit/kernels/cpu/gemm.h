@@ -154,8 +154,8 @@ inline void column_block(int64_t m, int64_t j, int64_t k, const T* a, int64_t ar
 }
 
 template <typename T>
-inline void gemm_nn(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b, int64_t ldb,
-                    bool accumulate, T* c, int64_t ldc) {
+inline void gemm_nn_panel(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b,
+                          int64_t ldb, bool accumulate, T* c, int64_t ldc) {
   constexpr int64_t L = kLanes<T>, NB = kVecs * L;
   const int64_t blocks = n / NB;
   auto run = [&](int64_t first, int64_t last) {
@@ -176,6 +176,20 @@ inline void gemm_nn(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, in
   }
   j += (n - j) / L * L;
   if (j < n) edge_columns(m, j, n, k, a, ars, aks, b, ldb, c, ldc, accumulate);
+}
+
+// The long dimension k in chunks of kDepth, so that a B panel (kDepth x 4 vectors)
+// stays in the L2 cache while every row tile passes over it. Each element still
+// sums over p = 0 .. k-1 in order (a chunk resumes from the stored partial sum).
+constexpr int64_t kDepth = 256;
+
+template <typename T>
+inline void gemm_nn(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b, int64_t ldb,
+                    bool accumulate, T* c, int64_t ldc) {
+  for (int64_t p0 = 0; p0 < k || p0 == 0; p0 += kDepth) {
+    const int64_t kc = std::min(kDepth, k - p0);
+    gemm_nn_panel<T>(m, n, kc, a + p0 * aks, ars, aks, b + p0 * ldb, ldb, accumulate || p0 > 0, c, ldc);
+  }
 }
 
 }  // namespace lstmkit_cpu

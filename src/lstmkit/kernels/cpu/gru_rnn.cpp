@@ -250,14 +250,12 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
   at::Tensor dw_hh, db_hh;
   at::Tensor db_ih = dA.view({S * B, GH}).sum(0);
   if (kind == GRU_BEFORE) {
-    at::Tensor d_rz = dA.narrow(2, 0, 2 * H);
-    at::Tensor d_n = dA.narrow(2, 2 * H, H).reshape({S * B, H});
-    dw_hh = at::cat({recurrent_weight_grad(d_rz, HST, h0m, m[M_REC], reverse),
-                     at::mm(d_n.t(), saved[G_EXTRA]->view({S * B, H}))},
-                    0);
+    at::Tensor dw_n = at::empty({H, H}, opts);  // dW_hn = Σ_t dA_n[t]ᵀ q[t]
+    gemm_nn<T>(H, H, S * B, da0 + 2 * H, 1, GH, EX, H, false, dw_n.data_ptr<T>(), H);
+    dw_hh = at::cat({recurrent_weight_grad(dA, 0, 2 * H, HST, h0m, m[M_REC], reverse), dw_n}, 0);
     db_hh = db_ih.clone();
   } else {
-    dw_hh = recurrent_weight_grad(dGH, HST, h0m, m[M_REC], reverse);
+    dw_hh = recurrent_weight_grad(dGH, 0, GH, HST, h0m, m[M_REC], reverse);
     db_hh = kind == GRU_AFTER ? dGH.view({S * B, GH}).sum(0) : db_ih.clone();
   }
   return {dx, dh, dw_ih, dw_hh, has(p[B_IH]) ? db_ih : at::Tensor(), has(p[B_HH]) ? db_hh : at::Tensor()};

@@ -388,9 +388,13 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   at::Tensor dx, dw_ih;
   input_grads(dA, x, w_ih, need_dx, dx, dw_ih);
   at::Tensor h0m = mrec != nullptr ? h0 * *m[M_REC] : h0;
-  at::Tensor dw_hh = recurrent_weight_grad(dA, HST, h0m, m[M_REC], reverse);
+  at::Tensor dw_hh = recurrent_weight_grad(dA, 0, GH, HST, h0m, m[M_REC], reverse);
   at::Tensor db = dA.view({S * B, GH}).sum(0);
-  at::Tensor dw_hr = proj ? at::mm(DHP.view({S * B, HO}).t(), saved[S_HT]->view({S * B, H})) : at::Tensor();
+  at::Tensor dw_hr;
+  if (proj) {  // dW_hr = Σ_t dh̃p[t]ᵀ h̃[t]: (H_out, T·B) x (T·B, H)
+    dw_hr = at::empty({HO, H}, opts);
+    gemm_nn<T>(HO, H, S * B, dhp0, 1, HO, saved[S_HT]->data_ptr<T>(), H, false, dw_hr.data_ptr<T>(), H);
+  }
   const bool bias_ih = has(p[B_IH]), bias_hh = has(p[B_HH]);
   return {dx,
           dh,
