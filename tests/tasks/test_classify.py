@@ -81,6 +81,19 @@ def test_bpe_classifier_save_load_identical(tmp_path):
         TextClassifier.load(tmp_path / "nothing-here")
 
 
+def test_subword_features_learn_and_survive_save_load(tmp_path):
+    clf = TextClassifier(small(subword_buckets=512, subword_min_n=2, subword_max_n=3), FAST)
+    clf.fit(TEXTS, LABELS)
+    assert clf.evaluate(TEXTS, LABELS)["accuracy"] >= 0.9
+    # an unseen word shares n-grams with a seen one: its embedding is not just <unk>
+    x = clf.predict(["greatest"]).probabilities
+    y = clf.predict(["zzzzzzzz"]).probabilities
+    assert x != y
+    clf.save(tmp_path / "m")
+    assert TextClassifier.load(tmp_path / "m").predict(TEXTS + ["greatest"]).probabilities == \
+        clf.predict(TEXTS + ["greatest"]).probabilities
+
+
 def test_unseen_label_at_evaluate_is_named():
     clf = TextClassifier(small(), FAST.replace(max_epochs=1))
     clf.fit(TEXTS, LABELS)

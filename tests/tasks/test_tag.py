@@ -50,8 +50,9 @@ def test_crf_never_outputs_invalid_bio():
                 assert a in ("B-" + b[2:], b)
 
 
-def test_save_load_identical_predictions(tmp_path):
-    tagger = Tagger(small(), FAST.replace(max_epochs=3))
+@pytest.mark.parametrize("subword_buckets", [0, 256])
+def test_save_load_identical_predictions(tmp_path, subword_buckets):
+    tagger = Tagger(small(subword_buckets=subword_buckets), FAST.replace(max_epochs=3))
     tagger.fit(SENTS[:6], SENTS[6:8])
     tagger.save(tmp_path / "m")
     again = Tagger.load(tmp_path / "m")

@@ -55,6 +55,7 @@ def workdir(tmp_path_factory):
 def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
     r = run("tag", "fit", "--data", "train.conllu", "--column", "xpos", "--out", "model", "--epochs", "2",
             "--hidden", "8", "--word-dim", "8", "--char-dim", "4", "--char-hidden", "4", "--no-progress",
+            "--subword-buckets", "64",
             "--metrics-out", "fit.json", cwd=workdir)
     assert r.returncode == 0, r.stderr
     fit = json.loads((workdir / "fit.json").read_text())

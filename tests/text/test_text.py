@@ -133,3 +133,15 @@ def test_read_text_lines_names_bad_encoding_line(tmp_path):
     f.write_bytes("ok\nçay\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"latin.txt:2: text is not valid utf-8"):
         read_text_lines(f)
+
+
+def test_hashed_ngrams_are_stable_and_bagged():
+    from lstmkit.text import char_ngrams, hashed_ngram_ids, ngram_bags
+
+    assert char_ngrams("ab", 1, 2) == ["<", "a", "b", ">", "<a", "ab", "b>"]
+    assert hashed_ngram_ids("kitap", 1000) == hashed_ngram_ids("kitap", 1000)  # no per-process salt
+    assert all(0 <= i < 7 for i in hashed_ngram_ids("kitaplar", 7))
+    ids, offsets = ngram_bags(["ev", "a"], 100, 2, 3)
+    assert offsets.tolist() == [0, 5] and len(ids) == 5 + 3
+    with pytest.raises(ValueError, match="n_min <= n_max"):
+        char_ngrams("x", 3, 2)

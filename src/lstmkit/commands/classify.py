@@ -46,6 +46,8 @@ def register(subparsers: Any) -> None:
     model.add_argument("--dropout", type=float, default=0.4, help="dropout")
     model.add_argument("--min-freq", type=int, default=1, help="minimum token count for the vocabulary")
     model.add_argument("--batch-size", type=int, default=32, help="texts per batch")
+    model.add_argument("--subword-buckets", type=int, default=0,
+                       help="hashed character n-gram features added to each token embedding (0 = off)")
     fit.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
                      help="report the TF-IDF baseline beside the LSTM")
     fit.add_argument("--metrics-out", default=None, help="JSON file for the metrics")
@@ -126,7 +128,7 @@ def run_fit(args: argparse.Namespace) -> int:
     cfg = ClassifierConfig(task=args.task, tokenizer=args.tokenizer, pooling=args.pooling,
                            embed_dim=args.embed_dim, hidden=args.hidden, num_layers=args.num_layers,
                            bidirectional=args.bidirectional, dropout=args.dropout, min_freq=args.min_freq,
-                           batch_size=args.batch_size)
+                           batch_size=args.batch_size, subword_buckets=args.subword_buckets)
     clf = TextClassifier(cfg, train_config_from_args(args))
     if not regression:
         known = {str(v) for v in labels}

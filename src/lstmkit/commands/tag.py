@@ -43,6 +43,8 @@ def register(subparsers: Any) -> None:
     model.add_argument("--num-layers", type=int, default=1, help="sentence BiLSTM layers")
     model.add_argument("--dropout", type=float, default=0.33, help="dropout")
     model.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
+    model.add_argument("--subword-buckets", type=int, default=0,
+                       help="hashed character n-gram features added to each word embedding (0 = off)")
     fit.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
                      help="report the most-frequent-tag and feature-tagger baselines")
     fit.add_argument("--metrics-out", default=None, help="JSON file for the metrics")
@@ -119,7 +121,8 @@ def run_fit(args: argparse.Namespace) -> int:
         val_name = f"last 10% of {args.data}"
     cfg = TaggerConfig(head=args.head, bio=args.bio, word_dim=args.word_dim, char_dim=args.char_dim,
                        char_hidden=args.char_hidden, hidden=args.hidden, num_layers=args.num_layers,
-                       dropout=args.dropout, batch_size=args.batch_size)
+                       dropout=args.dropout, batch_size=args.batch_size,
+                       subword_buckets=args.subword_buckets)
     tagger = Tagger(cfg, train_config_from_args(args))
     known = {t for s in train for t in s.tags}
     for s in val:

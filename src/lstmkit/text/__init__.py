@@ -15,12 +15,16 @@ Public API:
   lengths, pass as ``batch_sampler=`` to a DataLoader); :func:`padding_ratio`.
 * :func:`load_word_vectors(path, vocab)` -> ``(weights (V, D), n_found)`` from
   a GloVe/word2vec text file (optional).
+* Subword features: :func:`char_ngrams`, :func:`hashed_ngram_ids`,
+  :func:`ngram_bags` -> ``(ids, offsets)`` for ``nn.EmbeddingBag`` (fastText-style
+  hashed character n-grams, stable CRC-32 hash).
 * :func:`atomic_write_text`, :func:`read_text_lines` (strict utf-8 with the
   file and line of a bad byte in the error).
 """
 
 from ._io import atomic_write_text, read_text_lines
 from .batching import BucketBatchSampler, lengths_to_mask, pad_sequences, padding_ratio
+from .subword import char_ngrams, hashed_ngram_ids, ngram_bags
 from .tokenize import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer, tokenizer_from_config
 from .vectors import load_word_vectors
 from .vocab import BOS, DEFAULT_SPECIALS, EOS, PAD, UNK, Vocab
@@ -38,6 +42,9 @@ __all__ = [
     "Vocab",
     "WordTokenizer",
     "atomic_write_text",
+    "char_ngrams",
+    "hashed_ngram_ids",
+    "ngram_bags",
     "lengths_to_mask",
     "load_word_vectors",
     "pad_sequences",

@@ -21,7 +21,7 @@ from lstmkit.train import FitResult, TrainConfig, fit, load_model, save_model
 
 from .data import TextEncoder, make_loader
 from .metrics import classification_report, regression_report
-from .model import ClassifierConfig, ClassifierModule, ClassifierNet
+from .model import ClassifierConfig, ClassifierModule, ClassifierNet, subword_inputs
 
 __all__ = ["TextClassifier", "Predictions", "TASK_NAME"]
 
@@ -100,7 +100,7 @@ class TextClassifier:
         rows: list = []
         attn: list = []
         for batch in loader:
-            y, w = net(batch["tokens"], batch["lengths"])
+            y, w = net(batch["tokens"], batch["lengths"], subword_inputs(batch))
             if enc.labels is None:
                 rows.extend((y * enc.std + enc.mean).tolist())
             else:
@@ -113,7 +113,7 @@ class TextClassifier:
             out_rows[i] = rows[k]
             if attn:
                 out_attn[i] = attn[k]
-        tokens = [enc.tokens(t) or [enc.vocab.itos[enc.vocab.unk_id]] for t in texts]
+        tokens = [enc.forms(t) for t in texts]
         attention = out_attn if attn else None
         if enc.labels is None:
             return Predictions(None, out_rows, None, None, tokens, attention)

@@ -9,7 +9,10 @@ text, a missing or non-numeric label, bytes that are not utf-8.
 
 A batch is a dict with ``tokens`` (B, T) long (pad 0), ``lengths`` (B,) and
 ``target`` (B,) (long class index or float standardised score) when labels
-are known.
+are known. With subword features on (``subword_buckets > 0``) it also has
+``form_index`` (B, T): which distinct token string of the batch sits at each
+position, and ``ngram_ids`` / ``ngram_offsets``: the hashed character n-grams
+of those distinct strings, for ``nn.EmbeddingBag``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from lstmkit.text import (
     CharTokenizer,
     Vocab,
     WordTokenizer,
+    ngram_bags,
     pad_sequences,
     read_text_lines,
     tokenizer_from_config,
@@ -118,6 +122,9 @@ class TextEncoder:
     std: float = 1.0
     max_tokens: int = 400
     lower_input: bool = False  # lowercase before tokenizing (BPE has no lowercase option of its own)
+    subword_buckets: int = 0  # hashed char n-gram features (0 = off)
+    subword_min_n: int = 2
+    subword_max_n: int = 4
 
     @classmethod
     def build(cls, cfg, texts: Sequence[str], labels: Sequence) -> "TextEncoder":
@@ -130,7 +137,8 @@ class TextEncoder:
             tok = BPETokenizer.train(source, vocab_size=cfg.bpe_vocab_size)
         lower_input = cfg.tokenizer == "bpe" and cfg.lowercase
         enc = cls(tok, Vocab(["<pad>", "<unk>", "<bos>", "<eos>"]), None, max_tokens=cfg.max_tokens,
-                  lower_input=lower_input)
+                  lower_input=lower_input, subword_buckets=cfg.subword_buckets,
+                  subword_min_n=cfg.subword_min_n, subword_max_n=cfg.subword_max_n)
         enc.vocab = Vocab.build((enc.tokens(t) for t in texts), cfg.min_freq, cfg.max_vocab)
         if cfg.task == "regression":
             vals = [float(v) for v in labels]
@@ -149,6 +157,10 @@ class TextEncoder:
         ids = self.vocab.encode(self.tokens(text))
         return ids or [self.vocab.unk_id]  # text with no tokens (e.g. only spaces): one <unk>
 
+    def forms(self, text: str) -> list[str]:
+        """The token strings that :meth:`ids` encodes (``<unk>`` for a text without tokens)."""
+        return self.tokens(text) or [self.vocab.itos[self.vocab.unk_id]]
+
     def target(self, label, where: str = "") -> float | int:
         if self.labels is None:
             return (float(label) - self.mean) / self.std
@@ -161,12 +173,15 @@ class TextEncoder:
     def to_dict(self) -> dict:
         return {"tokenizer": self.tokenizer.to_config(), "vocab": self.vocab.to_dict(), "labels": self.labels,
                 "mean": self.mean, "std": self.std, "max_tokens": self.max_tokens,
-                "lower_input": self.lower_input}
+                "lower_input": self.lower_input, "subword": [self.subword_buckets, self.subword_min_n,
+                                                             self.subword_max_n]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TextEncoder":
+        buckets, n_min, n_max = d["subword"]
         return cls(tokenizer_from_config(d["tokenizer"]), Vocab.from_dict(d["vocab"]), d["labels"],
-                   float(d["mean"]), float(d["std"]), int(d["max_tokens"]), bool(d["lower_input"]))
+                   float(d["mean"]), float(d["std"]), int(d["max_tokens"]), bool(d["lower_input"]),
+                   int(buckets), int(n_min), int(n_max))
 
 
 def _label_key(s: str):
@@ -184,16 +199,22 @@ def make_loader(enc: TextEncoder, texts: Sequence[str], labels: Sequence | None,
         tgt = None
         if labels is not None:
             tgt = enc.target(labels[i], where=where(i) if where else f"item {i}: ")
-        items.append((enc.ids(text), tgt))
-    sampler = BucketBatchSampler([len(x) for x, _ in items], batch_size, shuffle=shuffle, seed=seed)
+        items.append((enc.ids(text), tgt, enc.forms(text) if enc.subword_buckets else None))
+    sampler = BucketBatchSampler([len(x) for x, _, _ in items], batch_size, shuffle=shuffle, seed=seed)
     regression = enc.labels is None
 
     def collate(batch):
-        tokens, lengths = pad_sequences([x for x, _ in batch])
+        tokens, lengths = pad_sequences([x for x, _, _ in batch])
         out = {"tokens": tokens, "lengths": lengths}
         if batch[0][1] is not None:
             dtype = torch.float32 if regression else torch.long
-            out["target"] = torch.tensor([t for _, t in batch], dtype=dtype)
+            out["target"] = torch.tensor([t for _, t, _ in batch], dtype=dtype)
+        if enc.subword_buckets:
+            distinct: dict[str, int] = {}
+            rows = [[distinct.setdefault(f, len(distinct)) for f in forms] for _, _, forms in batch]
+            out["form_index"], _ = pad_sequences(rows, pad_id=0)
+            out["ngram_ids"], out["ngram_offsets"] = ngram_bags(
+                list(distinct), enc.subword_buckets, enc.subword_min_n, enc.subword_max_n)
         return out
 
     return DataLoader(items, batch_sampler=sampler, collate_fn=collate)

@@ -50,7 +50,11 @@ class ClassifierConfig:
     ``bidirectional``; ``pooling`` in ``last | max | mean | attention``;
     ``attn_size``; ``dropout`` on embeddings and the pooled vector;
     ``embed_dropout``: probability of replacing a token by ``<unk>`` while
-    training; ``max_tokens``: longer texts are cut; ``batch_size``.
+    training; ``max_tokens``: longer texts are cut; ``batch_size``;
+    ``subword_buckets``: when > 0, each token's embedding is added to the
+    mean embedding of its hashed character n-grams (``subword_min_n`` to
+    ``subword_max_n``; see :mod:`lstmkit.text.subword`), which gives rare and
+    unseen words a representation.
     """
 
     task: str = "classes"
@@ -69,6 +73,9 @@ class ClassifierConfig:
     embed_dropout: float = 0.1
     max_tokens: int = 400
     batch_size: int = 32
+    subword_buckets: int = 0
+    subword_min_n: int = 2
+    subword_max_n: int = 4
 
     def __post_init__(self) -> None:
         checks = (("task", TASKS), ("tokenizer", TOKENIZERS), ("pooling", POOLINGS))
@@ -79,6 +86,11 @@ class ClassifierConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"ClassifierConfig.{name}: expected an int >= 1, got {v!r}")
+        if not isinstance(self.subword_buckets, int) or self.subword_buckets < 0:
+            raise ValueError(f"ClassifierConfig.subword_buckets: expected an int >= 0, got {self.subword_buckets!r}")
+        if not 1 <= self.subword_min_n <= self.subword_max_n:
+            raise ValueError("ClassifierConfig.subword_min_n/max_n: expected 1 <= min_n <= max_n, got "
+                             f"{self.subword_min_n}, {self.subword_max_n}")
         for name in ("dropout", "embed_dropout"):
             v = getattr(self, name)
             if not 0.0 <= v < 1.0:
@@ -95,6 +107,8 @@ class ClassifierNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.embed = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=0)
+        if cfg.subword_buckets:
+            self.subword = nn.EmbeddingBag(cfg.subword_buckets, cfg.embed_dim, mode="mean")
         self.lstm = lstmkit.LSTM(cfg.embed_dim, cfg.hidden, num_layers=cfg.num_layers, batch_first=True,
                                  bidirectional=cfg.bidirectional,
                                  dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
@@ -105,12 +119,25 @@ class ClassifierNet(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(size, n_outputs)
 
-    def encode(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Pooled vector (B, D) and attention weights (B, T) (None unless attention pooling)."""
+    def encode(self, tokens: torch.Tensor, lengths: torch.Tensor,
+               subwords: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Pooled vector (B, D) and attention weights (B, T) (None unless attention pooling).
+
+        ``subwords``: ``(form_index (B, T), ngram_ids, ngram_offsets)`` when
+        the config has ``subword_buckets > 0``.
+        """
         if self.training and self.cfg.embed_dropout > 0:
             drop = torch.rand(tokens.shape, device=tokens.device) < self.cfg.embed_dropout
             tokens = torch.where(drop & (tokens != 0), torch.ones_like(tokens), tokens)  # 1 = <unk>
-        x = self.drop(self.embed(tokens))  # (B, T, E)
+        x = self.embed(tokens)  # (B, T, E)
+        if self.cfg.subword_buckets:
+            if subwords is None:
+                raise ValueError("this model uses subword features: pass subwords=(form_index, ids, offsets)")
+            form_index, ids, offsets = subwords
+            forms = self.subword(ids, offsets)  # (U, E): one vector per distinct token string
+            x = x + forms[form_index]  # (B, T, E)
+        x = self.drop(x)
         out, (h, _) = self.lstm(x, lengths=lengths)  # out (B, T, D), zero past each length
         mask = lengths_to_mask(lengths, out.shape[1])  # (B, T)
         weights = None
@@ -129,12 +156,21 @@ class ClassifierNet(nn.Module):
             z, weights = self.attention(q, out, mask)
         return z, weights
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        z, weights = self.encode(tokens, lengths)
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor,
+                subwords: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        z, weights = self.encode(tokens, lengths, subwords)
         y = self.head(self.drop(z))  # (B, C)
         if self.cfg.task == "regression":
             y = y.squeeze(-1)  # (B,)
         return y, weights
+
+
+def subword_inputs(batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """The subword part of a batch, or None when the batch has none."""
+    if "ngram_ids" not in batch:
+        return None
+    return batch["form_index"], batch["ngram_ids"], batch["ngram_offsets"]
 
 
 class ClassifierModule(TaskModule):
@@ -145,7 +181,7 @@ class ClassifierModule(TaskModule):
         self.net = net
 
     def _loss(self, batch):
-        y, _ = self.net(batch["tokens"], batch["lengths"])
+        y, _ = self.net(batch["tokens"], batch["lengths"], subword_inputs(batch))
         if self.net.cfg.task == "regression":
             return nn.functional.mse_loss(y, batch["target"]), y
         return nn.functional.cross_entropy(y, batch["target"]), y

@@ -73,7 +73,8 @@ class Tagger:
         if any(t is None for _, t in train_pairs):
             raise ValueError("training sentences need tags")
         cfg = self.config
-        self.encoder = TagEncoder.build(train_pairs, cfg.min_freq, cfg.max_vocab, cfg.lowercase)
+        self.encoder = TagEncoder.build(train_pairs, cfg.min_freq, cfg.max_vocab, cfg.lowercase,
+                                        subword=(cfg.subword_buckets, cfg.subword_min_n, cfg.subword_max_n))
         torch.manual_seed(self.train_config.seed)
         self.net = TaggerNet(cfg, len(self.encoder.words), len(self.encoder.chars), self.encoder.tags)
         tr = make_loader(self.encoder, train_pairs, cfg.batch_size, shuffle=True, seed=self.train_config.seed)

@@ -7,7 +7,9 @@ A batch is a dict:
 * ``chars`` (U, C) long and ``char_lengths`` (U,): the character ids of the
   U distinct word forms of the batch (case kept), each encoded once;
 * ``word_index`` (B, T) long: which of the U forms sits at each position;
-* ``tags`` (B, T) long (training / evaluation only), pad = 0 (masked out).
+* ``tags`` (B, T) long (training / evaluation only), pad = 0 (masked out);
+* with subword features on: ``ngram_ids`` / ``ngram_offsets``, the hashed
+  character n-grams of the U forms (for ``nn.EmbeddingBag``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import DataLoader
 
-from lstmkit.text import BucketBatchSampler, Vocab, pad_sequences
+from lstmkit.text import BucketBatchSampler, Vocab, ngram_bags, pad_sequences
 
 __all__ = ["TagEncoder", "make_loader"]
 
@@ -32,6 +34,9 @@ class TagEncoder:
     tags: list[str]
     lowercase: bool = True
     max_word_len: int = 30
+    subword_buckets: int = 0
+    subword_min_n: int = 2
+    subword_max_n: int = 4
 
     @classmethod
     def build(
@@ -41,6 +46,7 @@ class TagEncoder:
         max_size: int | None = None,
         lowercase: bool = True,
         max_word_len: int = 30,
+        subword: tuple[int, int, int] = (0, 2, 4),
     ) -> "TagEncoder":
         low = (lambda w: w.lower()) if lowercase else (lambda w: w)
         words = Vocab.build(([low(w) for w in toks] for toks, _ in sentences), min_freq, max_size)
@@ -48,16 +54,17 @@ class TagEncoder:
         tags = sorted({t for _, ts in sentences for t in ts})
         if not tags:
             raise ValueError("no tags in the training sentences")
-        return cls(words, chars, tags, lowercase, max_word_len)
+        return cls(words, chars, tags, lowercase, max_word_len, *subword)
 
     def to_dict(self) -> dict:
         return {"words": self.words.to_dict(), "chars": self.chars.to_dict(), "tags": self.tags,
-                "lowercase": self.lowercase, "max_word_len": self.max_word_len}
+                "lowercase": self.lowercase, "max_word_len": self.max_word_len,
+                "subword": [self.subword_buckets, self.subword_min_n, self.subword_max_n]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TagEncoder":
         return cls(Vocab.from_dict(d["words"]), Vocab.from_dict(d["chars"]), list(d["tags"]),
-                   bool(d["lowercase"]), int(d["max_word_len"]))
+                   bool(d["lowercase"]), int(d["max_word_len"]), *(int(v) for v in d["subword"]))
 
     def word_ids(self, tokens: Sequence[str]) -> list[int]:
         if self.lowercase:
@@ -84,6 +91,10 @@ class TagEncoder:
         chars, char_lengths = pad_sequences(char_seqs)
         batch = {"words": words, "lengths": lengths, "chars": chars, "char_lengths": char_lengths,
                  "word_index": word_index}
+        if self.subword_buckets:
+            batch["ngram_ids"], batch["ngram_offsets"] = ngram_bags(
+                [f.lower() if self.lowercase else f for f in forms], self.subword_buckets,
+                self.subword_min_n, self.subword_max_n)
         if all(t is not None for _, t in items):
             batch["tags"], _ = pad_sequences([t for _, t in items], pad_id=0)
         return batch

@@ -45,7 +45,9 @@ class TaggerConfig:
     embedding); ``head``: ``"crf"`` or ``"softmax"``; ``bio``: constrain the
     CRF to valid BIO transitions; ``min_freq``/``max_vocab``: word vocabulary;
     ``lowercase``: lowercase words for the word vocabulary (characters keep
-    case); ``batch_size``.
+    case); ``batch_size``; ``subword_buckets``: when > 0, the word embedding
+    is added to the mean embedding of the word's hashed character n-grams
+    (``subword_min_n`` to ``subword_max_n``, :mod:`lstmkit.text.subword`).
     """
 
     word_dim: int = 100
@@ -61,6 +63,9 @@ class TaggerConfig:
     max_vocab: int | None = None
     lowercase: bool = True
     batch_size: int = 32
+    subword_buckets: int = 0
+    subword_min_n: int = 2
+    subword_max_n: int = 4
 
     def __post_init__(self) -> None:
         for name in ("word_dim", "hidden", "num_layers", "batch_size", "min_freq"):
@@ -75,6 +80,11 @@ class TaggerConfig:
             v = getattr(self, name)
             if not 0.0 <= v < 1.0:
                 raise ValueError(f"TaggerConfig.{name}: expected a float in [0, 1), got {v!r}")
+        if not isinstance(self.subword_buckets, int) or self.subword_buckets < 0:
+            raise ValueError(f"TaggerConfig.subword_buckets: expected an int >= 0, got {self.subword_buckets!r}")
+        if not 1 <= self.subword_min_n <= self.subword_max_n:
+            raise ValueError("TaggerConfig.subword_min_n/max_n: expected 1 <= min_n <= max_n, got "
+                             f"{self.subword_min_n}, {self.subword_max_n}")
         if self.head not in HEADS:
             raise ValueError(f"TaggerConfig.head: expected one of {HEADS}, got {self.head!r}")
 
@@ -89,6 +99,8 @@ class TaggerNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.word_emb = nn.Embedding(n_words, cfg.word_dim, padding_idx=0)
+        if cfg.subword_buckets:
+            self.subword = nn.EmbeddingBag(cfg.subword_buckets, cfg.word_dim, mode="mean")
         in_size = cfg.word_dim
         if cfg.char_hidden > 0:
             self.char_emb = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
@@ -109,11 +121,14 @@ class TaggerNet(nn.Module):
             drop = torch.rand(words.shape, device=words.device) < self.cfg.word_dropout
             words = torch.where(drop & (words != 0), torch.full_like(words, unk_id), words)
         x = self.word_emb(words)  # (B, T, Dw)
+        if self.cfg.subword_buckets:
+            forms = self.subword(batch["ngram_ids"], batch["ngram_offsets"])  # (U, Dw)
+            x = x + forms[batch["word_index"]]  # (B, T, Dw)
         if self.cfg.char_hidden > 0:
             c = self.char_emb(batch["chars"])  # (U, C, Dc)
             _, (h, _) = self.char_lstm(c, lengths=batch["char_lengths"])  # h: (2, U, Hc)
-            forms = torch.cat([h[0], h[1]], dim=-1)  # (U, 2Hc)
-            x = torch.cat([x, forms[batch["word_index"]]], dim=-1)  # (B, T, Dw + 2Hc)
+            char_forms = torch.cat([h[0], h[1]], dim=-1)  # (U, 2Hc)
+            x = torch.cat([x, char_forms[batch["word_index"]]], dim=-1)  # (B, T, Dw + 2Hc)
         out, _ = self.lstm(self.drop(x), lengths=lengths)  # (B, T, 2H), zero past each length
         return self.proj(self.drop(out))  # (B, T, K)
 
