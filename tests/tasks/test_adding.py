@@ -104,7 +104,7 @@ def test_adding_solved_criterion_and_mse():
 def test_temporal_order_definition(T):
     batch = TemporalOrderProblem(T).sample(2000, gen(T))
     n, L, width = batch.x.shape
-    assert width == len(SYMBOLS) == 8 and len(CLASSES) == 4
+    assert width == len(SYMBOLS) == 8 and len(CLASSES) == 4 and L == int(batch.lengths.max())
     assert int(batch.lengths.min()) >= T and int(batch.lengths.max()) <= T + T // 10
     sym = batch.x.argmax(-1)
     X, Y, E, B = (SYMBOLS.index(s) for s in "XYEB")
