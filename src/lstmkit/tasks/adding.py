@@ -96,11 +96,10 @@ def _check_generator(generator: object) -> None:
         raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
 
 
-def _randint(low: int, high: torch.Tensor | int, n: int, generator: torch.Generator) -> torch.Tensor:
-    """Uniform integers in ``[low, high)``; ``high`` may be a per-row tensor."""
-    high_t = torch.as_tensor(high, dtype=torch.float64).expand(n)
+def _randint(low: int, high: int, n: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` integers drawn uniformly from ``[low, high)``: ``low + floor(u (high - low))``."""
     u = torch.rand(n, generator=generator, dtype=torch.float64)
-    return (low + torch.floor(u * (high_t - low))).long()
+    return (low + torch.floor(u * (high - low))).long()
 
 
 def _lengths(n: int, T: int, variable_length: bool, generator: torch.Generator) -> torch.Tensor:
@@ -115,7 +114,7 @@ class AddingProblem:
 
     Attributes:
         T: minimal sequence length; ``T >= 22`` so that the second marker's
-            window ``[0, T // 2 - 1)`` strictly contains the first one's.
+            window ``[0, T // 2 - 1)`` contains the first one's, ``[0, 10)``.
         variable_length: draw lengths in ``[T, T + T // 10]`` as the paper
             does (True) or use exactly ``T`` (False).
     """
