@@ -230,3 +230,39 @@ def test_unsupported_reasons():
     layer = lstmkit.LSTM(4, 8, backend="cpu")
     with pytest.raises(ValueError, match="return_gates"):
         layer(torch.zeros(3, 2, 4), return_gates=True)
+
+
+@pytest.mark.parametrize("family,opts", [
+    ("LSTM", {"num_layers": 2, "peephole": True, "layer_norm": True, "zoneout": (0.2, 0.3), "proj_size": 3}),
+    ("LSTM", {"num_layers": 3, "residual": True, "coupled_gates": True}),
+    ("GRU", {"reset_after": False, "zoneout": 0.2}),
+    ("RNN", {"nonlinearity": "relu", "num_layers": 2}),
+])  # fmt: skip
+def test_stream_steps_and_chunks_equal_the_whole_sequence(family, opts):
+    from lstmkit.kernels.cpu.stream import Stream
+
+    _, cpu = build_pair(family, opts, torch.float64)
+    cpu.eval()
+    x, hx = inputs_for(cpu, torch.float64, steps=7, batch=2)
+    with torch.no_grad():
+        y_ref, state_ref = cpu(x, hx)
+    stream = Stream(cpu)
+    state, ys = hx, []
+    for t in range(4):  # single steps (B, I) ...
+        y, state = stream(x[t], state)
+        ys.append(y.unsqueeze(0))
+    y, state = stream(x[4:], state)  # ... then a chunk (T, B, I)
+    ys.append(y)
+    flat = lambda s: list(s) if isinstance(s, tuple) else [s]  # noqa: E731
+    assert_close_all([torch.cat(ys, 0), *flat(state)], [y_ref, *flat(state_ref)], torch.float64)
+
+
+def test_stream_rejects_what_it_cannot_step():
+    from lstmkit.kernels.cpu.stream import Stream
+
+    with pytest.raises(ValueError, match="bidirectional"):
+        Stream(lstmkit.LSTM(3, 4, bidirectional=True))
+    with pytest.raises(TypeError, match="lstmkit LSTM"):
+        Stream(torch.nn.LSTM(3, 4))
+    with pytest.raises(ValueError, match=r"x: expected \(B, 3\)"):
+        Stream(lstmkit.GRU(3, 4))(torch.zeros(2, 5))

@@ -176,13 +176,18 @@ inline at::Tensor bias_sum(const Opt& a, const Opt& b) {
 template <typename T>
 inline void input_projection_t(at::Tensor out, const at::Tensor& x, const at::Tensor& w_ih, const at::Tensor& bias) {
   const int64_t rows = x.size(0) * x.size(1), in = x.size(2), width = out.size(2);
-  at::Tensor wt = w_ih.t().contiguous();  // (I, G·H)
   at::Tensor xc = x.contiguous();
   T* o = out.data_ptr<T>();
   if (bias.defined()) {
     const T* bp = bias.data_ptr<T>();
     for (int64_t r = 0; r < rows; ++r) std::memcpy(o + r * width, bp, sizeof(T) * width);
   }
+  const T beta = bias.defined() ? T(1) : T(0);
+  if (rows < kPackRows) {  // a step or two: BLAS on W_ih as it is, no packing
+    gemm<T>(true, rows, width, in, xc.data_ptr<T>(), in, w_ih.data_ptr<T>(), in, beta, o, width);
+    return;
+  }
+  at::Tensor wt = w_ih.t().contiguous();  // (I, G·H)
   gemm_nn<T>(rows, width, in, xc.data_ptr<T>(), in, 1, wt.data_ptr<T>(), width, bias.defined(), o, width);
 }
 

@@ -91,6 +91,7 @@ constexpr int64_t kLanes = 64 / static_cast<int64_t>(sizeof(T));
 constexpr int kVecs = 4;  // vectors per micro-tile row
 constexpr int kRows = 6;  // rows per micro-tile (6 x 4 accumulators + 4 B vectors fit 32 registers)
 constexpr int64_t kPackSteps = 4;  // from this many steps on, forward packs transposed weights
+constexpr int64_t kPackRows = 16;  // the same for the input projection, in rows T·B
 
 template <typename T, int MR, int NV = kVecs>
 inline void micro_tile(int64_t k, const T* a, int64_t ars, int64_t aks, const T* b, int64_t ldb, T* c, int64_t ldc,
