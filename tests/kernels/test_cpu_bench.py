@@ -1,0 +1,32 @@
+"""The kernel benchmark's smoke run (benchmarks/kernels.py, ``lstmkit bench``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lstmkit.cli import main
+from lstmkit.kernels.cpu import benchmark
+
+
+def test_bench_quick_writes_ratios(tmp_path, capsys):
+    out = tmp_path / "kernels.json"
+    assert main(["bench", "--quick", "--options", "peephole", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    names = {r["contestant"] for r in result["grid"]}
+    assert names == {"lstm/torch", "lstm/reference", "lstm/cpu", "gru/torch", "gru/reference", "gru/cpu",
+                     "peephole/cpu"}  # fmt: skip
+    for row in result["grid"]:
+        assert row["median_s"] > 0 and row["ratio"] > 0
+        if row["contestant"].endswith("/torch"):
+            assert row["ratio"] == 1.0
+    assert set(result["streaming"]["ratio"]) == {"torch.nn.LSTM", "lstmkit.LSTM(cpu)", "Stream"}
+    assert {m["family"] for m in result["memory"]} == {"lstm", "gru"}
+    assert set(result["summary"]["meets"]) == {"standard", "option", "streaming", "memory"}
+    assert "| (20, 4, 16, 16) | lstm/cpu |" in capsys.readouterr().out
+
+
+def test_bench_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="T,B,I,H"):
+        benchmark._shape("10,2,3")
