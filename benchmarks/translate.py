@@ -38,6 +38,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--steps", type=int, default=None, help="training steps per model")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", default=",".join(MODELS.values()),
+                        help="comma-separated attention kinds to train (additive, general, none); "
+                             "separate processes can run one each")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "translate.json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -60,7 +63,13 @@ def main(argv=None):
     copy = {"bleu": bleu(test_src, test_ref), "chrf": chrf(test_src, test_ref)}
     rows = {"copy source": {f"{d} {m}": copy[m] for d in decoders for m in ("bleu", "chrf")}}
     details = {}
+    wanted = args.models.split(",")
+    unknown = sorted(set(wanted) - set(MODELS.values()))
+    if unknown:
+        parser.error(f"--models: unknown {unknown}; choose from {list(MODELS.values())}")
     for name, attention in MODELS.items():
+        if attention not in wanted:
+            continue
         started = time.perf_counter()
         pipeline = fit(src, tgt, Seq2SeqConfig(attention=attention, **config),
                        TrainConfig(max_epochs=1000, max_steps=steps, lr=5e-3, gradient_clip_val=1.0,
