@@ -10,15 +10,17 @@ with the same budget, at minimal lengths T = 100 and T = 200, on
   cross-entropy, accuracy, and the paper's criterion (every output within 0.3
   of its one-hot target) as the solve rate.
 
-Every model has hidden size 32, Adam (lr 3e-3 decayed linearly to 3e-4), batch
+Every model has hidden size 32, 2000 Adam steps (lr 3e-3 decayed linearly to 3e-4), batch
 64, gradient-norm clipping at 1, and the gated ones the chrono initialisation
 (Tallec & Ollivier 2018) for the longest sequence, T + T // 10. One process,
 one thread. Prints a Markdown table and writes benchmarks/results/long_lag.json.
 
-    .venv/bin/python benchmarks/long_lag.py              # full budget (~25 min on a busy 2-core box)
+    .venv/bin/python benchmarks/long_lag.py              # full budget (~15 min wall on a busy 2-core box)
     .venv/bin/python benchmarks/long_lag.py --quick      # a smoke run of a few steps
     .venv/bin/python benchmarks/long_lag.py --chrono 0 --lengths 100 --kinds lstm gru \
         --out benchmarks/results/long_lag_no_chrono.json  # ablation: torch's default init
+    .venv/bin/python benchmarks/long_lag.py --seed 1 --lengths 200 --tasks adding \
+        --kinds lstm peephole --out benchmarks/results/long_lag_seed1.json  # other seeds
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def peephole_backend(requested: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=1500, help="Adam steps per model and run")
+    ap.add_argument("--steps", type=int, default=2000, help="Adam steps per model and run")
     ap.add_argument("--lengths", type=int, nargs="+", default=[100, 200], help="minimal lengths T")
     ap.add_argument("--tasks", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
     ap.add_argument("--kinds", nargs="+", default=list(MODEL_KINDS), choices=list(MODEL_KINDS))

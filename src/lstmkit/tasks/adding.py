@@ -309,7 +309,7 @@ class LagTrainConfig:
             of lstmkit for some kinds, e.g. ``(("peephole", "cpu"),)``.
     """
 
-    steps: int = 1500
+    steps: int = 2000
     batch_size: int = 64
     lr: float = 3e-3
     final_lr_fraction: float = 0.1
