@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from lstmkit.kernels.cpu import _loader
 from lstmkit.kernels.spec import CellSpec, DirParams, DirResult, StepMasks
@@ -70,6 +71,7 @@ class LSTMDirection(torch.autograd.Function):
         return y, h_n, c_n
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, gy: Tensor | None, ghn: Tensor | None, gcn: Tensor | None):
         masks, lengths, reverse, coupled = ctx.opts
         x, h0, c0, y, *params = ctx.saved_tensors
@@ -97,6 +99,7 @@ class GRURNNDirection(torch.autograd.Function):
         return y, h_n
 
     @staticmethod
+    @once_differentiable
     def backward(ctx: Any, gy: Tensor | None, ghn: Tensor | None):
         masks, lengths, reverse, kind = ctx.opts
         x, h0, y, *params = ctx.saved_tensors
