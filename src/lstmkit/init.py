@@ -7,6 +7,8 @@
   b_f = b (e.g. 1) so the cell remembers by default.
 - Chrono initialisation (Tallec & Ollivier 2018): b_f = log(u), u ~ U(1, T_max - 1),
   and b_i = -b_f, so forget-gate time constants spread over [1, T_max].
+- GRU chrono initialisation: the update gate z keeps the state
+  (h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}), so b_z = log(u), u ~ U(1, T_max - 1).
 - Orthogonal recurrent weights (Saxe et al. 2014), per gate block.
 
 With two bias vectors (b_ih, b_hh), a set gate bias is put in b_ih and the
@@ -65,6 +67,17 @@ def chrono_(b_ih: Tensor, b_hh: Tensor, t_max: float, hidden_size: int,
     set_gate_bias_(b_ih, b_hh, "f", b_f, hidden_size, coupled_gates)
     if not coupled_gates:
         set_gate_bias_(b_ih, b_hh, "i", -b_f, hidden_size, coupled_gates)
+
+
+@torch.no_grad()
+def chrono_gru_(b_ih: Tensor, b_hh: Tensor, t_max: float, hidden_size: int) -> None:
+    """Chrono initialisation of a GRU (gates r|z|n): b_z = log(U(1, T_max - 1))."""
+    if not t_max > 2:
+        raise ValueError(f"chrono_init: expected T_max > 2, got {t_max!r}")
+    u = torch.empty(hidden_size, dtype=b_ih.dtype, device=b_ih.device).uniform_(1.0, t_max - 1.0)
+    rows = slice(hidden_size, 2 * hidden_size)
+    b_ih[rows] = torch.log(u)
+    b_hh[rows] = 0.0
 
 
 @torch.no_grad()

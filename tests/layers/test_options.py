@@ -224,6 +224,12 @@ def test_forget_bias_and_chrono_init():
     assert torch.equal((cifg.bias_ih_l0 + cifg.bias_hh_l0)[:5], torch.full((5,), 2.0))
     with pytest.raises(ValueError, match="chrono_init"):
         lstmkit.LSTM(3, 5, chrono_init=1.5)
+    gru = lstmkit.GRU(3, 50, chrono_init=100)  # z keeps the state: b_z = log u
+    b_z = (gru.bias_ih_l0 + gru.bias_hh_l0).detach()[50:100]
+    assert b_z.min() >= 0 and b_z.max() <= math.log(99) and b_z.std() > 0.5
+    assert torch.equal(gru.bias_hh_l0.detach()[50:100], torch.zeros(50))
+    with pytest.raises(TypeError, match="unexpected option"):
+        lstmkit.RNN(3, 5, chrono_init=10)
 
 
 def test_return_gates_are_the_states():

@@ -96,6 +96,8 @@ class RecurrentBase(nn.Module):
         zc, zh = zoneout_rates(zoneout)
         if mode != "LSTM":
             zc = 0.0
+        if chrono_init is not None and not chrono_init > 2:
+            raise ValueError(f"chrono_init: expected T_max > 2, got {chrono_init!r}")
         if (forget_bias or chrono_init is not None) and not self.bias:
             raise ValueError("forget_bias / chrono_init: need bias=True (they set gate biases)")
         self.spec = LayerSpec(
@@ -167,10 +169,13 @@ class RecurrentBase(nn.Module):
                         for name in ("ln_gate", "ln_cell"):
                             getattr(self, f"{name}_weight_l{k}{s}").fill_(1.0)
                             getattr(self, f"{name}_bias_l{k}{s}").zero_()
-                    if self.mode != "LSTM" or not self.bias:
+                    if self.mode not in ("LSTM", "GRU") or not self.bias:
                         continue
                     b_ih, b_hh = getattr(self, f"bias_ih_l{k}{s}"), getattr(self, f"bias_hh_l{k}{s}")
-                    if self.chrono_init is not None:
+                    if self.mode == "GRU":
+                        if self.chrono_init is not None:
+                            rinit.chrono_gru_(b_ih, b_hh, self.chrono_init, self.hidden_size)
+                    elif self.chrono_init is not None:
                         rinit.chrono_(b_ih, b_hh, self.chrono_init, self.hidden_size, cell.coupled_gates)
                     elif self.forget_bias:
                         rinit.forget_bias_(b_ih, b_hh, self.forget_bias, self.hidden_size,
@@ -364,6 +369,8 @@ class GRU(RecurrentBase):
     ``reset_after=True`` (default) is the torch/cuDNN convention above;
     ``reset_after=False`` is Cho et al.'s original,
     ``n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn)``.
+    ``chrono_init=T_max`` (Tallec & Ollivier 2018): the update gate z keeps the
+    state, so its bias starts at ``log(u)``, ``u ~ U(1, T_max - 1)``.
     Also: ``recurrent_dropout``, ``zoneout`` (on h), ``weight_drop``, ``residual``, ``backend``.
     """
 
@@ -398,7 +405,7 @@ class RNN(RecurrentBase):
 
 
 _COMMON_OPTIONS = ("recurrent_dropout", "zoneout", "weight_drop", "residual", "backend")
-_GRU_OPTIONS = (*_COMMON_OPTIONS, "reset_after")
+_GRU_OPTIONS = (*_COMMON_OPTIONS, "reset_after", "chrono_init")
 _LSTM_OPTIONS = (*_COMMON_OPTIONS, "peephole", "coupled_gates", "layer_norm", "forget_bias",
                  "chrono_init")
 

@@ -230,26 +230,17 @@ def make_recurrent(kind: str, input_size: int, hidden_size: int, chrono: float |
 
     ``chrono=T_max`` applies the chrono initialisation of Tallec & Ollivier
     (2018): for the LSTMs ``chrono_init=T_max`` (``b_f = log u``, ``b_i = -b_f``,
-    ``u ~ U[1, T_max - 1]``); for the GRU, whose state update
-    ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}`` makes ``z`` the keep gate,
-    ``b_z = log u`` in ``bias_ih`` and 0 in ``bias_hh``, so unit ``k`` starts with a
-    time constant of about ``u_k`` steps. The vanilla RNN has no gate and
+    ``u ~ U[1, T_max - 1]``); for the GRU ``chrono_init=T_max`` too
+    (its update gate z is the keep gate: ``b_z = log u``), so unit ``k`` starts
+    with a time constant of about ``u_k`` steps. The vanilla RNN has no gate and
     keeps torch's initialisation.
     """
     if kind in ("lstm", "peephole"):
         return lstmkit.LSTM(input_size, hidden_size, batch_first=True,
                             peephole=kind == "peephole", chrono_init=chrono, backend=backend)
     if kind == "gru":
-        layer = lstmkit.GRU(input_size, hidden_size, batch_first=True, backend=backend)
-        if chrono is not None:
-            if not chrono > 2:
-                raise ValueError(f"chrono must be > 2 (a T_max in steps), got {chrono!r}")
-            with torch.no_grad():
-                u = torch.empty(hidden_size).uniform_(1.0, float(chrono) - 1.0)
-                # bias rows are stacked r | z | n: rows H..2H are the update gate z.
-                layer.bias_ih_l0[hidden_size:2 * hidden_size] = torch.log(u)
-                layer.bias_hh_l0[hidden_size:2 * hidden_size] = 0.0
-        return layer
+        return lstmkit.GRU(input_size, hidden_size, batch_first=True, chrono_init=chrono,
+                           backend=backend)
     if kind == "rnn":
         return lstmkit.RNN(input_size, hidden_size, batch_first=True, backend=backend)
     raise ValueError(f"kind must be one of {MODEL_KINDS}, got {kind!r}")
