@@ -95,13 +95,14 @@ def table(results: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=25)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="1 epoch, for a smoke run")
     args = ap.parse_args()
     torch.set_num_threads(1)
     epochs = 1 if args.quick else args.epochs
-    cfg_kw = {"hidden": 200, "dropout": 0.5, "word_dropout": 0.1}
+    cfg_kw = {"hidden": 200, "dropout": 0.5, "word_dropout": 0.1, "subword_buckets": 50000,
+              "subword_min_n": 2, "subword_max_n": 5}
     started = time.perf_counter()
     results = {
         "benchmark": "tag",
