@@ -40,9 +40,9 @@ CASES = [
     ("LSTM", {"bidirectional": True, "num_layers": 2, "dropout": 0.2}),
     ("LSTM", {"peephole": True, "coupled_gates": True, "layer_norm": True, "proj_size": 3,
               "zoneout": 0.25, "recurrent_dropout": 0.2, "weight_drop": 0.2,
-              "bidirectional": True, "num_layers": 2}),  # fmt: skip
+              "bidirectional": True, "num_layers": 2}),
     ("LSTM", {"peephole": True, "layer_norm": True, "zoneout": (0.2, 0.4), "residual": True,
-              "num_layers": 2}),  # fmt: skip
+              "num_layers": 2}),
     ("GRU", {}),
     ("GRU", {"reset_after": False}),
     ("GRU", {"reset_after": False, "bias": False, "bidirectional": True}),
@@ -253,7 +253,7 @@ def test_stream_steps_and_chunks_equal_the_whole_sequence(family, opts):
         ys.append(y.unsqueeze(0))
     y, state = stream(x[4:], state)  # ... then a chunk (T, B, I)
     ys.append(y)
-    flat = lambda s: list(s) if isinstance(s, tuple) else [s]  # noqa: E731
+    flat = lambda s: list(s) if isinstance(s, tuple) else [s]
     assert_close_all([torch.cat(ys, 0), *flat(state)], [y_ref, *flat(state_ref)], torch.float64)
 
 

@@ -49,7 +49,7 @@ _BACKENDS: dict[str, str] = {
     "cpu": "lstmkit.kernels.cpu:BACKEND",
 }
 # The order "auto" tries; the first that supports the configuration wins.
-AUTO_ORDER: tuple[str, ...] = ("cpu", "native", "reference")
+AUTO_ORDER: tuple[str, ...] = ("native", "cpu", "reference")
 _loaded: dict[str, Any] = {}
 
 

@@ -32,9 +32,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from tqdm import tqdm
@@ -256,8 +257,8 @@ def summarize(grid: list[dict], stream: dict, memory: list[dict]) -> dict:
         vals = [r[key] for r in grid if pred(r)]
         return max(vals) if vals else float("nan")
 
-    std = lambda r: r["contestant"] in ("lstm/cpu", "gru/cpu")  # noqa: E731
-    opt = lambda r: r["contestant"].endswith("/cpu") and not std(r)  # noqa: E731
+    std = lambda r: r["contestant"] in ("lstm/cpu", "gru/cpu")
+    opt = lambda r: r["contestant"].endswith("/cpu") and not std(r)
     out = {
         "standard_worst_ratio": worst(std), "standard_worst_ratio_cpu_time": worst(std, "ratio_cpu_time"),
         "option_worst_ratio": worst(opt), "option_worst_ratio_cpu_time": worst(opt, "ratio_cpu_time"),

@@ -65,7 +65,7 @@ class Stream:
         if key not in self._zoneout:
             cell, spec = self.cell, self.spec
             zc = spec.zoneout_c if self.lstm else 0.0
-            full = lambda rate, width: (  # noqa: E731
+            full = lambda rate, width: (
                 torch.full((steps, batch, width), rate, dtype=self.dtype) if rate > 0 else None)
             self._zoneout[key] = [None, full(zc, cell.hidden_size), full(spec.zoneout_h, cell.out_size)]
         return self._zoneout[key]
