@@ -121,6 +121,7 @@ def _read_module(spec: tuple[str, str, str], books: list[str] | None) -> list[Ve
     fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump([[v.book, v.chapter, v.verse, v.text] for v in verses], handle, ensure_ascii=False)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, cache)
     return verses
 

@@ -46,6 +46,7 @@ def save_attention_heatmap(
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=100)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a picture is for sharing
         os.replace(tmp, path)
     finally:
         plt.close(fig)
