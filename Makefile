@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q $(TORCH)
 	$(BIN)/python -m pip install -q -e ".[all]"
 	bash scripts/install_data.sh $(BIN)/python
+	$(BIN)/python -m lstmkit.kernels.cpu.build
 	touch $(STAMP)
 
 install: $(STAMP)

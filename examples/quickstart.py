@@ -15,7 +15,7 @@ ours = lstmkit.LSTM(input_size=10, hidden_size=20, num_layers=2, batch_first=Tru
 ours.load_state_dict(theirs.state_dict())
 x = torch.randn(3, 5, 10)
 output, (h_n, c_n) = ours(x)
-print("max |lstmkit - torch| =", (output - theirs(x)[0]).abs().max().item())
+print(f"max |lstmkit - torch| = {(output - theirs(x)[0]).abs().max().item():.1e}")
 
 # 2. Variants torch.nn lacks, combined, with true lengths instead of packing.
 model = lstmkit.LSTM(10, 20, num_layers=2, bidirectional=True, batch_first=True,

@@ -111,7 +111,7 @@ def test_seeded_init_matches_torch():
     assert ours.weight_ch_l1_reverse.shape == (3, 6)
 
 
-def test_default_float32_backend_auto_equals_torch_exactly():
+def test_default_float32_backend_auto_matches_torch():
     torch.manual_seed(0)
     theirs = torch.nn.LSTM(10, 20, num_layers=2, batch_first=True)
     ours = lstmkit.LSTM(input_size=10, hidden_size=20, num_layers=2, batch_first=True)

@@ -9,7 +9,11 @@ A backend is an object with
 
 Kernels are imported lazily, the first time they are asked for, so that a
 missing compiler or Triton never breaks ``import lstmkit``. ``"auto"`` takes
-the first backend in ``AUTO_ORDER`` that can run the configuration; a backend
+the first backend that can run the configuration, in the order measured
+fastest by ``benchmarks/kernels.py``: when gradients are needed (training),
+``AUTO_TRAIN`` (the fused ``cpu`` kernels beat torch's own forward+backward on
+CPU); without them (inference), ``AUTO_INFER`` (torch's oneDNN forward is the
+fastest for the configurations torch supports). A backend
 named by the user is never silently replaced: if it cannot run the
 configuration, ``resolve`` raises ``ValueError`` saying why.
 """
@@ -48,8 +52,9 @@ _BACKENDS: dict[str, str] = {
     "native": "lstmkit.kernels.native:BACKEND",
     "cpu": "lstmkit.kernels.cpu:BACKEND",
 }
-# The order "auto" tries; the first that supports the configuration wins.
-AUTO_ORDER: tuple[str, ...] = ("native", "cpu", "reference")
+# The orders "auto" tries; the first that supports the configuration wins.
+AUTO_TRAIN: tuple[str, ...] = ("cpu", "native", "reference")
+AUTO_INFER: tuple[str, ...] = ("native", "cpu", "reference")
 _loaded: dict[str, Any] = {}
 
 
@@ -75,8 +80,12 @@ def get(name: str) -> Backend:
     return _loaded[name]
 
 
-def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool) -> Backend:
-    """The backend that runs this call; raises ValueError when the named one cannot."""
+def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,
+            needs_grad: bool = True) -> Backend:
+    """The backend that runs this call; raises ValueError when the named one cannot.
+
+    ``needs_grad``: whether this call will be differentiated (picks the auto order).
+    """
     if check_name(name) != "auto":
         backend = get(name)
         why = backend.unsupported(spec, x, return_gates)
@@ -84,7 +93,7 @@ def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool) -> Backen
             raise ValueError(f"backend {name!r} cannot run this configuration: {why}")
         return backend
     reasons = []
-    for candidate in AUTO_ORDER:
+    for candidate in AUTO_TRAIN if needs_grad else AUTO_INFER:
         backend = get(candidate)
         why = backend.unsupported(spec, x, return_gates)
         if why is None:

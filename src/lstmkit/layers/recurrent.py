@@ -265,7 +265,9 @@ class RecurrentBase(nn.Module):
         if lengths is not None:
             lengths = check_lengths(lengths, batch, steps).to(x.device)
         h0, c0 = self._initial_state(hx, batch, batched, x)
-        backend = registry.resolve(self.backend, self.spec, x, return_gates)
+        needs_grad = torch.is_grad_enabled() and (
+            x.requires_grad or any(p.requires_grad for p in self.parameters()))
+        backend = registry.resolve(self.backend, self.spec, x, return_gates, needs_grad)
         params = [self.dir_params(k, d == 1) for k in range(self.num_layers)
                   for d in range(self.spec.num_directions)]
         res = backend.run(self.spec, x, h0, c0, params, lengths, self.training, return_gates)
