@@ -50,8 +50,9 @@ def draw_masks(
         if rate > 0:
             if training:
                 z = _bernoulli((steps, batch, width), rate, like)
-            else:  # evaluation uses the expectation E[z] = rate
-                z = torch.full((steps, batch, width), rate, dtype=like.dtype, device=like.device)
+            else:  # evaluation uses the expectation E[z] = rate (one step, expanded over T)
+                z = torch.full((1, batch, width), rate, dtype=like.dtype, device=like.device)
+                z = z.expand(steps, batch, width)
             setattr(masks, name, z)
     return masks
 

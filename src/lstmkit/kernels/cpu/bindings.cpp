@@ -6,7 +6,7 @@
 namespace lstmkit_cpu {
 std::vector<at::Tensor> lstm_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0,
                                      const OptList& p, const OptList& m, const Opt& lengths, bool reverse,
-                                     bool coupled);
+                                     bool coupled, bool keep);
 std::vector<at::Tensor> lstm_backward(const Opt& gy, const Opt& ghn, const Opt& gcn, const at::Tensor& x,
                                       const at::Tensor& h0, const at::Tensor& c0, const OptList& p,
                                       const OptList& m, const Opt& lengths, bool reverse, bool coupled,

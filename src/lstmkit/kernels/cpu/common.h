@@ -43,19 +43,39 @@ inline int64_t time_of(int64_t s, int64_t steps, bool reverse) { return reverse 
 // Whether sequence b runs at time t (no lengths: always).
 inline bool runs(const int64_t* lens, int64_t b, int64_t t) { return lens == nullptr || t < lens[b]; }
 
+// Sum of f(j) for j < n in a fixed order that the compiler can vectorise:
+// kSumLanes running partial sums (lane k takes j = k, k + kSumLanes, ...), combined
+// in a fixed pairwise tree. The order depends only on n, never on the thread
+// count or the run, so results stay bitwise reproducible.
+constexpr int64_t kSumLanes = 16;
+
+template <typename T, typename F>
+inline T fixed_sum(int64_t n, F f) {
+  T part[kSumLanes] = {};
+  int64_t j = 0;
+  for (; j + kSumLanes <= n; j += kSumLanes) {
+#pragma omp simd
+    for (int64_t k = 0; k < kSumLanes; ++k) part[k] += f(j + k);
+  }
+  for (int64_t k = 0; j + k < n; ++k) part[k] += f(j + k);
+  for (int64_t w = kSumLanes / 2; w >= 1; w /= 2) {
+    for (int64_t k = 0; k < w; ++k) part[k] += part[k + w];
+  }
+  return part[0];
+}
+
 // LN forward over n values: hat = (a - mean) / sqrt(var + eps); returns rstd.
+//   mean = Σ a / n,  var = Σ (a - mean)² / n  (two passes, fixed-order sums).
 template <typename T>
 inline T ln_normalise(const T* __restrict a, T* __restrict hat, int64_t n) {
-  T mean = 0;
-  for (int64_t j = 0; j < n; ++j) mean += a[j];
-  mean /= T(n);
-  T var = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    const T d = a[j] - mean;
-    var += d * d;
-  }
-  var /= T(n);
+  const T mean = fixed_sum<T>(n, [a](int64_t j) { return a[j]; }) / T(n);
+  const T var = fixed_sum<T>(n, [a, mean](int64_t j) {
+                  const T d = a[j] - mean;
+                  return d * d;
+                }) /
+                T(n);
   const T rstd = T(1) / std::sqrt(var + T(kLnEps));
+#pragma omp simd
   for (int64_t j = 0; j < n; ++j) hat[j] = (a[j] - mean) * rstd;
   return rstd;
 }
@@ -64,14 +84,16 @@ inline T ln_normalise(const T* __restrict a, T* __restrict hat, int64_t n) {
 //   da = rstd * (dhat - mean(dhat) - hat * mean(dhat * hat)).
 template <typename T>
 inline void ln_backward(T* __restrict dv, const T* __restrict hat, T rstd, int64_t n) {
-  T s1 = 0, s2 = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    s1 += dv[j];
-    s2 += dv[j] * hat[j];
-  }
-  s1 /= T(n);
-  s2 /= T(n);
+  const T s1 = fixed_sum<T>(n, [dv](int64_t j) { return dv[j]; }) / T(n);
+  const T s2 = fixed_sum<T>(n, [dv, hat](int64_t j) { return dv[j] * hat[j]; }) / T(n);
+#pragma omp simd
   for (int64_t j = 0; j < n; ++j) dv[j] = rstd * (dv[j] - s1 - hat[j] * s2);
+}
+
+// The step stride (elements) of the leading dimension of a zoneout mask: (T, B, n) per step, or
+// (1, B, n) for a mask constant over time (evaluation: the rate itself).
+inline int64_t step_stride(const Opt& z, int64_t batch, int64_t n) {
+  return has(z) && z->size(0) == 1 ? 0 : batch * n;
 }
 
 // A zero-filled buffer standing in for an absent per-feature vector (peephole

@@ -53,8 +53,18 @@ def param_list(p: DirParams) -> list[Tensor | None]:
     ]  # fmt: skip
 
 
+def _step_mask(z: Tensor | None) -> Tensor | None:
+    """A (T, B, n) zoneout mask; one constant over time (stride 0 along T, as
+    evaluation builds it) is passed as its (1, B, n) first step."""
+    if z is None:
+        return None
+    if z.shape[0] > 1 and z.stride(0) == 0:
+        return z[:1].contiguous()
+    return z.contiguous()
+
+
 def mask_list(m: StepMasks) -> list[Tensor | None]:
-    return [_c(m.recurrent), _c(m.zoneout_c), _c(m.zoneout_h)]
+    return [_c(m.recurrent), _step_mask(m.zoneout_c), _step_mask(m.zoneout_h)]
 
 
 class LSTMDirection(torch.autograd.Function):
@@ -63,7 +73,9 @@ class LSTMDirection(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, opts: tuple, x: Tensor, h0: Tensor, c0: Tensor, *params: Tensor | None):
         masks, lengths, reverse, coupled = opts
-        y, h_n, c_n, *saved = ext().lstm_forward(x, h0, c0, list(params), masks, lengths, reverse, coupled)
+        y, h_n, c_n, *saved = ext().lstm_forward(
+            x, h0, c0, list(params), masks, lengths, reverse, coupled, True
+        )  # fmt: skip
         ctx.set_materialize_grads(False)
         ctx.opts = opts
         ctx.saved = saved  # internal buffers (never outputs)
@@ -139,7 +151,7 @@ def run_direction(
         if grad:
             y, h_n, c_n = LSTMDirection.apply((mlist, lens, reverse, cell.coupled_gates), x, h0, c0, *plist)
         else:
-            y, h_n, c_n = ext().lstm_forward(x, h0, c0, plist, mlist, lens, reverse, cell.coupled_gates)[:3]
+            y, h_n, c_n = ext().lstm_forward(x, h0, c0, plist, mlist, lens, reverse, cell.coupled_gates, False)
         return DirResult(y=y, h_n=h_n, c_n=c_n)
     kind = kind_of(cell)
     if grad:

@@ -28,6 +28,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const auto opts = x.options();
   const T* mrec = cptr<T>(m[M_REC]);
   const T* zh = cptr<T>(m[Z_H]);
+  const int64_t zhs = step_stride(m[Z_H], B, H);
 
   at::Tensor A = at::empty({S, B, GH}, opts);
   input_projection(A, x, w_ih, gru ? (has(p[B_IH]) ? *p[B_IH] : at::Tensor()) : bias_sum(p[B_IH], p[B_HH]));
@@ -117,7 +118,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       }
     }
     if (mix)
-      mix_state<T>(hc, hp, zh == nullptr ? nullptr : zh + t * B * H, lens, t, B, H, hst0 + t * B * H,
+      mix_state<T>(hc, hp, zh == nullptr ? nullptr : zh + t * zhs, lens, t, B, H, hst0 + t * B * H,
                    lens != nullptr ? y0 + t * B * H : nullptr);
   }
   const int64_t last = time_of(S - 1, S, reverse);
@@ -136,6 +137,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
   const auto opts = x.options();
   const T* mrec = cptr<T>(m[M_REC]);
   const T* zh = cptr<T>(m[Z_H]);
+  const int64_t zhs = step_stride(m[Z_H], B, H);
   const T* dy = cptr<T>(gy);
   const at::Tensor& A = *saved[G_A];
   const at::Tensor& HST = *saved[G_HST];
@@ -163,7 +165,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
     const int64_t t = time_of(s, S, reverse);
     const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
     const T* hp = tp < 0 ? h0p : hst0 + tp * B * H;
-    split_dh<T>(dh_p, dy == nullptr ? nullptr : dy + t * B * H, zh == nullptr ? nullptr : zh + t * B * H, lens, t, B,
+    split_dh<T>(dh_p, dy == nullptr ? nullptr : dy + t * B * H, zh == nullptr ? nullptr : zh + t * zhs, lens, t, B,
                 H, dht_p);
     const T* d = dht_p;
     if (!gru) {
@@ -237,7 +239,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn_grad, const 
         for (int64_t j = 0; j < B * H; ++j) ndh_p[j] += dq_p[j];
       }
     }
-    join_dh<T>(ndh_p, dh_p, mrec, zh == nullptr ? nullptr : zh + t * B * H, lens, t, B, H);
+    join_dh<T>(ndh_p, dh_p, mrec, zh == nullptr ? nullptr : zh + t * zhs, lens, t, B, H);
     if (gru)
       for (int64_t j = 0; j < B * H; ++j) ndh_p[j] += dd0[j];
     std::swap(dh, ndh);

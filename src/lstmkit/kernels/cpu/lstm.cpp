@@ -154,10 +154,16 @@ __attribute__((noinline)) void lstm_row_backward(const T* act, T* da, const T* c
   }
 }
 
+// keep: whether backward will run. Without it (inference) nothing that only
+// backward reads is stored: the per-step scratch (layer-norm statistics and
+// normalised values, tanh(c), the projection input h̃) lives in one row or one
+// step, and the cell states (and, with lengths, the hidden states) alternate
+// between two step buffers. The arithmetic is the same either way, so the
+// outputs are bitwise those of the training path.
 template <typename T>
 std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0,
                                      const OptList& p, const OptList& m, const Opt& lengths, bool reverse,
-                                     bool coupled) {
+                                     bool coupled, bool keep) {
   const at::Tensor& w_ih = *p[W_IH];
   const at::Tensor& w_hh = *p[W_HH];
   const int64_t S = x.size(0), B = x.size(1), G = coupled ? 3 : 4;
@@ -166,20 +172,26 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const int64_t* lens = has(lengths) ? lengths->data_ptr<int64_t>() : nullptr;
   const bool mix = has(m[Z_C]) || has(m[Z_H]) || lens != nullptr;
   const auto opts = x.options();
+  // Step buffers: all S steps when kept (or when they are the output), else two.
+  const int64_t SC = keep ? S : std::min<int64_t>(S, 2);
+  const int64_t SH = (keep || lens == nullptr) ? S : std::min<int64_t>(S, 2);
+  const auto cslot = [&](int64_t s) { return keep ? time_of(s, S, reverse) : (s & 1); };
+  const auto hslot = [&](int64_t s) { return (keep || lens == nullptr) ? time_of(s, S, reverse) : (s & 1); };
+  const int64_t R = keep ? S : 1, RB = keep ? B : 1;  // (R, RB, ·): per-row scratch when not kept
 
   at::Tensor A = at::empty({S, B, GH}, opts);
   input_projection(A, x, w_ih, bias_sum(p[B_IH], p[B_HH]));
-  at::Tensor CT = at::empty({S, B, H}, opts), TC = at::empty({S, B, H}, opts);
-  at::Tensor HST = at::empty({S, B, HO}, opts);
-  at::Tensor CST = mix ? at::empty({S, B, H}, opts) : CT;
+  at::Tensor CT = at::empty({SC, B, H}, opts), TC = at::empty({R, RB, H}, opts);
+  at::Tensor HST = at::empty({SH, B, HO}, opts);
+  at::Tensor CST = mix ? at::empty({SC, B, H}, opts) : CT;
   at::Tensor Y = lens != nullptr ? at::zeros({S, B, HO}, opts) : HST;
-  at::Tensor HT = proj ? at::empty({S, B, H}, opts) : at::Tensor();
+  at::Tensor HT = proj ? at::empty({R, B, H}, opts) : at::Tensor();
   at::Tensor AHAT, GRSTD, CHAT, CRSTD;
   if (ln) {
-    AHAT = at::empty({S, B, GH}, opts);
-    GRSTD = at::empty({S, B, G}, opts);
-    CHAT = at::empty({S, B, H}, opts);
-    CRSTD = at::empty({S, B}, opts);
+    AHAT = at::empty({R, RB, GH}, opts);
+    GRSTD = at::empty({R, RB, G}, opts);
+    CHAT = at::empty({R, RB, H}, opts);
+    CRSTD = at::empty({R, RB}, opts);
   }
   at::Tensor zero_h = zeros_like_row(x, H);
   const T* zr = zero_h.data_ptr<T>();
@@ -193,6 +205,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const T* mrec = cptr<T>(m[M_REC]);
   const T* zc = cptr<T>(m[Z_C]);
   const T* zh = cptr<T>(m[Z_H]);
+  const int64_t zcs = step_stride(m[Z_C], B, H), zhs = step_stride(m[Z_H], B, HO);
   at::Tensor hin = mrec != nullptr ? at::empty({B, HO}, opts) : at::Tensor();
   at::Tensor htmp = (mix && !proj) ? at::empty({B, H}, opts) : at::Tensor();
   at::Tensor hptmp = (mix && proj) ? at::empty({B, HO}, opts) : at::Tensor();
@@ -223,9 +236,9 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
 
   for (int64_t s = 0; s < S; ++s) {
     const int64_t t = time_of(s, S, reverse);
-    const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
-    const T* hp = tp < 0 ? h0p : hst0 + tp * B * HO;
-    const T* cpv = tp < 0 ? c0p : cst0 + tp * B * H;
+    const int64_t hs = hslot(s), cs = cslot(s);
+    const T* hp = s == 0 ? h0p : hst0 + hslot(s - 1) * B * HO;
+    const T* cpv = s == 0 ? c0p : cst0 + cslot(s - 1) * B * H;
     T* at_ = a0 + t * B * GH;
     const T* hin_t = hp;
     if (mrec != nullptr) {
@@ -236,28 +249,29 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       gemm_nn<T>(B, GH, HO, hin_t, HO, 1, whhT.data_ptr<T>(), GH, true, at_, GH);
     else
       gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);
-    T* htil = proj ? ht0 + t * B * H : (mix ? htmp_p : hst0 + t * B * HO);
+    T* htil = proj ? ht0 + (keep ? t : 0) * B * H : (mix ? htmp_p : hst0 + hs * B * HO);
     for (int64_t b = 0; b < B; ++b) {
       const int64_t row = t * B + b;
+      const int64_t srow = keep ? row : 0;  // the row of the scratch buffers
       T* a = a0 + row * GH;
       if (ln) {
-        T* ah = ah0 + row * GH;
+        T* ah = ah0 + srow * GH;
         for (int64_t k = 0; k < G; ++k) {
-          grs0[row * G + k] = ln_normalise(a + k * H, ah + k * H, H);
+          grs0[srow * G + k] = ln_normalise(a + k * H, ah + k * H, H);
           for (int64_t j = 0; j < H; ++j) a[k * H + j] = ah[k * H + j] * gw[k * H + j] + gb[k * H + j];
         }
       }
-      T* chat = ln ? chat0 + row * H : nullptr;
-      T* crstd = ln ? crs0 + row : nullptr;
-      T* ct = ct0 + row * H;
-      T* tc = tc0 + row * H;
+      T* chat = ln ? chat0 + srow * H : nullptr;
+      T* crstd = ln ? crs0 + srow : nullptr;
+      T* ct = ct0 + (cs * B + b) * H;
+      T* tc = tc0 + srow * H;
       if (coupled)
         lstm_row_forward<T, true>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
       else
         lstm_row_forward<T, false>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
     }
     if (proj) {  // h̃ W_hrᵀ: (B, H) x (H, H_out)
-      T* dst = mix ? hptmp_p : hst0 + t * B * HO;
+      T* dst = mix ? hptmp_p : hst0 + hs * B * HO;
       if (packed)
         gemm_nn<T>(B, HO, H, htil, H, 1, whrT.data_ptr<T>(), HO, false, dst, HO);
       else
@@ -265,15 +279,16 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
     }
     if (mix) {
       const T* hc = proj ? hptmp_p : htmp_p;
-      mix_state<T>(ct0 + t * B * H, cpv, zc == nullptr ? nullptr : zc + t * B * H, lens, t, B, H, cst0 + t * B * H,
+      mix_state<T>(ct0 + cs * B * H, cpv, zc == nullptr ? nullptr : zc + t * zcs, lens, t, B, H, cst0 + cs * B * H,
                    nullptr);
-      mix_state<T>(hc, hp, zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B, HO, hst0 + t * B * HO,
+      mix_state<T>(hc, hp, zh == nullptr ? nullptr : zh + t * zhs, lens, t, B, HO, hst0 + hs * B * HO,
                    lens != nullptr ? y0 + t * B * HO : nullptr);
     }
   }
-  const int64_t last = time_of(S - 1, S, reverse);
-  return {Y,  HST[last].clone(), CST[last].clone(), A, CT, TC, mix ? CST : at::Tensor(),
-          lens != nullptr ? HST : at::Tensor(), HT, AHAT, GRSTD, CHAT, CRSTD};
+  at::Tensor h_n = HST[hslot(S - 1)].clone(), c_n = CST[cslot(S - 1)].clone();
+  if (!keep) return {Y, h_n, c_n};
+  return {Y, h_n, c_n, A, CT, TC, mix ? CST : at::Tensor(), lens != nullptr ? HST : at::Tensor(), HT, AHAT, GRSTD,
+          CHAT, CRSTD};
 }
 
 template <typename T>
@@ -315,6 +330,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   const T* mrec = cptr<T>(m[M_REC]);
   const T* zc = cptr<T>(m[Z_C]);
   const T* zh = cptr<T>(m[Z_H]);
+  const int64_t zcs = step_stride(m[Z_C], B, H), zhs = step_stride(m[Z_H], B, HO);
   const T* dy = cptr<T>(gy);
   const T* const whr = proj ? p[W_HR]->data_ptr<T>() : nullptr;
   const T* const whh = w_hh.data_ptr<T>();
@@ -343,7 +359,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
     const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
     const T* cpv = tp < 0 ? c0p : cst0 + tp * B * H;
     T* dhp = proj ? dhp0 + t * B * HO : dht_p;
-    split_dh<T>(dh_p, dy == nullptr ? nullptr : dy + t * B * HO, zh == nullptr ? nullptr : zh + t * B * HO, lens, t,
+    split_dh<T>(dh_p, dy == nullptr ? nullptr : dy + t * B * HO, zh == nullptr ? nullptr : zh + t * zhs, lens, t,
                 B, HO, dhp);
     if (proj) gemm_nn<T>(B, H, HO, dhp, HO, 1, whr, H, false, dht_p, H);  // (B, H_out) x (H_out, H)
     for (int64_t b = 0; b < B; ++b) {
@@ -359,7 +375,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
       const T* act = a0 + row * GH;
       const T* chat = ln ? chat0 + row * H : nullptr;
       const T crstd = ln ? crs0[row] : T(0);
-      const T* zcr = zc == nullptr ? zr : zc + row * H;
+      const T* zcr = zc == nullptr ? zr : zc + t * zcs + b * H;
       if (coupled)
         lstm_row_backward<T, true>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
                                    dht_p + b * H, dcr, zcr, pw, acc, ndcr, tmp_p, H);
@@ -378,7 +394,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
       }
     }
     gemm_nn<T>(B, HO, GH, da0 + t * B * GH, GH, 1, whh, HO, false, ndh_p, HO);  // (B, G·H) x (G·H, H_out)
-    join_dh<T>(ndh_p, dh_p, mrec, zh == nullptr ? nullptr : zh + t * B * HO, lens, t, B, HO);
+    join_dh<T>(ndh_p, dh_p, mrec, zh == nullptr ? nullptr : zh + t * zhs, lens, t, B, HO);
     std::swap(dh, ndh);
     std::swap(dh_p, ndh_p);
     std::swap(dc, ndc);
@@ -415,10 +431,10 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
 
 std::vector<at::Tensor> lstm_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0,
                                      const OptList& p, const OptList& m, const Opt& lengths, bool reverse,
-                                     bool coupled) {
+                                     bool coupled, bool keep) {
   std::vector<at::Tensor> out;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_forward", [&] {
-    out = forward_impl<scalar_t>(x, h0, c0, p, m, lengths, reverse, coupled);
+    out = forward_impl<scalar_t>(x, h0, c0, p, m, lengths, reverse, coupled, keep);
   });
   return out;
 }

@@ -66,7 +66,7 @@ class Stream:
             cell, spec = self.cell, self.spec
             zc = spec.zoneout_c if self.lstm else 0.0
             full = lambda rate, width: (
-                torch.full((steps, batch, width), rate, dtype=self.dtype) if rate > 0 else None)
+                torch.full((1, batch, width), rate, dtype=self.dtype) if rate > 0 else None)  # constant over time
             self._zoneout[key] = [None, full(zc, cell.hidden_size), full(spec.zoneout_h, cell.out_size)]
         return self._zoneout[key]
 
@@ -95,7 +95,7 @@ class Stream:
         for k, params in enumerate(self._params):
             if self.lstm:
                 y, h, c = self._ext.lstm_forward(
-                    layer_in, h_all[k], c_all[k], params, masks, None, False, self.cell.coupled_gates
+                    layer_in, h_all[k], c_all[k], params, masks, None, False, self.cell.coupled_gates, False
                 )[:3]
                 c_out.append(c)
             else:
