@@ -1,6 +1,6 @@
 """Fused CPU kernels against torch.nn and the reference backend (issue 3).
 
-Times torch.nn.LSTM / GRU, lstmkit ``reference`` and lstmkit ``cpu`` side by
+Times torch.nn.LSTM / GRU, lstmkit ``reference``, ``cpu`` and ``auto`` side by
 side (interleaved repeats, medians), each LSTM option alone, the streaming
 path and peak memory; prints Markdown tables and writes
 benchmarks/results/kernels.json. The engine is

@@ -15,8 +15,8 @@ def test_bench_quick_writes_ratios(tmp_path, capsys):
     assert main(["bench", "--quick", "--options", "peephole", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     names = {r["contestant"] for r in result["grid"]}
-    assert names == {"lstm/torch", "lstm/reference", "lstm/cpu", "gru/torch", "gru/reference", "gru/cpu",
-                     "peephole/cpu"}  # fmt: skip
+    assert names == {"lstm/torch", "lstm/reference", "lstm/cpu", "lstm/auto", "gru/torch", "gru/reference",
+                     "gru/cpu", "gru/auto", "peephole/cpu"}  # fmt: skip
     for row in result["grid"]:
         assert row["median_s"] > 0 and row["ratio"] > 0
         if row["contestant"].endswith("/torch"):
@@ -24,6 +24,7 @@ def test_bench_quick_writes_ratios(tmp_path, capsys):
     assert set(result["streaming"]["ratio"]) == {"torch.nn.LSTM", "lstmkit.LSTM(cpu)", "Stream"}
     assert {m["family"] for m in result["memory"]} == {"lstm", "gru"}
     assert set(result["summary"]["meets"]) == {"standard", "option", "streaming", "memory"}
+    assert result["summary"]["auto_worst_ratio"] > 0
     assert "| (20, 4, 16, 16) | lstm/cpu |" in capsys.readouterr().out
 
 

@@ -4,7 +4,9 @@ Run as ``python benchmarks/kernels.py`` or ``lstmkit bench``. In one process,
 side by side and interleaved (every repeat times every contestant once, in
 turn, after one warm-up call each):
 
-- torch.nn.LSTM / GRU (torch's fused CPU path), lstmkit ``reference``, lstmkit ``cpu``;
+- torch.nn.LSTM / GRU (torch's fused CPU path), lstmkit ``reference``, lstmkit ``cpu``
+  and lstmkit ``auto`` (what a user gets by default: ``native`` for inference,
+  ``cpu`` when gradients are needed, see ``kernels/registry.py``);
 - the LSTM with each option alone on ``cpu`` (peephole, coupled gates, layer
   norm, projection, zoneout, recurrent dropout), compared with torch.nn.LSTM;
 - forward only (``no_grad``) and forward + backward (sum of the output);
@@ -95,7 +97,7 @@ def contestants(shape: tuple[int, int, int, int], cfg: BenchConfig) -> list[Cont
     size = (shape[2], shape[3])
     out = []
     for family in ("lstm", "gru"):
-        for backend in ("torch", "reference", "cpu"):
+        for backend in ("torch", "reference", "cpu", "auto"):
             reps = cfg.reference_repeats if backend == "reference" else cfg.repeats
             out.append(Contestant(f"{family}/{backend}", family, _module(family, backend, size, {}), reps))
     for name in cfg.options:
@@ -258,9 +260,11 @@ def summarize(grid: list[dict], stream: dict, memory: list[dict]) -> dict:
         return max(vals) if vals else float("nan")
 
     std = lambda r: r["contestant"] in ("lstm/cpu", "gru/cpu")
+    auto = lambda r: r["contestant"] in ("lstm/auto", "gru/auto")
     opt = lambda r: r["contestant"].endswith("/cpu") and not std(r)
     out = {
         "standard_worst_ratio": worst(std), "standard_worst_ratio_cpu_time": worst(std, "ratio_cpu_time"),
+        "auto_worst_ratio": worst(auto), "auto_worst_ratio_cpu_time": worst(auto, "ratio_cpu_time"),
         "option_worst_ratio": worst(opt), "option_worst_ratio_cpu_time": worst(opt, "ratio_cpu_time"),
         "streaming_ratio": stream["ratio"]["Stream"], "streaming_layer_ratio": stream["ratio"]["lstmkit.LSTM(cpu)"],
         "memory_worst_ratio": max((m["ratio"] for m in memory), default=float("nan")),
