@@ -29,9 +29,10 @@ CASES = [
 ]
 
 
-def _layer(opts: dict, backend: str, hidden: int = 21, dtype: torch.dtype = torch.float32) -> lstmkit.LSTM:
+def _layer(opts: dict, backend: str, hidden: int = 21, dtype: torch.dtype = torch.float32,
+           inp: int = 6) -> lstmkit.LSTM:  # fmt: skip
     torch.manual_seed(0)
-    layer = lstmkit.LSTM(6, hidden, backend=backend, dtype=dtype, **opts)
+    layer = lstmkit.LSTM(inp, hidden, backend=backend, dtype=dtype, **opts)
     with torch.no_grad():
         for p in layer.parameters():
             p.copy_(torch.randn_like(p) * 0.5)
@@ -94,3 +95,22 @@ def test_layer_norm_fixed_order_sums_match_reference_float64(hidden):
         outs.append([y, h, c, *grads])
     for got, want in zip(outs[1], outs[0]):
         torch.testing.assert_close(got, want, atol=1e-10, rtol=0.0)
+
+
+def test_bitwise_independent_of_thread_count():
+    """GEMMs large enough to split across threads (>= 2M multiply-adds) give bitwise the 1-thread results."""
+    layer = _layer({"layer_norm": True}, "cpu", hidden=128, inp=64)
+    x = torch.randn(20, 16, 64, generator=torch.Generator().manual_seed(2))
+    before = torch.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            xx = x.clone().requires_grad_()
+            y, (h, c) = layer(xx)
+            grads = torch.autograd.grad((y * torch.cos(y)).sum() + h.sum(), [xx, *layer.parameters()])
+            results.append([y, h, c, *grads])
+    finally:
+        torch.set_num_threads(before)
+    for got, want in zip(results[1], results[0]):
+        assert torch.equal(got, want)

@@ -31,8 +31,11 @@ HEADERS = ("common.h", "gemm.h")
 # -ffast-math lets GCC vectorise exp/tanh through glibc's libmvec;
 # -fno-associative-math keeps every sum in source order (bitwise determinism,
 # float64 agreement with the reference). It is never passed to the linker, so
-# the process's floating-point mode (denormals) is left alone.
-CFLAGS = ("-O3", "-march=native", "-ffast-math", "-fno-associative-math", "-fopenmp-simd")
+# the process's floating-point mode (denormals) is left alone. -fopenmp makes
+# at::parallel_for (an inline template) really split the large GEMMs across
+# torch's threads; without it that header runs serially. It links libgomp.so.1,
+# the soname torch itself loads, so one OpenMP runtime serves both.
+CFLAGS = ("-O3", "-march=native", "-ffast-math", "-fno-associative-math", "-fopenmp")
 
 _lock = threading.Lock()
 _state: dict[str, object] = {}
@@ -78,7 +81,7 @@ def _build() -> ModuleType:
         name=f"lstmkit_cpu_{build.name.split('-')[1]}",
         sources=[str(_HERE / name) for name in SOURCES],
         extra_cflags=list(CFLAGS),
-        extra_ldflags=["-lm"],
+        extra_ldflags=["-lm", "-fopenmp"],
         build_directory=str(build),
         verbose=False,
     )
