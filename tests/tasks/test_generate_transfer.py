@@ -78,3 +78,36 @@ def test_gradual_unfreeze_schedule_top_layer_first(lm_dir):
     assert grads() == [True, True, True]
     with pytest.raises(ValueError, match="unfreeze_every"):
         GradualUnfreeze(groups, unfreeze_every=0)
+
+
+def test_classifier_fit_with_encoder_starts_from_the_lm(lm_dir, tmp_path):
+    """TextClassifier.fit(encoder=...) and `lstmkit classify fit --encoder` use the LM's encoder."""
+    import subprocess
+    import sys
+
+    from lstmkit.tasks.classify import ClassifierConfig, TextClassifier
+
+    texts = ["the light was good", "the earth was empty", "god saw the light", "the empty earth"] * 3
+    labels = ["1", "0", "1", "0"] * 3
+    cfg = ClassifierConfig(tokenizer="word", embed_dim=16, hidden=16, bidirectional=True, pooling="max",
+                           batch_size=4)
+    clf = TextClassifier(cfg, TrainConfig(max_epochs=1, progress=False))
+    with pytest.warns(UserWarning, match="using the language model's sizes"):
+        clf.fit(texts, labels, encoder=lm_dir, freeze_epochs=1)
+    pre = load_lm_encoder(lm_dir)
+    assert (clf.config.embed_dim, clf.config.hidden, clf.config.num_layers) == (8, 12, 2)
+    assert clf.config.bidirectional is False
+    # one epoch, frozen throughout: the encoder still holds exactly the language model's weights
+    for name, value in pre.lstm_state.items():
+        assert torch.equal(clf.net.lstm.state_dict()[name], value), name
+    row = clf.net.embed.weight[clf.encoder.vocab.index("light")].detach()
+    assert (pre.embedding == row).all(dim=1).any()  # the LM's row for "light" (or " light")
+    assert clf.transfer_report is not None
+    assert all(p.requires_grad for p in clf.net.parameters())  # unfreezer removed after training
+    table = tmp_path / "train.csv"
+    table.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in zip(texts, labels)))
+    out = subprocess.run([sys.executable, "-m", "lstmkit.cli", "classify", "fit", "--data", str(table),
+                          "--out", str(tmp_path / "clf"), "--encoder", str(lm_dir), "--epochs", "1",
+                          "--no-baseline"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "clf" / "config.json").exists()

@@ -48,6 +48,13 @@ def register(subparsers: Any) -> None:
     model.add_argument("--batch-size", type=int, default=32, help="texts per batch")
     model.add_argument("--subword-buckets", type=int, default=0,
                        help="hashed character n-gram features added to each token embedding (0 = off)")
+    transfer = fit.add_argument_group("transfer from a language model (ULMFiT-style)")
+    transfer.add_argument("--encoder", default=None, metavar="MODEL_DIR",
+                          help="initialise embedding and LSTM from a 'generate fit' model directory")
+    transfer.add_argument("--freeze-epochs", type=int, default=1,
+                          help="epochs with the pretrained encoder frozen")
+    transfer.add_argument("--unfreeze-every", type=int, default=1,
+                          help="then unfreeze one layer (top first) every this many epochs")
     fit.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
                      help="report the TF-IDF baseline beside the LSTM")
     fit.add_argument("--metrics-out", default=None, help="JSON file for the metrics")
@@ -136,7 +143,8 @@ def run_fit(args: argparse.Namespace) -> int:
             if str(lab) not in known:
                 where = f"{args.val_data}:{vlines[i]}" if vlines else val_name
                 raise ValueError(f"{where}: label {lab!r} is not in the training labels {sorted(known)}")
-    result = clf.fit(texts, labels, vt, vl)
+    result = clf.fit(texts, labels, vt, vl, encoder=args.encoder, freeze_epochs=args.freeze_epochs,
+                     unfreeze_every=args.unfreeze_every)
     report = clf.evaluate(vt, vl)
     rows = {"lstm": _summary_row(report)}
     metrics = {"validation": val_name, "lstm": report, "epochs": result.epochs,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -53,6 +54,7 @@ class TextClassifier:
         self.encoder: TextEncoder | None = None
         self.net: ClassifierNet | None = None
         self.train_seconds = 0.0
+        self.transfer_report = None  # what --encoder copied (TransferReport), if used
 
     def _require(self) -> ClassifierNet:
         if self.net is None or self.encoder is None:
@@ -69,9 +71,20 @@ class TextClassifier:
             raise ValueError(f"{name}: {len(texts)} texts but {len(labels)} labels")
 
     def fit(self, texts: Sequence[str], labels: Sequence, val_texts: Sequence[str] | None = None,
-            val_labels: Sequence | None = None) -> FitResult:
-        """Build tokenizer and vocabulary from ``texts`` and train; validation picks the best weights."""
+            val_labels: Sequence | None = None, *, encoder: str | Path | None = None,
+            freeze_epochs: int = 1, unfreeze_every: int = 1) -> FitResult:
+        """Build tokenizer and vocabulary from ``texts`` and train; validation picks the best weights.
+
+        ``encoder``: a language-model directory written by ``lstmkit generate fit``
+        (ULMFiT-style transfer): the classifier's embedding rows of shared tokens and
+        its LSTM start from the language model's, frozen for ``freeze_epochs`` epochs,
+        then unfrozen one layer (top first) every ``unfreeze_every`` epochs. The
+        encoder's sizes (embedding, hidden, layers, one direction) replace the
+        configured ones, with a warning when they differ.
+        """
         self._check(texts, labels, "texts")
+        if encoder is not None:
+            self.config = _encoder_config(self.config, encoder)
         cfg = self.config
         self.encoder = TextEncoder.build(cfg, texts, labels)
         n_out = 1 if cfg.task == "regression" else len(self.encoder.labels)
@@ -82,8 +95,21 @@ class TextClassifier:
         if val_texts is not None:
             self._check(val_texts, val_labels, "val_texts")
             va = make_loader(self.encoder, val_texts, val_labels, 4 * cfg.batch_size, shuffle=False)
+        module = ClassifierModule(self.net, self.train_config)
+        unfreezer = None
+        if encoder is not None:
+            from lstmkit.tasks.generate.transfer import init_from_lm
+
+            self.transfer_report, unfreezer = init_from_lm(
+                encoder, self.net.embed, self.net.lstm, self.encoder.vocab,
+                freeze_epochs=freeze_epochs, unfreeze_every=unfreeze_every,
+                epoch=lambda: module.current_epoch)
         started = time.perf_counter()
-        result = fit(ClassifierModule(self.net, self.train_config), tr, va, self.train_config)
+        try:
+            result = fit(module, tr, va, self.train_config)
+        finally:
+            if unfreezer is not None:
+                unfreezer.remove()
         self.train_seconds = time.perf_counter() - started
         self.net.eval()
         return result
@@ -156,3 +182,18 @@ class TextClassifier:
         saved.load_into(clf.net)
         clf.net.eval()
         return clf
+
+
+def _encoder_config(cfg: ClassifierConfig, encoder: str | Path) -> ClassifierConfig:
+    """The classifier config with the pretrained language model's encoder sizes."""
+    from lstmkit.tasks.generate.transfer import load_lm_encoder
+
+    pre = load_lm_encoder(encoder)
+    sizes = {"embed_dim": pre.embed_size, "hidden": pre.hidden_size, "num_layers": pre.num_layers,
+             "bidirectional": False}
+    changed = {k: (getattr(cfg, k), v) for k, v in sizes.items() if getattr(cfg, k) != v}
+    if changed:
+        warnings.warn(f"encoder {encoder}: using the language model's sizes "
+                      + ", ".join(f"{k}={new} (was {old})" for k, (old, new) in changed.items()),
+                      stacklevel=3)
+    return replace(cfg, **sizes)
