@@ -12,8 +12,8 @@ missing compiler or Triton never breaks ``import lstmkit``. ``"auto"`` takes
 the first backend that can run the configuration, in the order measured
 fastest by ``benchmarks/kernels.py``: when gradients are needed (training),
 ``AUTO_TRAIN`` (the fused ``cpu`` kernels beat torch's own forward+backward on
-CPU); without them (inference), ``AUTO_INFER`` (torch's oneDNN forward is the
-fastest for the configurations torch supports). A backend
+CPU); without them (inference), ``AUTO_INFER`` per cell (torch's oneDNN
+forward is the fastest LSTM inference, the fused kernels the fastest GRU/RNN). A backend
 named by the user is never silently replaced: if it cannot run the
 configuration, ``resolve`` raises ``ValueError`` saying why.
 """
@@ -54,7 +54,12 @@ _BACKENDS: dict[str, str] = {
 }
 # The orders "auto" tries; the first that supports the configuration wins.
 AUTO_TRAIN: tuple[str, ...] = ("cpu", "native", "reference")
-AUTO_INFER: tuple[str, ...] = ("native", "cpu", "reference")
+AUTO_INFER: dict[str, tuple[str, ...]] = {  # by cell: torch's oneDNN LSTM wins inference,
+    "LSTM": ("native", "cpu", "reference"),  # the fused GRU / RNN kernels beat torch's
+    "GRU": ("cpu", "native", "reference"),
+    "RNN_TANH": ("cpu", "native", "reference"),
+    "RNN_RELU": ("cpu", "native", "reference"),
+}
 _loaded: dict[str, Any] = {}
 
 
@@ -93,7 +98,7 @@ def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,
             raise ValueError(f"backend {name!r} cannot run this configuration: {why}")
         return backend
     reasons = []
-    for candidate in AUTO_TRAIN if needs_grad else AUTO_INFER:
+    for candidate in AUTO_TRAIN if needs_grad else AUTO_INFER[spec.cell.mode]:
         backend = get(candidate)
         why = backend.unsupported(spec, x, return_gates)
         if why is None:
