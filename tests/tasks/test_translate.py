@@ -67,7 +67,7 @@ def test_wider_beam_never_scores_worse_than_greedy_without_length_penalty():
     src, src_len = _batch()
     greedy = greedy_decode(model, src, src_len, bos=2, eos=3, max_length=7)
     beam = beam_search(model, src, src_len, bos=2, eos=3, config=DecodeConfig(beam_size=4, max_length=7, length_penalty=0.0))
-    for g, b, gt in zip(greedy.scores, beam.scores, greedy.tokens):
+    for g, b, _tokens in zip(greedy.scores, beam.scores, greedy.tokens):
         assert b >= g - 1e-9
     # batched beam search equals decoding each source alone
     alone = [beam_search(model, src[i : i + 1, : int(src_len[i])], src_len[i : i + 1], 2, 3,

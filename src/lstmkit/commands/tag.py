@@ -18,7 +18,12 @@ import argparse
 import json
 from typing import Any
 
-from lstmkit.commands._common import add_parser, add_train_arguments, print_summary, train_config_from_args
+from lstmkit.commands._common import (
+    add_parser,
+    add_train_arguments,
+    print_summary,
+    train_config_from_args,
+)
 
 
 def register(subparsers: Any) -> None:

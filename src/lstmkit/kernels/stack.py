@@ -16,8 +16,8 @@ generator, so two backends given the same seed see the same masks:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 import torch
 import torch.nn.functional as F

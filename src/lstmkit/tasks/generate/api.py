@@ -94,7 +94,8 @@ class LanguageModelPipeline:
         ids = self.encode_stream(texts)
         n_unk = sum(1 for i in ids if i == self.vocab.unk_id)
         if n_unk:
-            warnings.warn(f"{n_unk} of {len(ids)} tokens were not seen in training and are scored as <unk>")
+            warnings.warn(f"{n_unk} of {len(ids)} tokens were not seen in training and are scored as <unk>",
+                          stacklevel=2)
         self.model.eval()
         stream = batchify(ids, self.stream_config.eval_batch_size)
         loss, _ = tbptt_loss(self.model, stream, self.stream_config.bptt)
@@ -115,7 +116,7 @@ class LanguageModelPipeline:
         if unknown and self.char_level:
             raise ValueError(f"prime: characters not in the model's vocabulary: {unknown!r}")
         if unknown:
-            warnings.warn(f"prime: tokens not in the vocabulary map to <unk>: {unknown[:10]!r}")
+            warnings.warn(f"prime: tokens not in the vocabulary map to <unk>: {unknown[:10]!r}", stacklevel=2)
         if not tokens:
             raise ValueError(f"prime: expected at least one token, {prime!r} has none")
         return self.vocab.encode(tokens)

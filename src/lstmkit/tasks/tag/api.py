@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -52,7 +51,8 @@ def as_pairs(sentences) -> list[tuple[list[str], list[str] | None]]:
 class Tagger:
     """BiLSTM(-CRF) sequence tagger (see :mod:`lstmkit.tasks.tag.model`)."""
 
-    def __init__(self, config: TaggerConfig = TaggerConfig(), train_config: TrainConfig | None = None) -> None:
+    def __init__(self, config: TaggerConfig | None = None, train_config: TrainConfig | None = None) -> None:
+        config = TaggerConfig() if config is None else config
         if not isinstance(config, TaggerConfig):
             raise TypeError(f"config: expected a TaggerConfig, got {type(config).__name__}")
         self.config = config

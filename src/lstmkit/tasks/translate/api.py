@@ -109,7 +109,8 @@ class TranslationPipeline:
         if long:
             warnings.warn(
                 f"{long} source sentence(s) longer than max_source_len={self.config.max_source_len} "
-                "tokens were truncated"
+                "tokens were truncated",
+                stacklevel=2,
             )
         tokens = [t[: self.config.max_source_len] for t in tokens]
         for i, t in enumerate(tokens):
@@ -127,7 +128,8 @@ class TranslationPipeline:
                 tgt = tgt[: self.config.max_target_len]
             out.append((self.src_vocab.encode(s), self.tgt_vocab.encode(tgt, add_bos=True, add_eos=True)))
         if long:
-            warnings.warn(f"{long} target sentence(s) longer than max_target_len={self.config.max_target_len} were truncated")
+            warnings.warn(f"{long} target sentence(s) longer than max_target_len={self.config.max_target_len} were truncated",
+                          stacklevel=2)
         return out
 
     # ------------------------------------------------------------------ decoding
