@@ -210,7 +210,7 @@ def test_precision_and_accelerator_resolution():
     from lstmkit.train.engine import _resolve_accelerator, _resolve_precision
 
     if torch.cuda.is_available():
-        pytest.skip("resolution on a CPU-only machine")
+        pytest.skip("a CUDA device is present; this checks the CPU-only resolution")
     assert _resolve_accelerator(TrainConfig()) == "cpu"
     assert _resolve_precision(TrainConfig(precision="auto"), "cpu") == "32-true"
     assert _resolve_precision(TrainConfig(precision="bf16-mixed"), "cpu") == "bf16-mixed"
