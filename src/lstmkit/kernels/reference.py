@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lstmkit.cells.functional import gru_step, lstm_step, rnn_step, zoneout
-from lstmkit.kernels.spec import CellSpec, DirParams, DirResult, LayerSpec, StackResult, StepMasks
-from lstmkit.kernels.stack import run_stack
+from lstmkit.kernels.spec import CellSpec, DirParams, DirResult, LayerSpec, StepMasks
+from lstmkit.kernels.stack import LoopBackend, RunDirection
 
 
 def run_direction(
@@ -63,7 +63,7 @@ def run_direction(
     return DirResult(y=torch.stack(ys, 0), h_n=h, c_n=c, gates=gate_trace)
 
 
-class ReferenceBackend:
+class ReferenceBackend(LoopBackend):
     """Plain PyTorch; supports every configuration on every device and dtype."""
 
     name = "reference"
@@ -71,18 +71,8 @@ class ReferenceBackend:
     def unsupported(self, spec: LayerSpec, x: Tensor, return_gates: bool) -> str | None:
         return None
 
-    def run(
-        self,
-        spec: LayerSpec,
-        x: Tensor,
-        h0: Tensor,
-        c0: Tensor | None,
-        params: list[DirParams],
-        lengths: Tensor | None,
-        training: bool,
-        return_gates: bool,
-    ) -> StackResult:
-        return run_stack(spec, x, h0, c0, params, lengths, training, return_gates, run_direction)
+    def direction_runner(self) -> RunDirection:
+        return run_direction
 
 
 BACKEND = ReferenceBackend()

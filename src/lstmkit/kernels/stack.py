@@ -131,3 +131,29 @@ def run_stack(
         c_n=torch.stack(c_n, 0) if c_n else None,
         gates=gates,
     )
+
+
+class LoopBackend:
+    """Base of the backends that run one layer and direction at a time.
+
+    A subclass names itself, says what it cannot run (``unsupported``) and
+    returns its ``run_direction`` from ``direction_runner``; ``run`` is the
+    registry's entry point and leaves the rest to ``run_stack``.
+    """
+
+    name = "loop"
+    direction_runner: Callable[[], RunDirection]  # each subclass defines it
+
+    def run(
+        self,
+        spec: LayerSpec,
+        x: Tensor,
+        h0: Tensor,
+        c0: Tensor | None,
+        params: list[DirParams],
+        lengths: Tensor | None,
+        training: bool,
+        return_gates: bool,
+    ) -> StackResult:
+        return run_stack(spec, x, h0, c0, params, lengths, training, return_gates,
+                         self.direction_runner())

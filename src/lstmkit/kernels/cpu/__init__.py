@@ -18,13 +18,13 @@ import torch
 from torch import Tensor
 
 from lstmkit.kernels.cpu import _loader
-from lstmkit.kernels.spec import DirParams, LayerSpec, StackResult
-from lstmkit.kernels.stack import run_stack
+from lstmkit.kernels.spec import LayerSpec
+from lstmkit.kernels.stack import LoopBackend, RunDirection
 
 _DTYPES = (torch.float32, torch.float64)
 
 
-class CPUBackend:
+class CPUBackend(LoopBackend):
     """Fused C++ kernels for CPU tensors in float32 / float64."""
 
     name = "cpu"
@@ -40,20 +40,10 @@ class CPUBackend:
             return "an empty sequence (T = 0)"
         return _loader.reason()
 
-    def run(
-        self,
-        spec: LayerSpec,
-        x: Tensor,
-        h0: Tensor,
-        c0: Tensor | None,
-        params: list[DirParams],
-        lengths: Tensor | None,
-        training: bool,
-        return_gates: bool,
-    ) -> StackResult:
-        from lstmkit.kernels.cpu.functions import run_direction
+    def direction_runner(self) -> RunDirection:
+        from lstmkit.kernels.cpu.functions import run_direction  # loads the extension
 
-        return run_stack(spec, x, h0, c0, params, lengths, training, return_gates, run_direction)
+        return run_direction
 
 
 BACKEND = CPUBackend()
