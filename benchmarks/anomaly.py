@@ -17,10 +17,7 @@ labels are used for scoring only.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -28,6 +25,7 @@ from pathlib import Path
 import torch
 
 from lstmkit.data.timeseries import load_ecg_diff_count_3, load_kdd_tsad_135
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.anomaly import AnomalyDetector, DetectorConfig, zscore_baseline
 from lstmkit.tasks.anomaly.metrics import all_metrics
 
@@ -74,12 +72,7 @@ def main(argv=None) -> int:
                                          for k in SHOWN))
     report["total_seconds"] = time.perf_counter() - started
     if not args.quick or args.out != str(RESULTS):
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".anomaly.")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(report, handle, indent=2, default=float)
-        os.replace(tmp, out)
+        out = atomic_write_json(args.out, report)
         print(f"\nwrote {out}")
     return 0
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ import pandas as pd
 import torch
 
 from lstmkit.data.timeseries import load_airpassengers, load_co2, load_sunspots
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.forecast import Forecaster, default_config
 from lstmkit.tasks.forecast.backtest import backtest, format_summary
 
@@ -129,12 +129,7 @@ def main(argv=None) -> int:
     print("\nMASE            " + "".join(f"{k:>16}" for k in ("lstm", "seasonal_naive", "ets", "arima")))
     print("\n".join(rows))
     if not args.quick or args.out != str(RESULTS):
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".forecast.")
-        with os.fdopen(fd, "w") as handle:
-            json.dump(report, handle, indent=2, default=float)
-        os.replace(tmp, out)
+        out = atomic_write_json(args.out, report)
         print(f"\nwrote {out}")
     return 0
 

@@ -15,17 +15,15 @@ Writes benchmarks/results/generate.json and prints a table.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 from lstmkit.data import bible
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.generate import (
     KneserNeyLM,
     LanguageModelConfig,
@@ -125,12 +123,7 @@ def main(argv=None):
         for name, row in results[kind]["rows"].items():
             print(f"  {name:<22} {row[unit]:10.3f}")
         print(f"  sample: {results[kind]['sample']!r}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(results, handle, indent=2, ensure_ascii=False)
-    os.replace(tmp, out)
+    out = atomic_write_json(args.out, results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0
 

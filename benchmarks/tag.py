@@ -25,7 +25,14 @@ from pathlib import Path
 import torch
 
 from lstmkit.data.text_corpora import load_turkish_web_treebank
-from lstmkit.tasks.tag import FeatureTagger, MostFrequentTagger, Tagger, TaggerConfig, span_prf, token_accuracy
+from lstmkit.tasks.tag import (
+    FeatureTagger,
+    MostFrequentTagger,
+    Tagger,
+    TaggerConfig,
+    span_prf,
+    token_accuracy,
+)
 from lstmkit.text import atomic_write_text
 from lstmkit.train import TrainConfig
 

@@ -21,8 +21,6 @@ Writes benchmarks/results/transfer.json and prints a table.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import sys
 import tempfile
@@ -34,6 +32,7 @@ from sklearn.model_selection import train_test_split
 
 from lstmkit.data import bible
 from lstmkit.data.text_corpora import load_movie_reviews
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.classify import (
     ClassifierConfig,
     TextClassifier,
@@ -150,12 +149,7 @@ def main(argv=None):
     for name, row in rows.items():
         print(f"{name:<30} {row['macro_f1_median']:9.3f} {row['accuracy_median']:9.3f}")
     print(f"LSTM winner: {winner}; embedding rows from the LM: {coverage}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(results, handle, indent=2, ensure_ascii=False)
-    os.replace(tmp, out)
+    out = atomic_write_json(args.out, results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0
 

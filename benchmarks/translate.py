@@ -16,16 +16,14 @@ Writes benchmarks/results/translate.json (and an attention heatmap PNG beside it
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 from lstmkit.data import bible
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.translate import DecodeConfig, Seq2SeqConfig, bleu, chrf, fit
 from lstmkit.train import TrainConfig
 
@@ -115,12 +113,7 @@ def main(argv=None):
     print(f"{'model':<26} " + " ".join(f"{c:>12}" for c in columns))
     for name, row in rows.items():
         print(f"{name:<26} " + " ".join(f"{row[c]:12.2f}" for c in columns))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(results, handle, indent=2, ensure_ascii=False)
-    os.replace(tmp, out)
+    out = atomic_write_json(args.out, results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0
 

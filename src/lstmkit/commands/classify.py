@@ -19,7 +19,12 @@ import json
 import random
 from typing import Any
 
-from lstmkit.commands._common import add_parser, add_train_arguments, print_summary, train_config_from_args
+from lstmkit.commands._common import (
+    add_parser,
+    add_train_arguments,
+    print_summary,
+    train_config_from_args,
+)
 
 
 def register(subparsers: Any) -> None:

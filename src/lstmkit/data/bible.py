@@ -22,9 +22,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from lstmkit.io import atomic_write_text
 
 SWORD_ROOTS = ("/usr/share/sword", "/usr/local/share/sword")
 ENGLISH_MODULE = ("engWEB2015eb", "nrsva", "sword-text-web")
@@ -117,12 +118,8 @@ def _read_module(spec: tuple[str, str, str], books: list[str] | None) -> list[Ve
     if books is not None:
         return _read_books(path, versification, wanted)
     verses = _read_books(path, versification, wanted)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump([[v.book, v.chapter, v.verse, v.text] for v in verses], handle, ensure_ascii=False)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, cache)
+    atomic_write_text(cache, json.dumps([[v.book, v.chapter, v.verse, v.text] for v in verses],
+                                        ensure_ascii=False))
     return verses
 
 

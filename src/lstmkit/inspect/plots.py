@@ -10,25 +10,15 @@ matplotlib is imported lazily (it is in the ``train`` extra).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from lstmkit.inspect.traces import GateTrace, saturation
+from lstmkit.io import atomic_savefig
 
 
 def _save(fig, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return atomic_savefig(fig, path, dpi=110, bbox_inches="tight")
 
 
 def plot_gates(tr: GateTrace, path: str | os.PathLike, units: Sequence[int] | None = None,

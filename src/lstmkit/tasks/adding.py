@@ -44,13 +44,10 @@ trains several models on the same batches with the same budget;
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import NamedTuple
 
 import torch
@@ -59,6 +56,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 import lstmkit
+from lstmkit.io import atomic_write_json
 
 SOLVE_TOLERANCE = 0.04
 """Adding problem: a sequence is solved when the absolute error is below this."""
@@ -432,17 +430,7 @@ def train_side_by_side(problem, kinds: tuple[str, ...] | list[str], config: LagT
 
 def write_json_atomic(path: str | os.PathLike, obj: object) -> None:
     """Write ``obj`` as JSON to ``path`` via a temp file and rename (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write_json(path, obj)
 
 
 DEMO_CONFIG = LagTrainConfig(steps=2000)

@@ -8,26 +8,11 @@ half-written file behind.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from lstmkit.io import atomic_write_text
+
 __all__ = ["atomic_write_text", "read_text_lines"]
-
-
-def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically (temp file in the same folder, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
 
 
 def read_text_lines(path: str | os.PathLike, encoding: str = "utf-8") -> list[str]:

@@ -43,6 +43,7 @@ import torch
 from tqdm import tqdm
 
 import lstmkit
+from lstmkit.io import atomic_write_json
 
 SHAPES = ((100, 32, 128, 128), (100, 64, 512, 512), (500, 1, 64, 64), (200, 16, 256, 256), (50, 8, 32, 32))
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -327,11 +328,7 @@ def machine() -> dict:
 
 
 def write_json_atomic(path: str | Path, data: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    atomic_write_json(path, data)
 
 
 def run(cfg: BenchConfig, command: str = "") -> dict:

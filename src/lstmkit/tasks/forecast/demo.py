@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.forecast.api import default_config
 from lstmkit.tasks.forecast.backtest import backtest, format_summary
 from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
@@ -74,8 +73,5 @@ def run_demo(out_dir: str | os.PathLike | None = "runs/demo", seed: int = 0, qui
 
 
 def _write_json(obj, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(obj, handle, indent=2, default=float)
-    os.replace(tmp, path)
+    atomic_write_json(path, obj)
 

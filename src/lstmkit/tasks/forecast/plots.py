@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from lstmkit.io import atomic_savefig
+
 
 def save_figure_atomic(fig, path: str | os.PathLike) -> Path:
     """Save a matplotlib figure to a temp file beside `path`, then rename it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_savefig(fig, path, dpi=110, bbox_inches="tight")
 
 
 def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os.PathLike, *,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from lstmkit.io import atomic_savefig
 
 
 def save_attention_heatmap(
@@ -41,15 +41,8 @@ def save_attention_heatmap(
         ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.03)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png.tmp")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a picture is for sharing
-        os.replace(tmp, path)
+        atomic_savefig(fig, path, format="png", dpi=100)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
