@@ -85,3 +85,29 @@ def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
     assert r.returncode == 2
     assert "bad.conllu:1: expected 10 tab-separated CoNLL-U columns, got 3" in r.stderr
     assert not (workdir / "o.conllu").exists()
+
+
+def test_fit_members_saves_an_ensemble_that_predict_and_evaluate_load(workdir, capsys, monkeypatch):
+    common = ("--column", "xpos", "--epochs", "1", "--hidden", "8", "--word-dim", "8", "--char-dim", "4",
+              "--char-hidden", "4", "--no-progress", "--no-baselines")
+    r = run_in_process("tag", "fit", "--data", "train.conllu", "--out", "ens", "--members", "2",
+                       "--metrics-out", "ens_fit.json", *common, cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    fit = json.loads((workdir / "ens_fit.json").read_text())
+    assert set(fit["models"]) == {"bilstm_crf_x2", "member 0 (seed 0)", "member 1 (seed 1)"}
+    assert json.loads((workdir / "ens" / "ensemble.json").read_text())["members"] == ["member-0", "member-1"]
+    r = run_in_process("tag", "predict", "--model", "ens", "--data", "new.conllu", "--column", "xpos",
+                       "--out", "ens_tagged.conllu", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    from lstmkit.tasks.tag import load_tagger, read_conll
+
+    tagged = read_conll(workdir / "ens_tagged.conllu", "conllu", "xpos")
+    assert [s.tags for s in tagged] == load_tagger(workdir / "ens").predict([s.tokens for s in tagged])
+    r = run_in_process("tag", "evaluate", "--model", "ens", "--data", "test.conll", "--metrics-out", "ens_ev.json",
+                       cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    assert 0 <= json.loads((workdir / "ens_ev.json").read_text())["bilstm_crf_x2"]["accuracy"] <= 1
+    r = run_in_process("tag", "fit", "--data", "train.conllu", "--out", "never", "--members", "0", *common,
+                       cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 2 and "--members: expected an int >= 1, got 0" in r.stderr
+    assert not (workdir / "never").exists()

@@ -1,6 +1,7 @@
 """``lstmkit tag fit | predict | evaluate``: argument parsing for :mod:`lstmkit.tasks.tag`.
 
     lstmkit tag fit --data train.conllu --column upos --out model/
+    lstmkit tag fit --data train.conllu --members 5 --out ensemble/   # 5 seeds decoding as one
     lstmkit tag predict --model model/ --data new.conllu --out tagged.conllu
     lstmkit tag evaluate --model model/ --data test.conll --train-data train.conll
 
@@ -8,7 +9,11 @@ Input: CoNLL-U (choose the tag column) or two-column CoNLL (token, tag),
 detected from the suffix / first line or given with ``--format``; output in
 the same format. ``fit`` reports the tagger beside the most-frequent-tag and
 logistic-regression feature baselines on the validation sentences
-(``--val-data``, else the last 10% of the training sentences).
+(``--val-data``, else the last 10% of the training sentences). With
+``--members K`` it trains K taggers (seeds seed..seed+K-1, each keeping its
+best epoch on the validation sentences) and saves them as one ensemble
+(:class:`lstmkit.tasks.tag.TaggerEnsemble`), which ``predict`` and
+``evaluate`` load like a single tagger.
 Every option can also come from ``--config FILE.yaml``.
 """
 
@@ -50,6 +55,8 @@ def register(subparsers: Any) -> None:
     model.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
     model.add_argument("--subword-buckets", type=int, default=0,
                        help="hashed character n-gram features added to each word embedding (0 = off)")
+    fit.add_argument("--members", type=int, default=1,
+                     help="train this many taggers (seeds seed, seed+1, ...) and save them as one ensemble")
     fit.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
                      help="report the most-frequent-tag and feature-tagger baselines")
     fit.add_argument("--metrics-out", default=None, help="JSON file for the metrics")
@@ -100,9 +107,14 @@ def _scores(sentences, pred, seen: set[str]) -> dict:
             "span_precision": spans["precision"], "span_recall": spans["recall"], "span_f1": spans["f1"]}
 
 
+def _members(tagger) -> list:
+    """The single taggers behind ``tagger`` (itself, or an ensemble's members)."""
+    return getattr(tagger, "members", [tagger])
+
+
 def _check_tags(tagger, sentences, path) -> None:
     for s in sentences:
-        tagger.encoder.tag_ids(s.tags, where=f"{path}:{s.start_line}: sentence ")
+        _members(tagger)[0].encoder.tag_ids(s.tags, where=f"{path}:{s.start_line}: sentence ")
 
 
 def _write_json(path: str, data: dict) -> None:
@@ -112,8 +124,10 @@ def _write_json(path: str, data: dict) -> None:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.tag import Tagger, TaggerConfig, read_conll
+    from lstmkit.tasks.tag import Tagger, TaggerConfig, fit_ensemble, read_conll
 
+    if args.members < 1:
+        raise ValueError(f"--members: expected an int >= 1, got {args.members}")
     train = read_conll(args.data, args.fmt, args.column)
     if args.val_data:
         val = read_conll(args.val_data, args.fmt, args.column)
@@ -128,37 +142,49 @@ def run_fit(args: argparse.Namespace) -> int:
                        char_hidden=args.char_hidden, hidden=args.hidden, num_layers=args.num_layers,
                        dropout=args.dropout, batch_size=args.batch_size,
                        subword_buckets=args.subword_buckets)
-    tagger = Tagger(cfg, train_config_from_args(args))
     known = {t for s in train for t in s.tags}
     for s in val:
         bad = [t for t in s.tags if t not in known]
         if bad:
             raise ValueError(f"{args.val_data or args.data}:{s.start_line}: tag {bad[0]!r} does not occur "
                              f"in the training sentences")
-    result = tagger.fit(_pairs(train), _pairs(val))
+    if args.members == 1:
+        tagger = Tagger(cfg, train_config_from_args(args))
+        results = [tagger.fit(_pairs(train), _pairs(val))]
+        seconds, name = tagger.train_seconds, f"bilstm_{args.head}"
+    else:
+        tagger, results = fit_ensemble(_pairs(train), cfg, train_config_from_args(args), args.members,
+                                       val=_pairs(val))
+        seconds = sum(m.train_seconds for m in tagger.members)
+        name = f"bilstm_{args.head}_x{args.members}"
     seen = {w.lower() for s in train for w in s.tokens}
     pred = tagger.predict([s.tokens for s in val])
-    rows = {f"bilstm_{args.head}": _scores(val, pred, seen)}
+    rows = {name: _scores(val, pred, seen)}
+    if args.members > 1:
+        for k, member in enumerate(tagger.members):
+            rows[f"member {k} (seed {member.train_config.seed})"] = _scores(
+                val, member.predict([s.tokens for s in val]), seen)
     if args.baselines:
         rows.update(_baseline_rows(train, val, seen))
     tagger.save(args.out)
     files = {"model": args.out}
-    n_tok = sum(len(s.tokens) for s in train) * result.epochs
-    metrics = {"validation": val_name, "models": rows, "epochs": result.epochs,
-               "train_tokens_per_s": n_tok / max(tagger.train_seconds, 1e-9)}
+    epochs = sum(r.epochs for r in results)
+    n_tok = sum(len(s.tokens) for s in train) * epochs
+    metrics = {"validation": val_name, "models": rows, "epochs": epochs,
+               "train_tokens_per_s": n_tok / max(seconds, 1e-9)}
     if args.metrics_out:
         _write_json(args.metrics_out, metrics)
         files["metrics"] = args.metrics_out
     print_summary(f"tag fit (validation: {val_name})", rows, files=files,
-                  notes=[f"training: {metrics['train_tokens_per_s']:.0f} tokens/s over {result.epochs} epochs"])
+                  notes=[f"training: {metrics['train_tokens_per_s']:.0f} tokens/s over {epochs} epochs"])
     return 0
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.tag import Tagger, read_conll, write_conll
+    from lstmkit.tasks.tag import load_tagger, read_conll, write_conll
     from lstmkit.tasks.tag.conll import detect_format
 
-    tagger = Tagger.load(args.model)
+    tagger = load_tagger(args.model)
     sentences = read_conll(args.data, args.fmt, args.column, require_tags=False)
     fmt = detect_format(args.data) if args.fmt == "auto" else args.fmt
     pred = tagger.predict([s.tokens for s in sentences])
@@ -171,16 +197,18 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.tag import Tagger, read_conll
+    from lstmkit.tasks.tag import load_tagger, read_conll
 
-    tagger = Tagger.load(args.model)
+    tagger = load_tagger(args.model)
+    members = _members(tagger)
     sentences = read_conll(args.data, args.fmt, args.column)
     _check_tags(tagger, sentences, args.data)
     pred = tagger.predict([s.tokens for s in sentences])
-    seen = {w.lower() for w in tagger.encoder.words.itos}
-    rows = {f"bilstm_{tagger.config.head}": _scores(sentences, pred, seen)}
+    seen = {w.lower() for m in members for w in m.encoder.words.itos}
+    name = f"bilstm_{members[0].config.head}" + (f"_x{len(members)}" if len(members) > 1 else "")
+    rows = {name: _scores(sentences, pred, seen)}
     n = sum(len(s.tokens) for s in sentences)
-    rows[f"bilstm_{tagger.config.head}"]["decode_tokens_per_s"] = n / max(tagger.last_decode_seconds, 1e-9)
+    rows[name]["decode_tokens_per_s"] = n / max(tagger.last_decode_seconds, 1e-9)
     notes = []
     if args.train_data:
         train = read_conll(args.train_data, args.fmt, args.column)

@@ -2,6 +2,9 @@
 
 * :class:`Tagger` (``fit``, ``predict``, ``evaluate``, ``save``, ``load``) and
   :class:`TaggerConfig`;
+* :class:`TaggerEnsemble`: several taggers decoding as one CRF with averaged
+  scores; :func:`fit_ensemble` trains one (on rotating validation folds),
+  :func:`load_tagger` loads a saved tagger or ensemble;
 * :mod:`.crf`: linear-chain CRF (forward algorithm, batched Viterbi, BIO constraints);
 * :mod:`.conll`: CoNLL-U / two-column CoNLL reading and writing;
 * :mod:`.metrics`: token accuracy, span precision / recall / F1;
@@ -12,6 +15,7 @@ from .api import Tagger
 from .baselines import FeatureTagger, MostFrequentTagger
 from .conll import Sentence, read_conll, write_conll
 from .crf import CRF, bio_constraints
+from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
 from .metrics import bio_spans, span_prf, token_accuracy
 from .model import TaggerConfig
 
@@ -22,8 +26,12 @@ __all__ = [
     "Sentence",
     "Tagger",
     "TaggerConfig",
+    "TaggerEnsemble",
     "bio_constraints",
     "bio_spans",
+    "fit_ensemble",
+    "fold_split",
+    "load_tagger",
     "read_conll",
     "span_prf",
     "token_accuracy",

@@ -23,7 +23,7 @@ from .data import TagEncoder, make_loader
 from .metrics import span_prf, token_accuracy
 from .model import TaggerConfig, TaggerModule, TaggerNet
 
-__all__ = ["Tagger", "TASK_NAME", "as_pairs"]
+__all__ = ["Tagger", "TASK_NAME", "as_pairs", "report"]
 
 TASK_NAME = "tag"
 
@@ -48,6 +48,23 @@ def as_pairs(sentences) -> list[tuple[list[str], list[str] | None]]:
     return out
 
 
+def report(pairs, pred, unseen, decode_seconds: float) -> dict[str, float]:
+    """The evaluation dict of predictions ``pred`` for gold ``pairs`` (``unseen``: per-token flags)."""
+    gold = [t for _, t in pairs]
+    n_tokens = sum(len(t) for t, _ in pairs)
+    spans = span_prf(gold, pred)
+    return {
+        "accuracy": token_accuracy(gold, pred),
+        "unseen_accuracy": token_accuracy(gold, pred, unseen),
+        "unseen_tokens": sum(map(sum, unseen)),
+        "span_precision": spans["precision"],
+        "span_recall": spans["recall"],
+        "span_f1": spans["f1"],
+        "tokens": n_tokens,
+        "decode_tokens_per_s": n_tokens / max(decode_seconds, 1e-9),
+    }
+
+
 class Tagger:
     """BiLSTM(-CRF) sequence tagger (see :mod:`lstmkit.tasks.tag.model`)."""
 
@@ -67,14 +84,18 @@ class Tagger:
             raise RuntimeError("the tagger is not trained: call fit() or Tagger.load() first")
         return self.net
 
-    def fit(self, train, val=None) -> FitResult:
-        """Build vocabularies from ``train`` and train; ``val`` drives early stopping / best weights."""
+    def fit(self, train, val=None, tags=()) -> FitResult:
+        """Build vocabularies from ``train`` and train; ``val`` drives early stopping / best weights.
+
+        ``tags``: labels to include in the tag set even when ``train`` lacks them (so that models
+        trained on different parts of a data set share one tag set).
+        """
         train_pairs = as_pairs(train)
         if any(t is None for _, t in train_pairs):
             raise ValueError("training sentences need tags")
         cfg = self.config
         self.encoder = TagEncoder.build(train_pairs, cfg.min_freq, cfg.max_vocab, cfg.lowercase,
-                                        subword=(cfg.subword_buckets, cfg.subword_min_n, cfg.subword_max_n))
+                                        subword=(cfg.subword_buckets, cfg.subword_min_n, cfg.subword_max_n), tags=tags)
         torch.manual_seed(self.train_config.seed)
         self.net = TaggerNet(cfg, len(self.encoder.words), len(self.encoder.chars), self.encoder.tags)
         tr = make_loader(self.encoder, train_pairs, cfg.batch_size, shuffle=True, seed=self.train_config.seed)
@@ -90,9 +111,8 @@ class Tagger:
         self.net.eval()
         return result
 
-    def predict(self, sentences, batch_size: int = 256) -> list[list[str]]:
-        """Tags for each sentence (a list of tokens, a pair or a Sentence); decoded batch by batch."""
-        net = self._require()
+    def _batches(self, sentences, batch_size: int):
+        """``(loader, order)``: length-bucketed batches of the tokens and the input index of each row."""
         token_lists = []
         for i, s in enumerate(sentences):
             toks = s.tokens if hasattr(s, "tokens") else (s[0] if isinstance(s, tuple) else s)
@@ -100,18 +120,40 @@ class Tagger:
                 raise ValueError(f"sentence {i} has no tokens")
             token_lists.append(list(toks))
         loader = make_loader(self.encoder, [(t, None) for t in token_lists], batch_size, shuffle=False)
-        order = [i for b in loader.batch_sampler for i in b]
+        return loader, [i for b in loader.batch_sampler for i in b]
+
+    def predict(self, sentences, batch_size: int = 256) -> list[list[str]]:
+        """Tags for each sentence (a list of tokens, a pair or a Sentence); decoded batch by batch."""
+        net = self._require()
+        loader, order = self._batches(sentences, batch_size)
         net.eval()
-        decoded: list[list[str]] = []
+        out: list[list[str]] = [[] for _ in order]
+        rows = iter(order)
         start = time.perf_counter()
         for batch in loader:
             ids = net.decode(batch)
             for row, n in zip(ids.tolist(), batch["lengths"].tolist()):
-                decoded.append([self.encoder.tags[k] for k in row[:n]])
+                out[next(rows)] = [self.encoder.tags[k] for k in row[:n]]
         self.last_decode_seconds = time.perf_counter() - start
-        out: list[list[str]] = [[] for _ in token_lists]
-        for i, tags in zip(order, decoded):
-            out[i] = tags
+        return out
+
+    @torch.no_grad()
+    def emissions(self, sentences, batch_size: int = 256) -> list[torch.Tensor]:
+        """The emission scores :math:`E` of each sentence, a ``(T_i, K)`` tensor per sentence, in input order.
+
+        Columns follow ``self.encoder.tags``; with the CRF head they are the
+        unnormalised scores the CRF adds to its transitions, with the softmax
+        head the logits.
+        """
+        net = self._require()
+        loader, order = self._batches(sentences, batch_size)
+        net.eval()
+        out: list[torch.Tensor] = [torch.empty(0) for _ in order]
+        rows = iter(order)
+        for batch in loader:
+            em = net.emissions(batch)
+            for row, n in zip(em, batch["lengths"].tolist()):
+                out[next(rows)] = row[:n].clone()
         return out
 
     def evaluate(self, sentences) -> dict[str, float]:
@@ -123,21 +165,9 @@ class Tagger:
         for i, (_, tags) in enumerate(pairs):
             self.encoder.tag_ids(tags, where=f"sentence {i}: ")
         pred = self.predict([t for t, _ in pairs])
-        gold = [t for _, t in pairs]
         unseen = [[self.encoder.words.stoi.get(w.lower() if self.encoder.lowercase else w) is None
                    for w in toks] for toks, _ in pairs]
-        n_tokens = sum(len(t) for t, _ in pairs)
-        spans = span_prf(gold, pred)
-        return {
-            "accuracy": token_accuracy(gold, pred),
-            "unseen_accuracy": token_accuracy(gold, pred, unseen),
-            "unseen_tokens": sum(map(sum, unseen)),
-            "span_precision": spans["precision"],
-            "span_recall": spans["recall"],
-            "span_f1": spans["f1"],
-            "tokens": n_tokens,
-            "decode_tokens_per_s": n_tokens / max(self.last_decode_seconds, 1e-9),
-        }
+        return report(pairs, pred, unseen, self.last_decode_seconds)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write a saved-model directory (weights + config + vocabularies), atomically."""

@@ -47,11 +47,13 @@ class TagEncoder:
         lowercase: bool = True,
         max_word_len: int = 30,
         subword: tuple[int, int, int] = (0, 2, 4),
+        tags: Sequence[str] = (),
     ) -> "TagEncoder":
+        """Vocabularies of ``sentences``; the tag set is theirs plus any extra ``tags``, sorted."""
         low = (lambda w: w.lower()) if lowercase else (lambda w: w)
         words = Vocab.build(([low(w) for w in toks] for toks, _ in sentences), min_freq, max_size)
         chars = Vocab.build((list(w) for toks, _ in sentences for w in toks), min_freq=1)
-        tags = sorted({t for _, ts in sentences for t in ts})
+        tags = sorted({t for _, ts in sentences for t in ts} | set(tags))
         if not tags:
             raise ValueError("no tags in the training sentences")
         return cls(words, chars, tags, lowercase, max_word_len, *subword)
