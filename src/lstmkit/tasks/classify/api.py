@@ -46,7 +46,8 @@ class Predictions:
 class TextClassifier:
     """(Bi)LSTM text classifier or regressor (see :mod:`lstmkit.tasks.classify.model`)."""
 
-    def __init__(self, config: ClassifierConfig = ClassifierConfig(), train_config: TrainConfig | None = None):
+    def __init__(self, config: ClassifierConfig | None = None, train_config: TrainConfig | None = None):
+        config = ClassifierConfig() if config is None else config
         if not isinstance(config, ClassifierConfig):
             raise TypeError(f"config: expected a ClassifierConfig, got {type(config).__name__}")
         self.config = config
