@@ -18,10 +18,12 @@ fi
 
 # Language modelling and translation: the World English Bible and the
 # Reina-Valera 1909 as Debian SWORD modules, read with pysword
-# (lstmkit.data.bible). apt-get update runs only when a package is missing.
-if ! dpkg -s sword-text-web sword-text-sparv >/dev/null 2>&1; then
+# (lstmkit.data.bible). Tagging: the Turkish Hunspell dictionary (hunspell-tr,
+# /usr/share/hunspell/tr_TR.dic) as a lexicon (lstmkit.text.lexicon).
+# apt-get update runs only when a package is missing.
+if ! dpkg -s sword-text-web sword-text-sparv hunspell-tr >/dev/null 2>&1; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sword-text-web sword-text-sparv >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sword-text-web sword-text-sparv hunspell-tr >/dev/null
 fi
 if ! "$PYTHON" -c "import pysword" 2>/dev/null; then
   "$PYTHON" -m pip install -q pysword

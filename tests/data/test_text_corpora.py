@@ -53,3 +53,16 @@ def test_proper_noun_bio_runs():
                   ["3", "geldi", "_", "_", "_", "Proper=False"], ["4", "X", "_", "_", "_", "Proper=True"]]
 
     assert tc.proper_noun_bio(S()) == ["B-PROPER", "I-PROPER", "O", "B-PROPER"]
+
+
+def test_turkish_hunspell_lexicon(monkeypatch, tmp_path):
+    from lstmkit.text.lexicon import FOUND, NOT_FOUND, Lexicon
+
+    lex = Lexicon.open(tc.turkish_hunspell_path())
+    assert lex.size > 10_000
+    # an inflected noun is analysed (stem "ev" + a suffix); a nonsense word is not
+    assert lex.features("evlerde")[0] == FOUND and len(lex.features("evlerde")) > 10
+    assert lex.features("xqzw") == [NOT_FOUND]
+    monkeypatch.setenv("LSTMKIT_HUNSPELL_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="apt-get install hunspell-tr"):
+        tc.turkish_hunspell_path()

@@ -10,7 +10,7 @@ from lstmkit.tasks.tag import (
     read_conll,
     write_conll,
 )
-from lstmkit.train import TrainConfig
+from lstmkit.train import ModelLoadError, TrainConfig
 
 SENTS = [
     (["Ali", "Ankara", "'ya", "gitti", "."], ["B-PER", "B-LOC", "I-LOC", "O", "O"]),
@@ -135,3 +135,29 @@ def test_bad_encoding_and_bad_column(tmp_path):
     f.write_text("Ali O\n")
     with pytest.raises(ValueError, match=r"column must be one of"):
         read_conll(f, fmt="conllu", column="tags")
+
+
+LEX_AFF = "SET UTF-8\nFLAG num\n\nSFX 1 N 1\nSFX 1 0 ya .\n\nSFX 2 N 1\nSFX 2 0 di .\n"
+LEX_DIC = "5\nAnkara/1\nBursa/1\ngit/2\ngel/2\nkal/2\n"
+
+
+def test_lexicon_features_train_save_load_and_move(tmp_path):
+    (tmp_path / "tr.aff").write_text(LEX_AFF, encoding="utf-8")
+    (tmp_path / "tr.dic").write_text(LEX_DIC, encoding="utf-8")
+    tagger = Tagger(small(lexicon=str(tmp_path / "tr.dic"), lexicon_dim=4), FAST.replace(max_epochs=3))
+    tagger.fit(SENTS)
+    assert tagger.net.lexicon.num_embeddings == tagger.encoder.lexicon_features.size
+    toks = [s for s, _ in SENTS] + [["Zeynep", "Bursa", "'ya", "geldi"]]
+    tagger.save(tmp_path / "m")
+    assert Tagger.load(tmp_path / "m").predict(toks) == tagger.predict(toks)
+    # the lexicon moves: the saved path is gone, a clear error; the new place can be given
+    (tmp_path / "moved").mkdir()
+    for ext in (".dic", ".aff"):
+        (tmp_path / f"tr{ext}").rename(tmp_path / "moved" / f"tr{ext}")
+    with pytest.raises(ModelLoadError, match="trained with a lexicon that is missing here"):
+        Tagger.load(tmp_path / "m")
+    moved = Tagger.load(tmp_path / "m", lexicon=tmp_path / "moved" / "tr.dic")
+    assert moved.predict(toks) == tagger.predict(toks)
+    (tmp_path / "moved" / "tr.dic").write_text(LEX_DIC.replace("5\n", "6\n") + "uç/2\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="differs from the one the model was trained with"):
+        Tagger.load(tmp_path / "m", lexicon=tmp_path / "moved" / "tr.dic")

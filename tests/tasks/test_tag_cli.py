@@ -111,3 +111,25 @@ def test_fit_members_saves_an_ensemble_that_predict_and_evaluate_load(workdir, c
                        cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 2 and "--members: expected an int >= 1, got 0" in r.stderr
     assert not (workdir / "never").exists()
+
+
+def test_fit_with_a_lexicon(workdir, capsys, monkeypatch):
+    (workdir / "lex.aff").write_text("SET UTF-8\nFLAG num\n\nSFX 1 N 1\nSFX 1 0 ya .\n", encoding="utf-8")
+    (workdir / "lex.dic").write_text("2\nAnkara/1\nBursa/1\n", encoding="utf-8")
+    common = ("--column", "xpos", "--epochs", "1", "--hidden", "8", "--word-dim", "8", "--char-dim", "4",
+              "--char-hidden", "4", "--no-progress", "--no-baselines")
+    r = run_in_process("tag", "fit", "--data", "train.conllu", "--out", "lexm", "--lexicon", "lex.dic",
+                       "--lexicon-dim", "4", *common, cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    saved = json.loads((workdir / "lexm" / "config.json").read_text())
+    assert saved["config"]["lexicon"] == "lex.dic"  # as given; the encoder keeps the absolute path
+    assert saved["extras"]["encoder"]["lexicon"] == str((workdir / "lex.dic").resolve())
+    monkeypatch.chdir(workdir.parent)  # the saved model still finds its lexicon
+    from lstmkit.tasks.tag import Tagger
+
+    assert len(Tagger.load(workdir / "lexm").predict([["Ankara", "'ya"]])[0]) == 2
+    monkeypatch.chdir(workdir)
+    r = run_in_process("tag", "fit", "--data", "train.conllu", "--out", "nolex", "--lexicon", "missing.dic",
+                       *common, cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 2 and "Hunspell lexicon file not found: " in r.stderr and "missing.dic" in r.stderr
+    assert not (workdir / "nolex").exists()

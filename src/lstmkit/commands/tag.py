@@ -55,6 +55,10 @@ def register(subparsers: Any) -> None:
     model.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
     model.add_argument("--subword-buckets", type=int, default=0,
                        help="hashed character n-gram features added to each word embedding (0 = off)")
+    model.add_argument("--lexicon", default=None,
+                       help="Hunspell dictionary (NAME.dic, NAME.aff beside it) whose word-class features "
+                            "are added to each word, e.g. /usr/share/hunspell/tr_TR.dic")
+    model.add_argument("--lexicon-dim", type=int, default=50, help="lexicon feature embedding size")
     fit.add_argument("--members", type=int, default=1,
                      help="train this many taggers (seeds seed, seed+1, ...) and save them as one ensemble")
     fit.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
@@ -141,7 +145,7 @@ def run_fit(args: argparse.Namespace) -> int:
     cfg = TaggerConfig(head=args.head, bio=args.bio, word_dim=args.word_dim, char_dim=args.char_dim,
                        char_hidden=args.char_hidden, hidden=args.hidden, num_layers=args.num_layers,
                        dropout=args.dropout, batch_size=args.batch_size,
-                       subword_buckets=args.subword_buckets)
+                       subword_buckets=args.subword_buckets, lexicon=args.lexicon, lexicon_dim=args.lexicon_dim)
     known = {t for s in train for t in s.tags}
     for s in val:
         bad = [t for t in s.tags if t not in known]

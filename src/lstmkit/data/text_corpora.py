@@ -30,6 +30,7 @@ __all__ = [
     "load_sms_spam",
     "load_movie_reviews",
     "turkish_web_treebank_path",
+    "turkish_hunspell_path",
     "load_turkish_web_treebank",
     "proper_noun_bio",
 ]
@@ -92,6 +93,16 @@ def turkish_web_treebank_path() -> Path:
             f"Turkish Web Treebank not found at {path}: `pip install --no-deps --target "
             f"{root / 'turkish-treebanks'} turkish-treebanks` or {_INSTALL_HINT}"
         )
+    return path
+
+
+def turkish_hunspell_path() -> Path:
+    """Path of the Turkish Hunspell dictionary ``tr_TR.dic`` (Debian ``hunspell-tr``), a lexicon for
+    :class:`lstmkit.text.lexicon.Lexicon`; ``LSTMKIT_HUNSPELL_DIR`` overrides ``/usr/share/hunspell``."""
+    path = Path(os.environ.get("LSTMKIT_HUNSPELL_DIR", "/usr/share/hunspell")) / "tr_TR.dic"
+    if not path.is_file():
+        raise FileNotFoundError(f"Turkish Hunspell dictionary not found at {path}: `apt-get install hunspell-tr` "
+                                f"or {_INSTALL_HINT}")
     return path
 
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 import torch
 
-from lstmkit.train import FitResult, TrainConfig, fit, load_model, save_model
+from lstmkit.train import FitResult, ModelLoadError, TrainConfig, fit, load_model, save_model
 
 from .data import TagEncoder, make_loader
 from .metrics import span_prf, token_accuracy
@@ -65,6 +66,11 @@ def report(pairs, pred, unseen, decode_seconds: float) -> dict[str, float]:
     }
 
 
+def _lexicon_size(encoder: TagEncoder) -> int:
+    lexicon = encoder.lexicon_features
+    return 0 if lexicon is None else lexicon.size
+
+
 class Tagger:
     """BiLSTM(-CRF) sequence tagger (see :mod:`lstmkit.tasks.tag.model`)."""
 
@@ -95,9 +101,11 @@ class Tagger:
             raise ValueError("training sentences need tags")
         cfg = self.config
         self.encoder = TagEncoder.build(train_pairs, cfg.min_freq, cfg.max_vocab, cfg.lowercase,
-                                        subword=(cfg.subword_buckets, cfg.subword_min_n, cfg.subword_max_n), tags=tags)
+                                        subword=(cfg.subword_buckets, cfg.subword_min_n, cfg.subword_max_n), tags=tags,
+                                        lexicon=cfg.lexicon)
         torch.manual_seed(self.train_config.seed)
-        self.net = TaggerNet(cfg, len(self.encoder.words), len(self.encoder.chars), self.encoder.tags)
+        self.net = TaggerNet(cfg, len(self.encoder.words), len(self.encoder.chars), self.encoder.tags,
+                             _lexicon_size(self.encoder))
         tr = make_loader(self.encoder, train_pairs, cfg.batch_size, shuffle=True, seed=self.train_config.seed)
         va = None
         if val is not None:
@@ -176,13 +184,31 @@ class Tagger:
                           extras={"encoder": self.encoder.to_dict(), "train_config": self.train_config.to_dict()})
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Tagger":
-        """Load a directory written by :meth:`save` (raises ``ModelLoadError`` when unusable)."""
+    def load(cls, path: str | os.PathLike, lexicon: str | os.PathLike | None = None) -> "Tagger":
+        """Load a directory written by :meth:`save` (raises ``ModelLoadError`` when unusable).
+
+        ``lexicon``: where the Hunspell lexicon the model was trained with is now, when it moved
+        (default: the path saved with the model). A lexicon whose bytes differ from the one used
+        in training gives a warning: its features, and so some predictions, may differ.
+        """
         saved = load_model(path, task=TASK_NAME)
-        tagger = cls(TaggerConfig(**saved.config), TrainConfig.from_dict(saved.extras["train_config"]))
-        tagger.encoder = TagEncoder.from_dict(saved.extras["encoder"])
+        config = dict(saved.config)
+        encoder = dict(saved.extras["encoder"])
+        if lexicon is not None:
+            config["lexicon"] = encoder["lexicon"] = str(lexicon)
+        tagger = cls(TaggerConfig(**config), TrainConfig.from_dict(saved.extras["train_config"]))
+        tagger.encoder = TagEncoder.from_dict(encoder)
+        if tagger.encoder.lexicon:
+            try:
+                digest = tagger.encoder.lexicon_features.sha256()
+            except FileNotFoundError as e:
+                raise ModelLoadError(f"'{path}' was trained with a lexicon that is missing here: {e}; "
+                                     "pass Tagger.load(..., lexicon=PATH) if it moved") from None
+            if digest != tagger.encoder.lexicon_sha256:
+                warnings.warn(f"'{path}': the lexicon {tagger.encoder.lexicon} differs from the one the model "
+                              "was trained with; predictions may differ", stacklevel=2)
         tagger.net = TaggerNet(tagger.config, len(tagger.encoder.words), len(tagger.encoder.chars),
-                               tagger.encoder.tags)
+                               tagger.encoder.tags, _lexicon_size(tagger.encoder))
         saved.load_into(tagger.net)
         tagger.net.eval()
         return tagger

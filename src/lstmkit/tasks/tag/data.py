@@ -9,18 +9,22 @@ A batch is a dict:
 * ``word_index`` (B, T) long: which of the U forms sits at each position;
 * ``tags`` (B, T) long (training / evaluation only), pad = 0 (masked out);
 * with subword features on: ``ngram_ids`` / ``ngram_offsets``, the hashed
-  character n-grams of the U forms (for ``nn.EmbeddingBag``).
+  character n-grams of the U forms (for ``nn.EmbeddingBag``);
+* with a lexicon: ``lex_ids`` / ``lex_offsets``, the U forms' lexicon feature
+  ids (:class:`lstmkit.text.lexicon.Lexicon`, case kept).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
 
 from lstmkit.text import BucketBatchSampler, Vocab, ngram_bags, pad_sequences
+from lstmkit.text.lexicon import Lexicon
 
 __all__ = ["TagEncoder", "make_loader"]
 
@@ -37,6 +41,17 @@ class TagEncoder:
     subword_buckets: int = 0
     subword_min_n: int = 2
     subword_max_n: int = 4
+    lexicon: str | None = None
+    lexicon_sha256: str | None = None
+
+    _loaded: Lexicon | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def lexicon_features(self) -> Lexicon | None:
+        """The lexicon, loaded on first use (once per process and path), or None."""
+        if self.lexicon and self._loaded is None:
+            self._loaded = Lexicon.open(self.lexicon)
+        return self._loaded
 
     @classmethod
     def build(
@@ -48,6 +63,7 @@ class TagEncoder:
         max_word_len: int = 30,
         subword: tuple[int, int, int] = (0, 2, 4),
         tags: Sequence[str] = (),
+        lexicon: str | None = None,
     ) -> "TagEncoder":
         """Vocabularies of ``sentences``; the tag set is theirs plus any extra ``tags``, sorted."""
         low = (lambda w: w.lower()) if lowercase else (lambda w: w)
@@ -56,17 +72,22 @@ class TagEncoder:
         tags = sorted({t for _, ts in sentences for t in ts} | set(tags))
         if not tags:
             raise ValueError("no tags in the training sentences")
-        return cls(words, chars, tags, lowercase, max_word_len, *subword)
+        if lexicon:  # absolute, so that a saved model finds it from any working directory
+            lexicon = str(Path(lexicon).resolve())
+        digest = Lexicon.open(lexicon).sha256() if lexicon else None
+        return cls(words, chars, tags, lowercase, max_word_len, *subword, lexicon=lexicon, lexicon_sha256=digest)
 
     def to_dict(self) -> dict:
         return {"words": self.words.to_dict(), "chars": self.chars.to_dict(), "tags": self.tags,
                 "lowercase": self.lowercase, "max_word_len": self.max_word_len,
-                "subword": [self.subword_buckets, self.subword_min_n, self.subword_max_n]}
+                "subword": [self.subword_buckets, self.subword_min_n, self.subword_max_n],
+                "lexicon": self.lexicon, "lexicon_sha256": self.lexicon_sha256}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TagEncoder":
         return cls(Vocab.from_dict(d["words"]), Vocab.from_dict(d["chars"]), list(d["tags"]),
-                   bool(d["lowercase"]), int(d["max_word_len"]), *(int(v) for v in d["subword"]))
+                   bool(d["lowercase"]), int(d["max_word_len"]), *(int(v) for v in d["subword"]),
+                   lexicon=d.get("lexicon"), lexicon_sha256=d.get("lexicon_sha256"))
 
     def word_ids(self, tokens: Sequence[str]) -> list[int]:
         if self.lowercase:
@@ -97,6 +118,11 @@ class TagEncoder:
             batch["ngram_ids"], batch["ngram_offsets"] = ngram_bags(
                 [f.lower() if self.lowercase else f for f in forms], self.subword_buckets,
                 self.subword_min_n, self.subword_max_n)
+        lexicon = self.lexicon_features
+        if lexicon is not None:
+            bags = [lexicon.features(f) for f in forms]
+            batch["lex_ids"] = torch.tensor([i for b in bags for i in b], dtype=torch.long)
+            batch["lex_offsets"] = torch.tensor([0] + [len(b) for b in bags[:-1]], dtype=torch.long).cumsum(0)
         if all(t is not None for _, t in items):
             batch["tags"], _ = pad_sequences([t for _, t in items], pad_id=0)
         return batch

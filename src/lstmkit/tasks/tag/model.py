@@ -5,9 +5,14 @@ For a sentence :math:`w_1..w_T`:
 .. math::
     c_t &= [\overrightarrow{h}^{char}_{|w_t|};\ \overleftarrow{h}^{char}_{1}]
         \quad\text{(final states of a BiLSTM over the characters of } w_t)\\
-    x_t &= [E_{word}(w_t);\ c_t],\qquad
+    x_t &= [E_{word}(w_t) + \overline{E_{sub}}(w_t);\ c_t;\ \overline{E_{lex}}(\phi(w_t))],\qquad
     h_{1..T} = \mathrm{BiLSTM}(x_{1..T}),\qquad
     E_t = W h_t + b \in \mathbb{R}^K
+
+where :math:`\overline{E_{sub}}` is the mean embedding of the word's hashed
+character n-grams (``subword_buckets > 0``) and :math:`\overline{E_{lex}}` the
+mean embedding of its Hunspell lexicon features :math:`\phi(w_t)`
+(``lexicon``, :mod:`lstmkit.text.lexicon`); both are optional.
 
 The head is a linear-chain :class:`~lstmkit.tasks.tag.crf.CRF` over the
 emissions :math:`E` (loss :math:`-\log p(y|x)`, Viterbi decoding) or a
@@ -47,7 +52,10 @@ class TaggerConfig:
     ``lowercase``: lowercase words for the word vocabulary (characters keep
     case); ``batch_size``; ``subword_buckets``: when > 0, the word embedding
     is added to the mean embedding of the word's hashed character n-grams
-    (``subword_min_n`` to ``subword_max_n``, :mod:`lstmkit.text.subword`).
+    (``subword_min_n`` to ``subword_max_n``, :mod:`lstmkit.text.subword`);
+    ``lexicon``: path of a Hunspell ``.dic`` (``.aff`` beside it) whose
+    feature bag per word (:mod:`lstmkit.text.lexicon`) is embedded in
+    ``lexicon_dim`` and concatenated to each word's input (None = off).
     """
 
     word_dim: int = 100
@@ -66,9 +74,11 @@ class TaggerConfig:
     subword_buckets: int = 0
     subword_min_n: int = 2
     subword_max_n: int = 4
+    lexicon: str | None = None
+    lexicon_dim: int = 50
 
     def __post_init__(self) -> None:
-        for name in ("word_dim", "hidden", "num_layers", "batch_size", "min_freq"):
+        for name in ("word_dim", "hidden", "num_layers", "batch_size", "min_freq", "lexicon_dim"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"TaggerConfig.{name}: expected an int >= 1, got {v!r}")
@@ -95,7 +105,7 @@ class TaggerConfig:
 class TaggerNet(nn.Module):
     """The network: batch dict -> emissions (B, T, K)."""
 
-    def __init__(self, cfg: TaggerConfig, n_words: int, n_chars: int, tags: list[str]) -> None:
+    def __init__(self, cfg: TaggerConfig, n_words: int, n_chars: int, tags: list[str], n_lexicon: int = 0) -> None:
         super().__init__()
         self.cfg = cfg
         self.word_emb = nn.Embedding(n_words, cfg.word_dim, padding_idx=0)
@@ -106,6 +116,11 @@ class TaggerNet(nn.Module):
             self.char_emb = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
             self.char_lstm = lstmkit.LSTM(cfg.char_dim, cfg.char_hidden, batch_first=True, bidirectional=True)
             in_size += 2 * cfg.char_hidden
+        if cfg.lexicon:
+            if n_lexicon < 1:
+                raise ValueError("TaggerNet: a lexicon is configured but n_lexicon (its feature count) is 0")
+            self.lexicon = nn.EmbeddingBag(n_lexicon, cfg.lexicon_dim, mode="mean")
+            in_size += cfg.lexicon_dim
         self.drop = nn.Dropout(cfg.dropout)
         self.lstm = lstmkit.LSTM(in_size, cfg.hidden, num_layers=cfg.num_layers, batch_first=True,
                                  bidirectional=True, dropout=cfg.dropout if cfg.num_layers > 1 else 0.0)
@@ -129,6 +144,9 @@ class TaggerNet(nn.Module):
             _, (h, _) = self.char_lstm(c, lengths=batch["char_lengths"])  # h: (2, U, Hc)
             char_forms = torch.cat([h[0], h[1]], dim=-1)  # (U, 2Hc)
             x = torch.cat([x, char_forms[batch["word_index"]]], dim=-1)  # (B, T, Dw + 2Hc)
+        if self.cfg.lexicon:
+            lex = self.lexicon(batch["lex_ids"], batch["lex_offsets"])  # (U, Dl)
+            x = torch.cat([x, lex[batch["word_index"]]], dim=-1)  # (B, T, ... + Dl)
         out, _ = self.lstm(self.drop(x), lengths=lengths)  # (B, T, 2H), zero past each length
         return self.proj(self.drop(out))  # (B, T, K)
 
