@@ -174,9 +174,11 @@ def fit_ensemble(
 ) -> tuple[TaggerEnsemble, list[FitResult]]:
     """Train ``members`` taggers and return them as one :class:`TaggerEnsemble` with their fit results.
 
-    Member ``k`` trains with seed ``train_config.seed + k``. With ``val`` given every member keeps its
-    best epoch on ``val``; without, member ``k`` holds out fold ``k`` of ``train`` (:func:`fold_split`)
-    for that, so that the members together learn from every training sentence.
+    Member ``k`` trains with seed ``train_config.seed + k`` and keeps the weights of its best epoch by
+    ``train_config.monitor`` (e.g. ``"val_acc"``, mode ``"max"``) on the validation sentences: ``val``
+    for every member when given; otherwise member ``k`` holds out fold ``k`` of ``train``
+    (:func:`fold_split`), so that the members together learn from every training sentence. All
+    members share the tag set of ``train``.
     """
     if not isinstance(members, int) or members < 1:
         raise ValueError(f"members: expected an int >= 1, got {members!r}")
