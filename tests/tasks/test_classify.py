@@ -153,3 +153,15 @@ def test_config_validation():
         ClassifierConfig(pooling="sum")
     with pytest.raises(ValueError, match=r"ClassifierConfig.hidden: expected an int >= 1, got 0"):
         ClassifierConfig(hidden=0)
+
+
+def test_pretrained_vectors_start_the_embedding(tmp_path):
+    f = tmp_path / "vec.txt"
+    f.write_text("great " + " ".join(["0.5"] * 16) + "\n", encoding="utf-8")
+    clf = TextClassifier(small(), FAST.replace(max_epochs=1, lr=1e-12))
+    clf.fit(TEXTS, LABELS, vectors=f)
+    assert clf.vectors_report["found"] == 1
+    row = clf.net.embed.weight[clf.encoder.vocab.index("great")]
+    assert torch.allclose(row, torch.full((16,), 0.5), atol=1e-6)
+    with pytest.raises(ValueError, match="give vectors or encoder, not both"):
+        clf.fit(TEXTS, LABELS, vectors=f, encoder=tmp_path)

@@ -82,3 +82,19 @@ def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
     assert not (workdir / "p2.csv").exists()
     r = run_in_process("classify", "predict", "--model", "nowhere", "--data", "new.tsv", "--out", "p3.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 2 and "nowhere" in r.stderr
+
+
+def test_fit_with_pretrained_vectors(workdir, capsys, monkeypatch):
+    (workdir / "vec.txt").write_text("2 8\ngreat " + " ".join(["0.5"] * 8) + "\ndull " + " ".join(["-1"] * 8)
+                                     + "\n", encoding="utf-8")
+    r = run_in_process("classify", "fit", "--config", "cfg.yaml", "--data", "train.tsv", "--out", "vmodel",
+                       "--vectors", "vec.txt", "--no-baseline", "--metrics-out", "vfit.json", cwd=workdir,
+                       capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    assert "vectors: 2 of" in r.stdout
+    assert json.loads((workdir / "vfit.json").read_text())["vectors"]["found"] == 2
+    r = run_in_process("classify", "fit", "--config", "cfg.yaml", "--data", "train.tsv", "--out", "bad",
+                       "--vectors", "vec.txt", "--embed-dim", "16", "--no-baseline", cwd=workdir,
+                       capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 2 and "vectors have 8 dimensions but the embedding has 16" in r.stderr
+    assert not (workdir / "bad").exists()

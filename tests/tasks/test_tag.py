@@ -1,6 +1,7 @@
 """Tagger: CRF and softmax heads on toy data, save/load identity, CoNLL I/O and its errors."""
 
 import pytest
+import torch
 
 from lstmkit.tasks.tag import (
     FeatureTagger,
@@ -161,3 +162,15 @@ def test_lexicon_features_train_save_load_and_move(tmp_path):
     (tmp_path / "moved" / "tr.dic").write_text(LEX_DIC.replace("5\n", "6\n") + "uç/2\n", encoding="utf-8")
     with pytest.warns(UserWarning, match="differs from the one the model was trained with"):
         Tagger.load(tmp_path / "m", lexicon=tmp_path / "moved" / "tr.dic")
+
+
+def test_pretrained_vectors_start_the_word_embedding(tmp_path):
+    f = tmp_path / "vec.txt"
+    f.write_text("ali " + " ".join(["0.5"] * 16) + "\ngeldi " + " ".join(["-0.25"] * 16) + "\n", encoding="utf-8")
+    tagger = Tagger(small(), FAST.replace(max_epochs=1, lr=1e-12))  # the weights barely move
+    tagger.fit(SENTS, vectors=f)
+    assert tagger.vectors_report["found"] == 2
+    row = tagger.net.word_emb.weight[tagger.encoder.words.index("ali")]
+    assert torch.allclose(row, torch.full((16,), 0.5), atol=1e-6)
+    with pytest.raises(ValueError, match="vectors have 16 dimensions but the embedding has 8"):
+        Tagger(TaggerConfig(word_dim=8), FAST.replace(max_epochs=1)).fit(SENTS, vectors=f)

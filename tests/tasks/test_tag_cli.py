@@ -133,3 +133,14 @@ def test_fit_with_a_lexicon(workdir, capsys, monkeypatch):
                        *common, cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 2 and "Hunspell lexicon file not found: " in r.stderr and "missing.dic" in r.stderr
     assert not (workdir / "nolex").exists()
+
+
+def test_fit_with_pretrained_vectors(workdir, capsys, monkeypatch):
+    (workdir / "vec.txt").write_text("ali " + " ".join(["0.5"] * 8) + "\n", encoding="utf-8")
+    common = ("--column", "xpos", "--epochs", "1", "--hidden", "8", "--word-dim", "8", "--char-dim", "4",
+              "--char-hidden", "4", "--no-progress", "--no-baselines")
+    r = run_in_process("tag", "fit", "--data", "train.conllu", "--out", "vecm", "--vectors", "vec.txt",
+                       "--metrics-out", "vec.json", *common, cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    assert "vectors: 1 of" in r.stdout
+    assert json.loads((workdir / "vec.json").read_text())["vectors"]["found"] == 1

@@ -13,6 +13,7 @@ from lstmkit.text import (
     CharTokenizer,
     Vocab,
     WordTokenizer,
+    init_embedding,
     lengths_to_mask,
     load_word_vectors,
     pad_sequences,
@@ -126,6 +127,19 @@ def test_word_vectors(tmp_path):
     f.write_text("cat 1 2 3\ndog 4 5\n")
     with pytest.raises(ValueError, match=r"vec.txt:2: expected 3 values, got 2"):
         load_word_vectors(f, v)
+
+
+def test_init_embedding_copies_found_rows_and_checks_the_size(tmp_path):
+    v = Vocab.build([["cat", "dog", "emu"]])
+    f = tmp_path / "vec.txt"
+    f.write_text("Cat 1 2 3\ndog 4 5 6\n", encoding="utf-8")
+    emb = torch.nn.Embedding(len(v), 3, padding_idx=0)
+    report = init_embedding(emb, f, v, lowercase=True)
+    assert report == {"path": str(f), "found": 2, "vocab": len(v), "dim": 3}
+    assert emb.weight[v.index("cat")].tolist() == [1.0, 2.0, 3.0]
+    assert emb.weight[v.pad_id].abs().sum() == 0
+    with pytest.raises(ValueError, match=r"vectors have 3 dimensions but the embedding has 4"):
+        init_embedding(torch.nn.Embedding(len(v), 4), f, v)
 
 
 def test_read_text_lines_names_bad_encoding_line(tmp_path):

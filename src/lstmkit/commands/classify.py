@@ -53,6 +53,9 @@ def register(subparsers: Any) -> None:
     model.add_argument("--batch-size", type=int, default=32, help="texts per batch")
     model.add_argument("--subword-buckets", type=int, default=0,
                        help="hashed character n-gram features added to each token embedding (0 = off)")
+    model.add_argument("--vectors", default=None, metavar="FILE",
+                       help="pretrained word vectors (GloVe / word2vec text) to start the embedding from; "
+                            "their size must equal --embed-dim")
     transfer = fit.add_argument_group("transfer from a language model (ULMFiT-style)")
     transfer.add_argument("--encoder", default=None, metavar="MODEL_DIR",
                           help="initialise embedding and LSTM from a 'generate fit' model directory")
@@ -149,11 +152,11 @@ def run_fit(args: argparse.Namespace) -> int:
                 where = f"{args.val_data}:{vlines[i]}" if vlines else val_name
                 raise ValueError(f"{where}: label {lab!r} is not in the training labels {sorted(known)}")
     result = clf.fit(texts, labels, vt, vl, encoder=args.encoder, freeze_epochs=args.freeze_epochs,
-                     unfreeze_every=args.unfreeze_every)
+                     unfreeze_every=args.unfreeze_every, vectors=args.vectors)
     report = clf.evaluate(vt, vl)
     rows = {"lstm": _summary_row(report)}
     metrics = {"validation": val_name, "lstm": report, "epochs": result.epochs,
-               "train_seconds": clf.train_seconds}
+               "train_seconds": clf.train_seconds, "vectors": clf.vectors_report}
     if args.baseline:
         base = _baseline(args.task, texts, labels, vt, vl)
         rows["tfidf_baseline"] = _summary_row(base)
@@ -164,6 +167,9 @@ def run_fit(args: argparse.Namespace) -> int:
         _write_json(args.metrics_out, metrics)
         files["metrics"] = args.metrics_out
     notes = []
+    if clf.vectors_report:
+        v = clf.vectors_report
+        notes.append(f"vectors: {v['found']} of {v['vocab']} vocabulary tokens found in {v['path']}")
     if "confusion_matrix" in report:
         notes.append(f"confusion matrix (rows gold, columns predicted; labels {report['labels']}): "
                      f"{report['confusion_matrix']}")

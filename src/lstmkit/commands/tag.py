@@ -55,6 +55,9 @@ def register(subparsers: Any) -> None:
     model.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
     model.add_argument("--subword-buckets", type=int, default=0,
                        help="hashed character n-gram features added to each word embedding (0 = off)")
+    model.add_argument("--vectors", default=None, metavar="FILE",
+                       help="pretrained word vectors (GloVe / word2vec text) to start the word embedding from; "
+                            "their size must equal --word-dim")
     model.add_argument("--lexicon", default=None,
                        help="Hunspell dictionary (NAME.dic, NAME.aff beside it) whose word-class features "
                             "are added to each word, e.g. /usr/share/hunspell/tr_TR.dic")
@@ -154,11 +157,11 @@ def run_fit(args: argparse.Namespace) -> int:
                              f"in the training sentences")
     if args.members == 1:
         tagger = Tagger(cfg, train_config_from_args(args))
-        results = [tagger.fit(_pairs(train), _pairs(val))]
+        results = [tagger.fit(_pairs(train), _pairs(val), vectors=args.vectors)]
         seconds, name = tagger.train_seconds, f"bilstm_{args.head}"
     else:
         tagger, results = fit_ensemble(_pairs(train), cfg, train_config_from_args(args), args.members,
-                                       val=_pairs(val))
+                                       val=_pairs(val), vectors=args.vectors)
         seconds = sum(m.train_seconds for m in tagger.members)
         name = f"bilstm_{args.head}_x{args.members}"
     seen = {w.lower() for s in train for w in s.tokens}
@@ -172,15 +175,19 @@ def run_fit(args: argparse.Namespace) -> int:
         rows.update(_baseline_rows(train, val, seen))
     tagger.save(args.out)
     files = {"model": args.out}
+    notes = []
+    vectors = _members(tagger)[0].vectors_report
+    if vectors:
+        notes.append(f"vectors: {vectors['found']} of {vectors['vocab']} vocabulary words found in {vectors['path']}")
     epochs = sum(r.epochs for r in results)
     n_tok = sum(len(s.tokens) for s in train) * epochs
     metrics = {"validation": val_name, "models": rows, "epochs": epochs,
-               "train_tokens_per_s": n_tok / max(seconds, 1e-9)}
+               "train_tokens_per_s": n_tok / max(seconds, 1e-9), "vectors": vectors}
     if args.metrics_out:
         _write_json(args.metrics_out, metrics)
         files["metrics"] = args.metrics_out
     print_summary(f"tag fit (validation: {val_name})", rows, files=files,
-                  notes=[f"training: {metrics['train_tokens_per_s']:.0f} tokens/s over {epochs} epochs"])
+                  notes=[*notes, f"training: {metrics['train_tokens_per_s']:.0f} tokens/s over {epochs} epochs"])
     return 0
 
 

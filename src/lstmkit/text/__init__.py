@@ -14,7 +14,9 @@ Public API:
   :func:`lengths_to_mask`; :class:`BucketBatchSampler` (batches of similar
   lengths, pass as ``batch_sampler=`` to a DataLoader); :func:`padding_ratio`.
 * :func:`load_word_vectors(path, vocab)` -> ``(weights (V, D), n_found)`` from
-  a GloVe/word2vec text file (optional).
+  a GloVe/word2vec text file (optional); :func:`init_embedding` starts an
+  ``nn.Embedding`` from such a file (``vectors=`` of the tagger's and the
+  classifier's ``fit``).
 * Subword features: :func:`char_ngrams`, :func:`hashed_ngram_ids`,
   :func:`ngram_bags` -> ``(ids, offsets)`` for ``nn.EmbeddingBag`` (fastText-style
   hashed character n-grams, stable CRC-32 hash).
@@ -26,7 +28,7 @@ from ._io import atomic_write_text, read_text_lines
 from .batching import BucketBatchSampler, lengths_to_mask, pad_sequences, padding_ratio
 from .subword import char_ngrams, hashed_ngram_ids, ngram_bags
 from .tokenize import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer, tokenizer_from_config
-from .vectors import load_word_vectors
+from .vectors import init_embedding, load_word_vectors
 from .vocab import BOS, DEFAULT_SPECIALS, EOS, PAD, UNK, Vocab
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "hashed_ngram_ids",
     "ngram_bags",
     "lengths_to_mask",
+    "init_embedding",
     "load_word_vectors",
     "pad_sequences",
     "padding_ratio",

@@ -12,10 +12,11 @@ import os
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from .vocab import Vocab
 
-__all__ = ["load_word_vectors"]
+__all__ = ["load_word_vectors", "init_embedding"]
 
 
 def load_word_vectors(
@@ -69,3 +70,20 @@ def load_word_vectors(
         weights[idx] = vec
     weights[vocab.pad_id] = 0.0
     return weights, len(found)
+
+
+@torch.no_grad()
+def init_embedding(embedding: nn.Embedding, path: str | os.PathLike, vocab: Vocab, lowercase: bool = False,
+                   seed: int = 0) -> dict:
+    """Start ``embedding`` (one row per ``vocab`` id) from the vectors in ``path``.
+
+    Vocabulary tokens with a vector take it; the others get :func:`load_word_vectors`'s
+    seeded N(0, 0.1^2) rows, ``<pad>`` zeros. Returns ``{"path", "found", "vocab", "dim"}``
+    for reports. Raises ``ValueError`` when the vectors' size differs from the embedding's.
+    """
+    weights, found = load_word_vectors(path, vocab, lowercase=lowercase, seed=seed)
+    if tuple(weights.shape) != tuple(embedding.weight.shape):
+        raise ValueError(f"{path}: vectors have {weights.shape[1]} dimensions but the embedding has "
+                         f"{embedding.weight.shape[1]}: set the model's word embedding size to {weights.shape[1]}")
+    embedding.weight.copy_(weights)
+    return {"path": str(path), "found": found, "vocab": len(vocab), "dim": int(weights.shape[1])}

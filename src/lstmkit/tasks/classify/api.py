@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from lstmkit.text import init_embedding
 from lstmkit.train import FitResult, TrainConfig, fit, load_model, save_model
 
 from .data import TextEncoder, make_loader
@@ -56,6 +57,7 @@ class TextClassifier:
         self.net: ClassifierNet | None = None
         self.train_seconds = 0.0
         self.transfer_report = None  # what --encoder copied (TransferReport), if used
+        self.vectors_report: dict | None = None  # what vectors= found (init_embedding), if used
 
     def _require(self) -> ClassifierNet:
         if self.net is None or self.encoder is None:
@@ -73,7 +75,7 @@ class TextClassifier:
 
     def fit(self, texts: Sequence[str], labels: Sequence, val_texts: Sequence[str] | None = None,
             val_labels: Sequence | None = None, *, encoder: str | Path | None = None,
-            freeze_epochs: int = 1, unfreeze_every: int = 1) -> FitResult:
+            freeze_epochs: int = 1, unfreeze_every: int = 1, vectors: str | Path | None = None) -> FitResult:
         """Build tokenizer and vocabulary from ``texts`` and train; validation picks the best weights.
 
         ``encoder``: a language-model directory written by ``lstmkit generate fit``
@@ -82,7 +84,12 @@ class TextClassifier:
         then unfrozen one layer (top first) every ``unfreeze_every`` epochs. The
         encoder's sizes (embedding, hidden, layers, one direction) replace the
         configured ones, with a warning when they differ.
+
+        ``vectors``: a GloVe / word2vec text file the token embedding starts from (its size must
+        be ``embed_dim``; what was found is in :attr:`vectors_report`); not with ``encoder``.
         """
+        if vectors is not None and encoder is not None:
+            raise ValueError("give vectors or encoder, not both: both initialise the token embedding")
         self._check(texts, labels, "texts")
         if encoder is not None:
             self.config = _encoder_config(self.config, encoder)
@@ -91,6 +98,9 @@ class TextClassifier:
         n_out = 1 if cfg.task == "regression" else len(self.encoder.labels)
         torch.manual_seed(self.train_config.seed)
         self.net = ClassifierNet(cfg, len(self.encoder.vocab), n_out)
+        if vectors is not None:
+            self.vectors_report = init_embedding(self.net.embed, vectors, self.encoder.vocab,
+                                                 lowercase=cfg.lowercase, seed=self.train_config.seed)
         tr = make_loader(self.encoder, texts, labels, cfg.batch_size, shuffle=True, seed=self.train_config.seed)
         va = None
         if val_texts is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from lstmkit.text import init_embedding
 from lstmkit.train import FitResult, ModelLoadError, TrainConfig, fit, load_model, save_model
 
 from .data import TagEncoder, make_loader
@@ -84,17 +85,20 @@ class Tagger:
         self.net: TaggerNet | None = None
         self.train_seconds = 0.0
         self.train_tokens = 0
+        self.vectors_report: dict | None = None
 
     def _require(self) -> TaggerNet:
         if self.net is None or self.encoder is None:
             raise RuntimeError("the tagger is not trained: call fit() or Tagger.load() first")
         return self.net
 
-    def fit(self, train, val=None, tags=()) -> FitResult:
+    def fit(self, train, val=None, tags=(), vectors: str | os.PathLike | None = None) -> FitResult:
         """Build vocabularies from ``train`` and train; ``val`` drives early stopping / best weights.
 
         ``tags``: labels to include in the tag set even when ``train`` lacks them (so that models
-        trained on different parts of a data set share one tag set).
+        trained on different parts of a data set share one tag set). ``vectors``: a GloVe /
+        word2vec text file the word embedding starts from (its size must be ``word_dim``; what
+        was found is in :attr:`vectors_report`); the trained weights are saved with the model.
         """
         train_pairs = as_pairs(train)
         if any(t is None for _, t in train_pairs):
@@ -106,6 +110,9 @@ class Tagger:
         torch.manual_seed(self.train_config.seed)
         self.net = TaggerNet(cfg, len(self.encoder.words), len(self.encoder.chars), self.encoder.tags,
                              _lexicon_size(self.encoder))
+        if vectors is not None:
+            self.vectors_report = init_embedding(self.net.word_emb, vectors, self.encoder.words,
+                                                 lowercase=self.encoder.lowercase, seed=self.train_config.seed)
         tr = make_loader(self.encoder, train_pairs, cfg.batch_size, shuffle=True, seed=self.train_config.seed)
         va = None
         if val is not None:

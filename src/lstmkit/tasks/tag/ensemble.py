@@ -171,6 +171,7 @@ def fit_ensemble(
     train_config: TrainConfig | None = None,
     members: int = 5,
     val=None,
+    vectors: str | os.PathLike | None = None,
 ) -> tuple[TaggerEnsemble, list[FitResult]]:
     """Train ``members`` taggers and return them as one :class:`TaggerEnsemble` with their fit results.
 
@@ -178,7 +179,8 @@ def fit_ensemble(
     ``train_config.monitor`` (e.g. ``"val_acc"``, mode ``"max"``) on the validation sentences: ``val``
     for every member when given; otherwise member ``k`` holds out fold ``k`` of ``train``
     (:func:`fold_split`), so that the members together learn from every training sentence. All
-    members share the tag set of ``train``.
+    members share the tag set of ``train``; ``vectors`` start each member's word embedding
+    (:meth:`Tagger.fit`).
     """
     if not isinstance(members, int) or members < 1:
         raise ValueError(f"members: expected an int >= 1, got {members!r}")
@@ -191,7 +193,7 @@ def fit_ensemble(
     for k in range(members):
         part, held_out = (train, val) if val is not None else fold_split(train, k)
         tagger = Tagger(config, base.replace(seed=base.seed + k))
-        results.append(tagger.fit(part, held_out, tags=tags))
+        results.append(tagger.fit(part, held_out, tags=tags, vectors=vectors))
         taggers.append(tagger)
     return TaggerEnsemble(taggers), results
 
