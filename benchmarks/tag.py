@@ -47,7 +47,7 @@ from lstmkit.tasks.tag import (
     TaggerConfig,
     TaggerEnsemble,
     fold_split,
-    span_prf,
+    span_scores,
     token_accuracy,
 )
 from lstmkit.text import atomic_write_text
@@ -64,9 +64,8 @@ CFG = {"hidden": 200, "dropout": 0.5, "word_dropout": 0.25, "subword_buckets": 5
 
 def scores(test, pred, unseen) -> dict:
     gold = [t for _, t in test]
-    spans = span_prf(gold, pred)
     return {"accuracy": token_accuracy(gold, pred), "unseen_accuracy": token_accuracy(gold, pred, unseen),
-            "span_precision": spans["precision"], "span_recall": spans["recall"], "span_f1": spans["f1"]}
+            **span_scores(gold, pred)}
 
 
 def train_member(task: str, head: str, k: int, seed: int, epochs: int, cfg_kw: dict, out: str) -> dict:
@@ -106,7 +105,7 @@ def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, 
         pred = model.predict(test_tokens)
         rows[name] = {**scores(test, pred, unseen), "fit_seconds": fit_s,
                       "decode_tokens_per_s": n_test / (time.perf_counter() - start)}
-        print(f"  {task} {name}: {rows[name]['accuracy']:.4f} span F1 {rows[name]['span_f1']:.3f}", flush=True)
+        print(f"  {task} {name}: {rows[name]['accuracy']:.4f} span F1 {rows[name].get('span_f1', float('nan')):.3f}", flush=True)
     for head in heads:
         infos = [job.result() for job in jobs[head]]
         members = [Tagger.load(tmp / f"{task}-{head}-{k}") for k in range(n_members)]
@@ -127,7 +126,7 @@ def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, 
             "decode_tokens_per_s": n_test / ensemble.last_decode_seconds,
         }
         print(f"  {task} bilstm_{head} ({n_members} members): {rows[f'bilstm_{head}']['accuracy']:.4f} "
-              f"span F1 {rows[f'bilstm_{head}']['span_f1']:.3f} (members: "
+              f"span F1 {rows[f'bilstm_{head}'].get('span_f1', float('nan')):.3f} (members: "
               + ", ".join(f"{r['accuracy']:.4f}" for r in member_rows) + ")", flush=True)
     return {"sentences": {"train": n, "test": len(test)},
             "tokens": {"train": sum(len(t) for t, _ in train), "test": n_test,

@@ -174,3 +174,16 @@ def test_pretrained_vectors_start_the_word_embedding(tmp_path):
     assert torch.allclose(row, torch.full((16,), 0.5), atol=1e-6)
     with pytest.raises(ValueError, match="vectors have 16 dimensions but the embedding has 8"):
         Tagger(TaggerConfig(word_dim=8), FAST.replace(max_epochs=1)).fit(SENTS, vectors=f)
+
+
+def test_span_scores_only_for_bio_tags():
+    from lstmkit.tasks.tag import span_scores
+
+    assert span_scores([["NOUN", "VERB"]], [["NOUN", "NOUN"]]) == {}
+    assert span_scores([["B-PER", "O"]], [["B-PER", "O"]]) == {"span_precision": 1.0, "span_recall": 1.0,
+                                                                "span_f1": 1.0}
+    pos = [(toks, ["X" if t == "O" else "N" for t in tags]) for toks, tags in SENTS[:6]]
+    tagger = Tagger(small(), FAST.replace(max_epochs=1))
+    tagger.fit(pos)
+    report = tagger.evaluate(pos)
+    assert "span_f1" not in report and 0 <= report["accuracy"] <= 1

@@ -105,13 +105,12 @@ def _baseline_rows(train, sentences, seen: set[str]) -> dict:
 
 
 def _scores(sentences, pred, seen: set[str]) -> dict:
-    from lstmkit.tasks.tag import span_prf, token_accuracy
+    from lstmkit.tasks.tag import span_scores, token_accuracy
 
     gold = [s.tags for s in sentences]
     unseen = [[w.lower() not in seen for w in s.tokens] for s in sentences]
-    spans = span_prf(gold, pred)
     return {"accuracy": token_accuracy(gold, pred), "unseen_accuracy": token_accuracy(gold, pred, unseen),
-            "span_precision": spans["precision"], "span_recall": spans["recall"], "span_f1": spans["f1"]}
+            **span_scores(gold, pred)}
 
 
 def _members(tagger) -> list:

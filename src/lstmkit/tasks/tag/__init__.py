@@ -7,7 +7,8 @@
   :func:`load_tagger` loads a saved tagger or ensemble;
 * :mod:`.crf`: linear-chain CRF (forward algorithm, batched Viterbi, BIO constraints);
 * :mod:`.conll`: CoNLL-U / two-column CoNLL reading and writing;
-* :mod:`.metrics`: token accuracy, span precision / recall / F1;
+* :mod:`.metrics`: token accuracy, span precision / recall / F1 (``span_scores``:
+  only where the tags are BIO);
 * :mod:`.baselines`: most-frequent-tag and logistic-regression feature taggers.
 """
 
@@ -16,7 +17,7 @@ from .baselines import FeatureTagger, MostFrequentTagger
 from .conll import Sentence, read_conll, write_conll
 from .crf import CRF, bio_constraints
 from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
-from .metrics import bio_spans, span_prf, token_accuracy
+from .metrics import bio_spans, span_prf, span_scores, token_accuracy
 from .model import TaggerConfig
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "load_tagger",
     "read_conll",
     "span_prf",
+    "span_scores",
     "token_accuracy",
     "write_conll",
 ]

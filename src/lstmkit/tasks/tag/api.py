@@ -22,7 +22,7 @@ from lstmkit.text import init_embedding
 from lstmkit.train import FitResult, ModelLoadError, TrainConfig, fit, load_model, save_model
 
 from .data import TagEncoder, make_loader
-from .metrics import span_prf, token_accuracy
+from .metrics import span_scores, token_accuracy
 from .model import TaggerConfig, TaggerModule, TaggerNet
 
 __all__ = ["Tagger", "TASK_NAME", "as_pairs", "report"]
@@ -51,17 +51,15 @@ def as_pairs(sentences) -> list[tuple[list[str], list[str] | None]]:
 
 
 def report(pairs, pred, unseen, decode_seconds: float) -> dict[str, float]:
-    """The evaluation dict of predictions ``pred`` for gold ``pairs`` (``unseen``: per-token flags)."""
+    """The evaluation dict of predictions ``pred`` for gold ``pairs`` (``unseen``: per-token flags);
+    span scores only for BIO tags."""
     gold = [t for _, t in pairs]
     n_tokens = sum(len(t) for t, _ in pairs)
-    spans = span_prf(gold, pred)
     return {
         "accuracy": token_accuracy(gold, pred),
         "unseen_accuracy": token_accuracy(gold, pred, unseen),
         "unseen_tokens": sum(map(sum, unseen)),
-        "span_precision": spans["precision"],
-        "span_recall": spans["recall"],
-        "span_f1": spans["f1"],
+        **span_scores(gold, pred),
         "tokens": n_tokens,
         "decode_tokens_per_s": n_tokens / max(decode_seconds, 1e-9),
     }

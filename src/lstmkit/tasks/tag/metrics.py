@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["bio_spans", "span_prf", "token_accuracy"]
+__all__ = ["bio_spans", "span_prf", "span_scores", "token_accuracy"]
 
 
 def bio_spans(tags: Sequence[str]) -> set[tuple[int, int, str]]:
@@ -54,6 +54,15 @@ def span_prf(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> di
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "gold_spans": n_gold,
             "pred_spans": n_pred, "correct_spans": tp}
+
+
+def span_scores(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, float]:
+    """``span_precision`` / ``span_recall`` / ``span_f1`` for reports; empty when no gold tag has a
+    ``B-``/``I-`` prefix (POS tags and the like have no spans to score)."""
+    if not any(bio_spans(g) for g in gold):
+        return {}
+    spans = span_prf(gold, pred)
+    return {"span_precision": spans["precision"], "span_recall": spans["recall"], "span_f1": spans["f1"]}
 
 
 def token_accuracy(
