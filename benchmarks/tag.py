@@ -47,8 +47,7 @@ from lstmkit.tasks.tag import (
     TaggerConfig,
     TaggerEnsemble,
     fold_split,
-    span_scores,
-    token_accuracy,
+    tag_scores,
 )
 from lstmkit.text import atomic_write_text
 from lstmkit.text.lexicon import Lexicon
@@ -63,9 +62,7 @@ CFG = {"hidden": 200, "dropout": 0.5, "word_dropout": 0.25, "subword_buckets": 5
 
 
 def scores(test, pred, unseen) -> dict:
-    gold = [t for _, t in test]
-    return {"accuracy": token_accuracy(gold, pred), "unseen_accuracy": token_accuracy(gold, pred, unseen),
-            **span_scores(gold, pred)}
+    return tag_scores([t for _, t in test], pred, unseen)
 
 
 def train_member(task: str, head: str, k: int, seed: int, epochs: int, cfg_kw: dict, out: str) -> dict:

@@ -2,32 +2,15 @@
 
 import csv
 import json
-import subprocess
-import sys
-from types import SimpleNamespace
 
 import pytest
 
-from lstmkit.cli import main
+from lstmkit.testing import run_cli as run
+from lstmkit.testing import run_cli_in_process as run_in_process
 
 TEXTS = ["a great film", "great acting and a fine story", "fine and great", "i loved it",
          "a bad film", "awful acting and a dull story", "dull and bad", "i hated it"]
 LABELS = ["pos"] * 4 + ["neg"] * 4
-
-
-def run(*args, cwd):
-    """The real console entry point in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
-
-
-def run_in_process(*args, cwd, capsys, monkeypatch):
-    """Same entry point in this process (saves an interpreter start per call)."""
-    monkeypatch.chdir(cwd)
-    capsys.readouterr()
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
 @pytest.fixture(scope="module")

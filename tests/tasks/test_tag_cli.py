@@ -1,13 +1,11 @@
 """``lstmkit tag fit | predict | evaluate`` end to end in a subprocess, and its error messages."""
 
 import json
-import subprocess
-import sys
-from types import SimpleNamespace
 
 import pytest
 
-from lstmkit.cli import main
+from lstmkit.testing import run_cli as run
+from lstmkit.testing import run_cli_in_process as run_in_process
 
 SENTS = [
     (["Ali", "Ankara", "'ya", "gitti", "."], ["B-PER", "B-LOC", "I-LOC", "O", "O"]),
@@ -15,21 +13,6 @@ SENTS = [
     (["bugün", "Ali", "geldi"], ["O", "B-PER", "O"]),
     (["Mehmet", "Yılmaz", "Bursa", "'ya", "döndü"], ["B-PER", "I-PER", "B-LOC", "I-LOC", "O"]),
 ] * 3
-
-
-def run(*args, cwd):
-    """The real console entry point in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-m", "lstmkit.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
-
-
-def run_in_process(*args, cwd, capsys, monkeypatch):
-    """Same entry point in this process (saves an interpreter start per call)."""
-    monkeypatch.chdir(cwd)
-    capsys.readouterr()
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
 def conllu(sentences, with_tags=True):

@@ -105,12 +105,10 @@ def _baseline_rows(train, sentences, seen: set[str]) -> dict:
 
 
 def _scores(sentences, pred, seen: set[str]) -> dict:
-    from lstmkit.tasks.tag import span_scores, token_accuracy
+    from lstmkit.tasks.tag import tag_scores
 
-    gold = [s.tags for s in sentences]
-    unseen = [[w.lower() not in seen for w in s.tokens] for s in sentences]
-    return {"accuracy": token_accuracy(gold, pred), "unseen_accuracy": token_accuracy(gold, pred, unseen),
-            **span_scores(gold, pred)}
+    return tag_scores([s.tags for s in sentences], pred,
+                      [[w.lower() not in seen for w in s.tokens] for s in sentences])
 
 
 def _members(tagger) -> list:

@@ -78,6 +78,7 @@ class Lexicon:
         self._affix_flag = {f: _SPECIALS + len(flags) + i for i, f in enumerate(flags)}
         self.size = _SPECIALS + 2 * len(flags)
         self._memo: dict[str, list[int]] = {}
+        self._digest: str | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> Lexicon:
@@ -90,11 +91,15 @@ class Lexicon:
         return cls._cache[key]
 
     def sha256(self) -> str:
-        """Digest of the ``.dic`` and ``.aff`` bytes: a saved model records which lexicon it learned from."""
-        h = hashlib.sha256()
-        for p in (self.dic_path, self.aff_path):
-            h.update(p.read_bytes())
-        return h.hexdigest()
+        """Digest of the ``.dic`` and ``.aff`` bytes: a saved model records which lexicon it learned from.
+
+        Read once per loaded lexicon (:meth:`open` loads again when the files change)."""
+        if self._digest is None:
+            h = hashlib.sha256()
+            for p in (self.dic_path, self.aff_path):
+                h.update(p.read_bytes())
+            self._digest = h.hexdigest()
+        return self._digest
 
     def analyses(self, word: str) -> list[tuple[str, str | None, frozenset[str], bool]]:
         """``(stem, affix flag or None, stem flags, as written)`` for each analysis of ``word``."""

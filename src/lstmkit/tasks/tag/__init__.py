@@ -17,7 +17,7 @@ from .baselines import FeatureTagger, MostFrequentTagger
 from .conll import Sentence, read_conll, write_conll
 from .crf import CRF, bio_constraints
 from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
-from .metrics import bio_spans, span_prf, span_scores, token_accuracy
+from .metrics import bio_spans, span_prf, span_scores, tag_scores, token_accuracy
 from .model import TaggerConfig
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "read_conll",
     "span_prf",
     "span_scores",
+    "tag_scores",
     "token_accuracy",
     "write_conll",
 ]

@@ -22,7 +22,7 @@ from lstmkit.text import init_embedding
 from lstmkit.train import FitResult, ModelLoadError, TrainConfig, fit, load_model, save_model
 
 from .data import TagEncoder, make_loader
-from .metrics import span_scores, token_accuracy
+from .metrics import tag_scores
 from .model import TaggerConfig, TaggerModule, TaggerNet
 
 __all__ = ["Tagger", "TASK_NAME", "as_pairs", "report"]
@@ -56,10 +56,8 @@ def report(pairs, pred, unseen, decode_seconds: float) -> dict[str, float]:
     gold = [t for _, t in pairs]
     n_tokens = sum(len(t) for t, _ in pairs)
     return {
-        "accuracy": token_accuracy(gold, pred),
-        "unseen_accuracy": token_accuracy(gold, pred, unseen),
+        **tag_scores(gold, pred, unseen),
         "unseen_tokens": sum(map(sum, unseen)),
-        **span_scores(gold, pred),
         "tokens": n_tokens,
         "decode_tokens_per_s": n_tokens / max(decode_seconds, 1e-9),
     }

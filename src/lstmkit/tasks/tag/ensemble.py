@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from lstmkit.io import atomic_dir
+from lstmkit.text import lengths_to_mask
 from lstmkit.train import FitResult, ModelLoadError, TrainConfig
 
 from .api import Tagger, as_pairs, report
@@ -84,8 +86,6 @@ class TaggerEnsemble:
     @torch.no_grad()
     def predict(self, sentences, batch_size: int = 256) -> list[list[str]]:
         """Tags for each sentence, decoded from the pooled scores in batches of ``batch_size``."""
-        import time
-
         sentences = list(sentences)
         start = time.perf_counter()
         per_member = [m.emissions(sentences, batch_size) for m in self.members]
@@ -100,7 +100,7 @@ class TaggerEnsemble:
             em = torch.nn.utils.rnn.pad_sequence(chunk, batch_first=True)  # (B, T, K)
             lengths = torch.tensor([len(e) for e in chunk])
             if self.head == "crf":
-                mask = torch.arange(em.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
+                mask = lengths_to_mask(lengths, em.shape[1])
                 ids = crf.decode(em, mask)[0]
             else:
                 ids = em.argmax(-1)

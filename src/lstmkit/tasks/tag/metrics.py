@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["bio_spans", "span_prf", "span_scores", "token_accuracy"]
+__all__ = ["bio_spans", "span_prf", "span_scores", "tag_scores", "token_accuracy"]
 
 
 def bio_spans(tags: Sequence[str]) -> set[tuple[int, int, str]]:
@@ -79,3 +79,12 @@ def token_accuracy(
                 total += 1
                 right += a == b
     return right / total if total else float("nan")
+
+
+def tag_scores(
+    gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], unseen: Sequence[Sequence[bool]]
+) -> dict[str, float]:
+    """The report of a tagger: ``accuracy``, ``unseen_accuracy`` (tokens flagged in ``unseen``) and,
+    for BIO tags, :func:`span_scores`."""
+    return {"accuracy": token_accuracy(gold, pred), "unseen_accuracy": token_accuracy(gold, pred, unseen),
+            **span_scores(gold, pred)}
