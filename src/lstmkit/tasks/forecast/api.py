@@ -25,7 +25,13 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from lstmkit.tasks.base import Task
-from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig, split_legacy
+from lstmkit.tasks.forecast.config import (
+    TRAIN_DEFAULTS,
+    DataConfig,
+    ForecastConfig,
+    ModelConfig,
+    split_legacy,
+)
 from lstmkit.tasks.forecast.data import (
     DEFAULT_DATA,
     ForecastDataError,
@@ -52,10 +58,7 @@ class Forecast(Task):
 
     NAME: ClassVar[str] = TASK
     CONFIG: ClassVar[type] = ForecastConfig
-    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {
-        "max_epochs": 100, "lr": 3e-3, "weight_decay": 1e-4, "schedule": "cosine",
-        "min_lr_ratio": 0.05, "gradient_clip_val": 1.0, "accelerator": "cpu",
-    }
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "frame"
 
