@@ -211,3 +211,27 @@ def test_detect_cli_refuses_labelled_training_data(tmp_path, capsys, monkeypatch
     assert main(["detect", "fit", "--data", "train.csv", "--out", "det", "--no-progress"]) == 2
     assert "1 point(s) labelled anomalous" in capsys.readouterr().err
     assert not (tmp_path / "det").exists()
+
+
+def test_plots_draw_on_given_axes_return_the_figure_and_keep_the_backend(tmp_path):
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from lstmkit.tasks.anomaly.plots import plot_anomalies
+    from lstmkit.tasks.forecast.plots import plot_forecasts
+
+    backend = matplotlib.get_backend()
+    fig = Figure()
+    top, bottom = fig.subplots(2, 1)
+    x = _sine(50)
+    assert plot_anomalies(np.arange(50), x, np.abs(x), [(10, 12, 1.0)], ax=(top, bottom), threshold=0.5) is fig
+    assert len(top.lines) >= 1 and len(bottom.lines) >= 2
+    history = pd.DataFrame({"unique_id": "a", "ds": np.arange(20), "y": np.arange(20.0)})
+    forecast = pd.DataFrame({"unique_id": "a", "ds": np.arange(20, 23), "y_hat": [20.0, 21, 22],
+                             "y_q10": [19.0, 20, 21], "y_q90": [21.0, 22, 23]})
+    other = Figure()
+    ax = other.subplots()
+    assert plot_forecasts(history, forecast, ax=ax) is other and len(ax.lines) == 2
+    drawn = plot_forecasts(history, forecast, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG" and drawn.axes
+    assert matplotlib.get_backend() == backend
