@@ -272,3 +272,26 @@ def test_generated_help_has_a_text_and_one_default_per_flag(capsys):
             for action in sub._actions:
                 if action.help != argparse.SUPPRESS:
                     assert action.help and not action.help.startswith(" ("), (name, action.option_strings)
+
+
+def test_command_line_of_a_task_rebuilds_its_config(capsys):
+    import shlex
+
+    import yaml
+
+    from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectModelConfig
+    from lstmkit.tasks.forecast import Forecast, default_config
+
+    tasks = [
+        Forecast(default_config(52, 52, lookback=104, seasonal_periods=(365.25 / 7,), members=3,
+                                quantiles=(0.05, 0.95), linear_skip=False),
+                 Forecast.default_train(max_epochs=20, gradient_clip_val=None, progress=False)),
+        Detect(DetectConfig(model=DetectModelConfig(detector="reconstruction", window=30)),
+               Detect.default_train(max_epochs=30, seed=3)),
+    ]
+    for task in tasks:
+        words = shlex.split(task.command_line(data="x.csv", out="m/"))
+        assert words[0] == "lstmkit"
+        effective = yaml.safe_load(_print_config(capsys, *words[1:]))
+        assert effective.pop("out") == "m/"
+        assert effective == task.config_record()

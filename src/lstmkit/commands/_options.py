@@ -318,3 +318,42 @@ def _run(spec: Spec, func: Callable[[argparse.Namespace], int], args: argparse.N
         raise CommandError(f"the following arguments are required: {', '.join(missing)} "
                            "(on the command line or in --config)")
     return func(args)
+
+
+# --------------------------------------------------------------------------- the way back
+def command_line(words: str, config: Any, train: Any, train_defaults: Mapping[str, Any] | None = None,
+                 **options: Any) -> str:
+    """The ``lstmkit`` command that rebuilds ``config`` and ``train``: only the non-default fields.
+
+    ``words``: e.g. ``"forecast fit"``; ``options``: command options (``data="x.csv"``).
+
+    >>> from lstmkit.tasks.forecast.config import ForecastConfig, ModelConfig
+    >>> from lstmkit.train.config import TrainConfig
+    >>> command_line("forecast fit", ForecastConfig(ModelConfig(horizon=6, lookback=18)),
+    ...              TrainConfig(max_epochs=3), out="m/")
+    'lstmkit forecast fit --lookback 18 --horizon 6 --epochs 3 --out m/'
+    """
+    import shlex
+
+    def flag_value(flag: str, value: Any, default: Any) -> list[str]:
+        if value == default:
+            return []
+        if isinstance(value, bool):
+            return [f"--{flag}" if value else f"--no-{flag}"]
+        if isinstance(value, tuple):
+            return [f"--{flag}", *(map(str, value))]
+        return [f"--{flag}", _show(value)]
+
+    parts = ["lstmkit", *words.split()]
+    defaults = type(config)()
+    for f in dataclasses.fields(config):
+        section, base = getattr(config, f.name), getattr(defaults, f.name)
+        for g in dataclasses.fields(section):
+            parts += flag_value(configs.field_flag(g), getattr(section, g.name), getattr(base, g.name))
+    base_train = type(train)(**dict(train_defaults or {}))
+    for f in dataclasses.fields(train):
+        parts += flag_value(_train_meta(f)[0], getattr(train, f.name), getattr(base_train, f.name))
+    for name, value in options.items():
+        if value is not None:
+            parts += flag_value(name.replace("_", "-"), value, None)
+    return " ".join(shlex.quote(p) for p in parts)

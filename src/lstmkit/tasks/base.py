@@ -119,6 +119,13 @@ class Task:
         train_config = cls.default_train() if train is None else configs.from_dict(TrainConfig, train)
         return config, train_config
 
+    def command_line(self, words: str = "fit", **options: Any) -> str:
+        """The ``lstmkit`` command that trains this configuration, e.g. ``task.command_line(data="x.csv")``."""
+        from lstmkit.commands._options import command_line
+
+        return command_line(f"{self.NAME} {words}", self.config, self.train_config,
+                            self.TRAIN_DEFAULTS, **options)
+
     # ------------------------------------------------------------------ life cycle
     @property
     def is_fitted(self) -> bool:
