@@ -18,6 +18,7 @@ checking the table.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -31,8 +32,6 @@ import torch
 
 from lstmkit.data.timeseries import load_airpassengers, load_co2, load_sunspots
 from lstmkit.io import atomic_write_json
-import dataclasses
-
 from lstmkit.tasks.forecast import Forecast, default_config
 from lstmkit.tasks.forecast.backtest import backtest, format_summary
 

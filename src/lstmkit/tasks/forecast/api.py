@@ -116,7 +116,7 @@ class Forecast(Task):
         return super().fit(train, val, **hooks)
 
     def _fit(self, train: Any, val: Any) -> None:
-        cfg, mc, dc = self.config, self.config.model, self.config.data
+        mc, dc = self.config.model, self.config.data
         panel = prepare_panel(train, dc, min_length=mc.lookback + mc.horizon, what="training data")
         self.freq, self.int_step = panel.freq, panel.int_step
         self.scalers = {
