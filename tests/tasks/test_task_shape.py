@@ -53,6 +53,12 @@ def _detect_frame(n: int, seed: int, fault: bool = False) -> pd.DataFrame:
     return pd.DataFrame({"ds": np.arange(n), "y": y, "label": label})
 
 
+def _seqclass_data(n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
+    rng = np.random.default_rng(seed)
+    xs = [rng.normal(size=(2, int(rng.integers(5, 11)))) + (i % 2) for i in range(n)]
+    return xs, ["hi" if i % 2 else "lo" for i in range(n)]
+
+
 CASES: dict[str, Case] = {
     "forecast": Case(
         sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
@@ -66,6 +72,13 @@ CASES: dict[str, Case] = {
         train=lambda: _detect_frame(150, seed=0),
         val=lambda: _detect_frame(60, seed=1),
         test=lambda: _detect_frame(160, seed=2, fault=True),
+    ),
+    "seqclass": Case(
+        sections={"model": {"hidden_size": 6, "model": "lstm_fcn", "filters": [4], "kernels": [3]},
+                  "data": {"batch_size": 8}},
+        train=lambda: _seqclass_data(16, seed=0),
+        val=lambda: _seqclass_data(6, seed=1),
+        test=lambda: _seqclass_data(8, seed=2),
     ),
 }
 

@@ -47,6 +47,7 @@ from lstmkit.tasks import configs
 TASKS: dict[str, str] = {
     "forecast": "lstmkit.tasks.forecast.api:Forecast",
     "detect": "lstmkit.tasks.anomaly.api:Detect",
+    "seqclass": "lstmkit.tasks.seqclass.api:SeqClass",
 }
 RUN_FILE = "run.yaml"
 

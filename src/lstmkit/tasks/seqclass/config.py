@@ -1,0 +1,125 @@
+"""The sequence classifier's configuration: a ``model`` and a ``data`` section (frozen, validated).
+
+Training knobs (epochs, learning rate, seed, ...) are the one
+:class:`lstmkit.train.TrainConfig`; every field here is also a CLI flag and a
+YAML key (:mod:`lstmkit.tasks.configs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
+
+MODELS = ("lstm", "lstm_fcn")
+POOLINGS = ("last", "mean", "attention")
+MISSING = ("impute", "mask", "error")
+BASELINES = ("dtw", "minirocket", "summary_lr")
+
+TRAIN_DEFAULTS: dict[str, Any] = {  # the TrainConfig fields SeqClass sets differently
+    "max_epochs": 60, "lr": 3e-3, "weight_decay": 1e-4, "schedule": "cosine", "min_lr_ratio": 0.05,
+    "warmup_steps": 10, "accelerator": "cpu",
+}
+
+
+def _positive(name: str, value: Any, low: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, received {value!r}")
+
+
+@dataclass(frozen=True)
+class SeqClassModelConfig:
+    """The network.
+
+    Attributes:
+        model: ``"lstm"``: a (Bi)LSTM whose outputs are pooled (``pooling``)
+            into one vector and classified; ``"lstm_fcn"``: the same LSTM
+            branch beside a fully convolutional branch (Karim et al. 2017),
+            features concatenated before the classifier.
+        hidden_size, num_layers, bidirectional: the LSTM.
+        pooling: ``last`` (final state of each direction), ``mean`` (average
+            over the valid steps) or ``attention`` (additive attention with a
+            learned query).
+        dropout: on the pooled features (and between LSTM layers).
+        filters, kernels: the convolution blocks of the FCN branch (one block
+            per entry: Conv1d, BatchNorm, ReLU).
+        members: independently seeded networks whose probabilities are averaged.
+    """
+
+    model: str = knob("lstm", choices=MODELS, help="network: (Bi)LSTM with pooling, or LSTM-FCN")
+    hidden_size: int = knob(64, help="LSTM hidden units per direction")
+    num_layers: int = knob(1, help="stacked LSTM layers")
+    bidirectional: bool = knob(True, help="read each sequence in both directions")
+    pooling: str = knob("last", choices=POOLINGS, help="how the LSTM outputs become one vector")
+    dropout: float = knob(0.2, help="dropout on the pooled features, in [0, 1)")
+    filters: tuple[int, ...] = knob((128, 256, 128), help="LSTM-FCN: output channels of each conv block")
+    kernels: tuple[int, ...] = knob((8, 5, 3), help="LSTM-FCN: kernel size of each conv block")
+    members: int = knob(1, help="ensemble size (probabilities averaged)")
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        for name in ("hidden_size", "num_layers", "members"):
+            _positive(name, getattr(self, name))
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), received {self.dropout!r}")
+        if len(self.filters) != len(self.kernels) or not self.filters:
+            raise ValueError(f"filters and kernels must be non-empty and of equal length, received "
+                             f"{list(self.filters)} and {list(self.kernels)}")
+        for name in ("filters", "kernels"):
+            for v in getattr(self, name):
+                _positive(name, v)
+
+
+@dataclass(frozen=True)
+class SeqClassDataConfig:
+    """How sequences are read and prepared.
+
+    Attributes:
+        id_col, time_col, label_col: the long CSV layout (``series_id, t,
+            channel columns..., label``); every other column is a channel.
+        missing: what NaN values become: ``impute`` (carried forward within
+            each channel, then backward, then the training mean), ``mask``
+            (the same, plus one 0/1 "was missing" input per channel) or
+            ``error``. A warning says how many were filled.
+        downsample: average every ``downsample`` consecutive steps (1: off),
+            for long series.
+        batch_size: sequences per batch.
+        val_fraction: when ``fit`` gets no ``val``, this share of the
+            training sequences (stratified) is held out for early stopping
+            and the kept epoch (0: none).
+    """
+
+    id_col: str = knob("series_id", help="long CSV: series identifier column")
+    time_col: str = knob("t", help="long CSV: time (order) column")
+    label_col: str = knob("label", help="class label column (optional at predict)")
+    missing: str = knob("impute", choices=MISSING, help="NaN handling: impute, mask (impute + indicator), error")
+    downsample: int = knob(1, help="average every k consecutive steps (1: off)")
+    batch_size: int = knob(32, help="sequences per batch")
+    val_fraction: float = knob(0.0, help="share of the training data held out when no --val-data (0: none)")
+
+    def __post_init__(self) -> None:
+        check_choices(self)
+        _positive("downsample", self.downsample)
+        _positive("batch_size", self.batch_size)
+        if not 0.0 <= float(self.val_fraction) < 0.9:
+            raise ValueError(f"val_fraction must be in [0, 0.9), received {self.val_fraction!r}")
+
+
+@dataclass(frozen=True)
+class SeqClassConfig:
+    """Everything :class:`~lstmkit.tasks.seqclass.SeqClass` needs besides the data and the training knobs."""
+
+    model: SeqClassModelConfig = field(default_factory=SeqClassModelConfig)
+    data: SeqClassDataConfig = field(default_factory=SeqClassDataConfig)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, SeqClassModelConfig) or not isinstance(self.data, SeqClassDataConfig):
+            raise TypeError("SeqClassConfig(model=SeqClassModelConfig(...), data=SeqClassDataConfig(...))")
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> SeqClassConfig:
+        return from_dict(cls, raw)
