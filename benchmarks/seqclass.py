@@ -1,0 +1,281 @@
+"""Sequence classification on aeon's shipped UCR/UEA sets: BiLSTM and LSTM-FCN against 1-NN DTW,
+MiniRocket and a summary-statistics logistic regression (issue 16, section 1).
+
+Protocol (written into the JSON):
+
+* the official train/test splits; the test split is touched once, by the final models;
+* hyper-parameters (the configurations of :data:`GRID` and the number of
+  epochs) are chosen by stratified k-fold cross-validation *inside the train
+  split*: every configuration trains on k-1 folds for ``max_epochs`` epochs
+  (constant learning rate after warm-up, so the first e epochs of a long run
+  are a run of e epochs), its validation accuracy is recorded after every
+  epoch, and the (configuration, epoch count) with the highest mean
+  validation accuracy over the folds wins (ties: lower mean validation loss,
+  then fewer epochs);
+* the winner is retrained on the whole train split with seeds 0, 1, 2 and
+  scored on the test split (mean and standard deviation over seeds);
+* baselines see the same standardised series (MiniRocket with seeds 0, 1, 2);
+* for each model and baseline: the 95% bootstrap interval (2000 resamples of
+  the test items) of the accuracy difference, per item the seed-averaged
+  correctness of the model minus that of the baseline; "win" / "loss" when the
+  interval excludes 0, else "tie".
+
+PLAID (sktime's copy of the UCR set: appliance currents, lengths 100-1344) is
+averaged over blocks of 4 steps for every method.
+
+    python benchmarks/seqclass.py                       # full run -> results/seqclass.json
+    python benchmarks/seqclass.py --quick               # smoke run -> results/seqclass.quick.json
+    python benchmarks/seqclass.py --datasets GunPoint   # some sets (merged into the JSON)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lstmkit.io import atomic_write_json
+from lstmkit.tasks.seqclass import SeqClass, SeqClassConfig, SeqClassDataConfig, SeqClassModelConfig
+from lstmkit.tasks.seqclass.baselines import BASELINES, Baseline
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DATASETS: dict[str, dict[str, Any]] = {
+    "JapaneseVowels": {}, "BasicMotions": {}, "GunPoint": {}, "ArrowHead": {}, "ItalyPowerDemand": {},
+    "PLAID": {"downsample": 4},
+}
+GRID: dict[str, list[dict[str, Any]]] = {
+    "bilstm": [{"model": "lstm", "bidirectional": True, "hidden_size": 64, "pooling": p}
+               for p in ("last", "attention")],
+    "lstm_fcn": [{"model": "lstm_fcn", "bidirectional": False, "hidden_size": h, "pooling": "last"}
+                 for h in (8, 64)],
+}
+TRAIN = {"lr": 2e-3, "schedule": "constant", "warmup_steps": 10, "weight_decay": 1e-4, "progress": False}
+SEEDS = (0, 1, 2)
+STEPS = 400          # optimizer steps a fit aims at (epochs = STEPS / batches per epoch, in [30, 100])
+
+
+def ts_path(name: str, split: str) -> str:
+    """Where the shipped .ts file lies (for the command lines printed)."""
+    if name == "PLAID":
+        import sktime
+
+        return os.path.join(os.path.dirname(sktime.__file__), "datasets", "data", "PLAID", f"PLAID_{split}.ts")
+    import aeon
+
+    return os.path.join(os.path.dirname(aeon.__file__), "datasets", "data", name, f"{name}_{split}.ts")
+
+
+def load(name: str, split: str) -> tuple[Any, np.ndarray]:
+    if name == "PLAID":
+        from aeon.datasets import load_from_ts_file
+
+        x, y = load_from_ts_file(ts_path(name, split.upper()))
+        return x, np.asarray(y)
+    from aeon.datasets import load_classification
+
+    x, y = load_classification(name, split=split)
+    return x, np.asarray(y)
+
+
+def subset(x: Any, index: np.ndarray) -> Any:
+    return x[index] if isinstance(x, np.ndarray) else [x[i] for i in index]
+
+
+def config(choice: dict[str, Any], data: dict[str, Any], batch_size: int) -> SeqClassConfig:
+    return SeqClassConfig(model=SeqClassModelConfig(**choice),
+                          data=SeqClassDataConfig(batch_size=batch_size, **data))
+
+
+def select(name: str, x: Any, y: np.ndarray, grid: list[dict[str, Any]], data: dict[str, Any],
+           batch_size: int, epochs: int, folds: int) -> dict[str, Any]:
+    """Cross-validate every configuration inside the train split (see the module docstring)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    _, counts = np.unique(y, return_counts=True)
+    k = int(min(folds, counts.min()))
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=0)
+    candidates = []
+    for choice in grid:
+        accs, losses = [], []
+        for fit_idx, val_idx in splitter.split(np.zeros(len(y)), y):
+            task = SeqClass(config(choice, data, batch_size),
+                            SeqClass.default_train(**TRAIN, max_epochs=epochs, restore_best=False, seed=0))
+            task.fit((subset(x, fit_idx), y[fit_idx]), val=(subset(x, val_idx), y[val_idx]))
+            history = [r for r in task.fit_results[0].history if "val_acc" in r]
+            accs.append([r["val_acc"] for r in history])
+            losses.append([r["val_loss"] for r in history])
+        acc, loss = np.mean(accs, axis=0), np.mean(losses, axis=0)           # (epochs,)
+        best = int(min(range(len(acc)), key=lambda e: (-round(acc[e], 6), loss[e], e)))
+        candidates.append({"config": choice, "folds": k, "best_epochs": best + 1,
+                           "val_accuracy": float(acc[best]), "val_loss": float(loss[best]),
+                           "val_accuracy_by_epoch": [round(float(a), 4) for a in acc]})
+        print(f"  {name} {choice} -> {k}-fold val acc {acc[best]:.3f} at epoch {best + 1}", flush=True)
+    winner = max(candidates, key=lambda c: (round(c["val_accuracy"], 6), -c["val_loss"], -c["best_epochs"]))
+    return {"chosen": winner["config"], "epochs": winner["best_epochs"], "candidates": candidates}
+
+
+def bootstrap(diff: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[float, float]:
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(reps, len(diff)))].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def run_dataset(name: str, quick: bool, folds: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    data = DATASETS[name]
+    x, y = load(name, "train")
+    xt, yt = load(name, "test")
+    n = len(y)
+    batch_size = 16 if n < 100 else 32
+    steps = math.ceil(n * (folds - 1) / folds / batch_size)
+    epochs = 3 if quick else int(np.clip(round(STEPS / steps), 30, 100))
+    entry: dict[str, Any] = {"train": n, "test": len(yt), "classes": len(np.unique(y)), "batch_size": batch_size,
+                             "max_epochs": epochs, "data": data, "models": {}, "baselines": {}, "comparison": {}}
+    correct: dict[str, np.ndarray] = {}
+    last = None
+    for model_name, grid in GRID.items():
+        grid = grid[:1] if quick else grid
+        sel = select(name, x, y, grid, data, batch_size, epochs, 2 if quick else folds)
+        runs = []
+        for seed in SEEDS[:1] if quick else SEEDS:
+            task = SeqClass(config(sel["chosen"], data, batch_size),
+                            SeqClass.default_train(**TRAIN, max_epochs=sel["epochs"], seed=seed))
+            if seed == 0:
+                command = task.command_line(data=ts_path(name, "TRAIN"), out=f"{name}-{model_name}/")
+                print(f"reproduce: {command}", flush=True)
+            task.fit((x, y))
+            pred = task.predict(xt)["prediction"].astype(str).to_numpy()
+            runs.append({"seed": seed, "accuracy": float(np.mean(pred == yt.astype(str))),
+                         "fit_seconds": round(task.fit_seconds, 1), "hits": pred == yt.astype(str)})
+            last = task
+        hits = np.mean([r.pop("hits") for r in runs], axis=0)
+        correct[model_name] = hits
+        accs = [r["accuracy"] for r in runs]
+        entry["models"][model_name] = {
+            "selection": sel, "runs": runs, "accuracy_mean": float(np.mean(accs)),
+            "accuracy_std": float(np.std(accs)), "command": command}
+        print(f"  {name} {model_name}: test accuracy {np.mean(accs):.4f} +/- {np.std(accs):.4f}", flush=True)
+    series = last.train_series
+    test_seqs, test_series = last._prepare((xt, yt), "test")
+    targets = last._targets(test_seqs, "test")
+    for base in BASELINES:
+        seeds = SEEDS[:1] if (quick or base != "minirocket") else SEEDS
+        t0 = time.perf_counter()
+        hits = []
+        for seed in seeds:
+            pred = Baseline(base, series, last.train_targets, seed=seed).predict(test_series)
+            hits.append(pred == targets)
+        accs = [float(h.mean()) for h in hits]
+        correct[base] = np.mean(hits, axis=0)
+        entry["baselines"][base] = {"accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
+                                    "seeds": len(seeds), "seconds": round(time.perf_counter() - t0, 1)}
+        print(f"  {name} {base}: test accuracy {np.mean(accs):.4f}", flush=True)
+    for model_name in GRID:
+        for base in BASELINES:
+            diff = correct[model_name] - correct[base]
+            low, high = bootstrap(diff)
+            verdict = "tie" if low <= 0 <= high else ("win" if low > 0 else "loss")
+            entry["comparison"][f"{model_name} vs {base}"] = {
+                "difference": float(diff.mean()), "ci95": [low, high], "verdict": verdict}
+    entry["seconds"] = round(time.perf_counter() - started, 1)
+    return entry
+
+
+def early_curve(quick: bool, report: dict[str, Any]) -> dict[str, Any]:
+    """A unidirectional LSTM on JapaneseVowels: accuracy against the fraction of each utterance heard."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lstmkit.tasks.seqclass import early_accuracy, plot_early_accuracy
+
+    x, y = load("JapaneseVowels", "train")
+    xt, yt = load("JapaneseVowels", "test")
+    epochs = 3 if quick else report.get("datasets", {}).get("JapaneseVowels", {}).get(
+        "models", {}).get("bilstm", {}).get("selection", {}).get("epochs", 60)
+    choice = {"model": "lstm", "bidirectional": False, "hidden_size": 64, "pooling": "last"}
+    task = SeqClass(config(choice, {}, 32), SeqClass.default_train(**TRAIN, max_epochs=epochs, seed=0))
+    print(f"reproduce: {task.command_line(data=ts_path('JapaneseVowels', 'TRAIN'), out='vowels-stream/')}")
+    task.fit((x, y))
+    curve = early_accuracy(task, (xt, yt))
+    out = {"model": choice, "epochs": epochs, "curve": curve.to_dict(orient="records")}
+    if not quick:
+        dtw = report.get("datasets", {}).get("JapaneseVowels", {}).get("baselines", {}).get("dtw", {})
+        fig = plot_early_accuracy(curve, label="unidirectional LSTM(64)", baseline=dtw.get("accuracy_mean"))
+        fig.axes[0].set_title("JapaneseVowels: early classification")
+        fig.savefig(RESULTS / "seqclass_early.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 sets, 3 epochs, 1 seed")
+    parser.add_argument("--datasets", nargs="*", default=None, choices=tuple(DATASETS))
+    parser.add_argument("--folds", type=int, default=3, help="cross-validation folds inside the train split")
+    parser.add_argument("--no-early", action="store_true", help="skip the early-classification curve")
+    parser.add_argument("--out", default=None, help="JSON to write (default: results/seqclass[.quick].json)")
+    parser.add_argument("--merge", nargs="*", default=(), help="JSONs of other runs whose data sets to take in")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    names = args.datasets or (["JapaneseVowels", "ItalyPowerDemand"] if args.quick else list(DATASETS))
+    path = Path(args.out) if args.out else RESULTS / ("seqclass.quick.json" if args.quick else "seqclass.json")
+    report: dict[str, Any] = {}
+    if path.is_file():
+        import json
+
+        report = json.loads(path.read_text())
+    report.update({"protocol": __doc__.split("Protocol (written into the JSON):")[1].split("PLAID")[0].strip(),
+                   "grid": GRID, "train": TRAIN, "seeds": list(SEEDS), "folds": args.folds, "threads": 1,
+                   "quick": args.quick})
+    report.setdefault("datasets", {})
+    if args.merge:
+        import json
+
+        for other in args.merge:
+            report["datasets"].update(json.loads(Path(other).read_text())["datasets"])
+        atomic_write_json(path, report)
+        names = args.datasets or []
+    for name in names:
+        if name == "PLAID":
+            try:
+                import sktime  # noqa: F401
+            except ImportError:
+                print("PLAID skipped: sktime (which ships it) is not installed", file=sys.stderr)
+                report["datasets"]["PLAID"] = {"skipped": "sktime not installed"}
+                continue
+        print(f"== {name}", flush=True)
+        report["datasets"][name] = run_dataset(name, args.quick, args.folds)
+        atomic_write_json(path, report)
+    if not args.no_early and not args.merge:
+        report["early"] = early_curve(args.quick, report)
+        atomic_write_json(path, report)
+    print_table(report)
+    return 0
+
+
+def print_table(report: dict[str, Any]) -> None:
+    cols = ["bilstm", "lstm_fcn", *BASELINES]
+    print(f"{'data set':18s}" + "".join(f"{c:>16s}" for c in cols))
+    for name, entry in report["datasets"].items():
+        if "models" not in entry:
+            continue
+        cells = []
+        for c in cols:
+            row = entry["models"].get(c) or entry["baselines"].get(c)
+            cells.append(f"{100 * row['accuracy_mean']:.1f} +/- {100 * row['accuracy_std']:.1f}")
+        print(f"{name:18s}" + "".join(f"{c:>16s}" for c in cells))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
