@@ -217,7 +217,7 @@ class Music:
             rolls = self._rolls(pieces)
             frames = sum(len(r) for r in rolls)
             for name, baseline in self.baselines().items():
-                report[name] = {"nll_per_frame": -sum(baseline.log_prob(r).sum() for r in rolls) / frames}
+                report[name] = {"nll_per_frame": float(-sum(baseline.log_prob(r).sum() for r in rolls) / frames)}
         else:
             ngram = self.baselines()["ngram"]
             guesses = self.harmonize([p[0] for p in pieces], greedy=True)
@@ -257,7 +257,7 @@ class Music:
             steps = max(1, int(round(length / self.config.data.step)))
             rolls = self.model.sample(n, steps, generator, temperature)  # (n, steps, P)
             return [roll_to_frames(r.numpy(), self.config.data.low) for r in rolls]
-        return self._sample_voices(n, 4 * length, None, False, temperature, generator)
+        return self._sample_voices(n, 16 * length, None, False, temperature, generator)  # 4 voices x 4 sixteenths
 
     def predict(self, data: Any = None, **kwargs: Any) -> list[Any]:
         """Generative task: ``predict`` is :meth:`sample` (``data`` = the soprano, if any)."""
