@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from lstmkit import __version__
 from lstmkit.commands._common import apply_yaml_defaults
 
-COMMANDS = ("demo", "generate", "translate", "forecast", "classify", "tag", "detect", "bench")
+COMMANDS = ("demo", "generate", "translate", "forecast", "classify", "tag", "detect", "music", "bench")
 
 EXIT_USAGE = 2
 

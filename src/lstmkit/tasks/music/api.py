@@ -21,11 +21,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import DataLoader
+
+from lstmkit.tasks.base import Task
 
 from .baselines import FrameNGram, NoteFrequency, VoiceNGram
 from .config import MusicConfig
@@ -53,23 +56,21 @@ def _split_of(spec: str) -> tuple[str, str | None]:
     return name, split or None
 
 
-class Music:
+class Music(Task):
     """LSTM models of music: piano-roll frames (Bernoulli or NADE output) or four voices."""
 
-    NAME = "music"
-    CONFIG = MusicConfig
-    OUTPUT = "music"
+    NAME: ClassVar[str] = "music"
+    CONFIG: ClassVar[type] = MusicConfig
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {
+        "max_epochs": 100, "lr": 2e-3, "early_stopping_patience": 10, "accelerator": "cpu",
+    }
+    SUPPORTS_VAL: ClassVar[bool] = True
+    OUTPUT: ClassVar[str] = "frame"
 
     def __init__(self, config: MusicConfig | None = None, train: Any = None) -> None:
-        from lstmkit.train import TrainConfig
-
-        self.config = config if config is not None else MusicConfig()
-        if not isinstance(self.config, MusicConfig):
-            raise TypeError(f"config: expected a MusicConfig, got {type(self.config).__name__}")
-        self.train_config = train if train is not None else TrainConfig(max_epochs=20)
+        super().__init__(config, train)
         self.model: FrameModel | VoiceModel | None = None
         self.train_pieces: list[Any] = []
-        self.fit_results: list[Any] = []
         self._baselines: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ data
@@ -150,7 +151,8 @@ class Music:
         return self.model is not None
 
     def _fit(self, train: Any, val: Any) -> None:
-        from lstmkit.train import fit, seed_everything
+        """Train on ``train``; a corpus name without ``val`` validates on its ``valid`` split."""
+        from lstmkit.train import seed_everything
 
         if val is None and isinstance(train, str) and _split_of(train)[0] in CORPORA:
             val = f"{_split_of(train)[0]}:valid"
@@ -160,19 +162,10 @@ class Music:
         self.model = self.build_model()
         module = MusicModule(self.model, self.train_config)
         val_loader = self._loader(val_pieces, False) if val_pieces is not None else None
-        self.fit_results = [fit(module, self._loader(pieces, True), val_loader, self.train_config)]
+        self._train_member(module, self._loader(pieces, True), val_loader)
         self.model.eval()
         self.train_pieces = pieces
         self._baselines = None
-
-    def fit(self, train: Any, val: Any = None) -> Music:
-        """Train on ``train`` (validating on ``val`` every epoch); returns ``self``."""
-        self._fit(train, val)
-        return self
-
-    def _check_fitted(self, what: str) -> None:
-        if self.model is None:
-            raise ValueError(f"Music.{what} called before fit (or load)")
 
     # ------------------------------------------------------------------ scoring
     @torch.no_grad()
@@ -186,7 +179,7 @@ class Music:
             t, c = (frame_nll if self.config.model.frames else voice_nll)(self.model, *batch)
             total, count = total + float(t), count + float(c)
         unit = "frame" if self.config.model.frames else "token"
-        return {f"nll_per_{unit}": total / count, f"{unit}s": count, "pieces": float(len(pieces))}
+        return {f"nll_per_{unit}": total / count, f"{unit}s": int(count), "pieces": len(pieces)}
 
     def baselines(self) -> dict[str, Any]:
         """The baselines fitted on the training pieces (built on first use)."""
@@ -259,9 +252,32 @@ class Music:
             return [roll_to_frames(r.numpy(), self.config.data.low) for r in rolls]
         return self._sample_voices(n, 16 * length, None, False, temperature, generator)  # 4 voices x 4 sixteenths
 
-    def predict(self, data: Any = None, **kwargs: Any) -> list[Any]:
-        """Generative task: ``predict`` is :meth:`sample` (``data`` = the soprano, if any)."""
-        return self.sample(soprano=data, **kwargs)
+    @torch.no_grad()
+    def predict(self, data: Any) -> pd.DataFrame:
+        """One row per frame / sixteenth of ``data`` (a named corpus: its test split).
+
+        Frame models: ``piece, frame, pitches, nll`` -- how surprising each
+        frame is given the ones before (nats). Voice model: ``piece,
+        sixteenth, soprano, alto, tenor, bass`` -- the greedy harmonisation
+        of each piece's soprano (sounding MIDI pitch, -1 = rest).
+        New music comes from :meth:`sample`.
+        """
+        self._check_fitted("predict")
+        pieces = self.pieces(data, "test")
+        rows: list[dict[str, Any]] = []
+        if self.config.model.frames:
+            self.model.eval()
+            for i, roll in enumerate(self._rolls(pieces)):
+                logp = self.model.log_prob(torch.as_tensor(roll)[None])[0]  # (T,)
+                for t, frame in enumerate(pieces[i]):
+                    rows.append({"piece": i, "frame": t, "pitches": " ".join(map(str, frame)),
+                                 "nll": -float(logp[t])})
+            return pd.DataFrame(rows, columns=["piece", "frame", "pitches", "nll"])
+        for i, voices in enumerate(self.harmonize([np.asarray(p)[0] for p in pieces])):
+            pitch = np.stack([sounding(row) for row in voices])  # (4, T)
+            for t in range(pitch.shape[1]):
+                rows.append({"piece": i, "sixteenth": t, **{v: int(pitch[k, t]) for k, v in enumerate(VOICES)}})
+        return pd.DataFrame(rows, columns=["piece", "sixteenth", *VOICES])
 
     @torch.no_grad()
     def harmonize(self, sopranos: Sequence[np.ndarray], greedy: bool = True, temperature: float = 1.0,
@@ -342,33 +358,17 @@ class Music:
         return {"n_train_pieces": len(self.train_pieces)}
 
     def _restore(self, saved: Any) -> None:
+        from lstmkit.train import ModelLoadError
+
         self.model = self.build_model()
         weights = {k[len("model."):]: v for k, v in saved.state_dict.items() if k.startswith("model.")}
-        self.model.load_state_dict(weights, strict=True)
+        try:
+            self.model.load_state_dict(weights, strict=True)
+        except RuntimeError as exc:
+            first = " ".join(str(exc).split())[:300]
+            raise ModelLoadError(f"'{saved.path}' does not fit its music config: {first}") from None
         self.model.eval()
         self.train_pieces = unpack_pieces(saved.state_dict, self.config)
-
-    def save(self, path: str | os.PathLike) -> Path:
-        from lstmkit.train import save_model
-
-        self._check_fitted("save")
-        return save_model(path, task=self.NAME,
-                          config={**self.config.to_dict(), "train": self.train_config.to_dict()},
-                          state_dict=self._state_dict(), extras=self._extras())
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> Music:
-        from lstmkit.train import ModelLoadError, TrainConfig, load_model
-
-        saved = load_model(path, task=cls.NAME)
-        record = dict(saved.config)
-        train = TrainConfig.from_dict(record.pop("train", {}))
-        task = cls(MusicConfig.from_dict(record), train)
-        try:
-            task._restore(saved)
-        except (KeyError, RuntimeError) as exc:
-            raise ModelLoadError(f"'{path}' is not a usable music model: {str(exc).splitlines()[0]}") from None
-        return task
 
 
 # --------------------------------------------------------------------------- helpers

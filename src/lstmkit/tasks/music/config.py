@@ -5,10 +5,11 @@ Training itself is configured by :class:`lstmkit.train.TrainConfig`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
 from .encoding import JSB_HIGH, JSB_LOW, TOKEN_HIGH, TOKEN_LOW
 
@@ -35,16 +36,17 @@ class MusicModelConfig:
     embed_size: token embedding size (``kind="voices"``).
     """
 
-    kind: str = "nade"
-    hidden_size: int = 256
-    num_layers: int = 1
-    dropout: float = 0.3
-    nade_size: int = 64
-    embed_size: int = 64
+    kind: str = knob("nade", choices=KINDS,
+                     help="nade: frames, notes of a frame autoregressive (RNN-NADE); bernoulli: "
+                          "frames, notes independent; voices: four voices' tokens (harmonises)")
+    hidden_size: int = knob(256, help="LSTM hidden units")
+    num_layers: int = knob(1, help="stacked LSTM layers")
+    dropout: float = knob(0.3, help="dropout on the LSTM output (and between layers)")
+    nade_size: int = knob(64, help="hidden units of the NADE output (kind nade)")
+    embed_size: int = knob(64, help="token embedding size (kind voices)")
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"MusicModelConfig.kind: expected one of {KINDS}, got {self.kind!r}")
+        check_choices(self)
         for name in ("hidden_size", "num_layers", "nade_size", "embed_size"):
             _positive("MusicModelConfig", name, getattr(self, name))
         if not 0.0 <= self.dropout < 1.0:
@@ -73,13 +75,13 @@ class MusicDataConfig:
     ngram_order: order of the n-gram baseline (frames: chords; voices: tokens).
     """
 
-    low: int = JSB_LOW
-    high: int = JSB_HIGH
-    step: float = 1.0
-    transpose: int = 0
-    batch_size: int = 8
-    max_sixteenths: int = 128
-    ngram_order: int = 2
+    low: int = knob(JSB_LOW, help="lowest MIDI pitch of the frame models (JSB: 43)")
+    high: int = knob(JSB_HIGH, help="highest MIDI pitch of the frame models (JSB: 96)")
+    step: float = knob(1.0, help="quarter notes per frame when reading MIDI / MusicXML")
+    transpose: int = knob(0, help="training augmentation: random shift of up to this many semitones")
+    batch_size: int = knob(8, help="chorales per batch")
+    max_sixteenths: int = knob(128, help="voices model: training crops of this many sixteenths")
+    ngram_order: int = knob(2, help="order of the n-gram baseline (frames: chords; voices: tokens)")
 
     def __post_init__(self) -> None:
         if not (isinstance(self.low, int) and isinstance(self.high, int)
@@ -107,12 +109,13 @@ class MusicConfig:
     model: MusicModelConfig = field(default_factory=MusicModelConfig)
     data: MusicDataConfig = field(default_factory=MusicDataConfig)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, MusicModelConfig) or not isinstance(self.data, MusicDataConfig):
+            raise TypeError("MusicConfig(model=MusicModelConfig(...), data=MusicDataConfig(...))")
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return to_dict(self)
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> MusicConfig:
-        unknown = sorted(set(values) - {"model", "data"})
-        if unknown:
-            raise ValueError(f"MusicConfig: unknown section(s) {unknown}; expected 'model', 'data'")
-        return cls(MusicModelConfig(**values.get("model", {})), MusicDataConfig(**values.get("data", {})))
+    def from_dict(cls, raw: Mapping[str, Any]) -> MusicConfig:
+        return from_dict(cls, raw)

@@ -43,7 +43,8 @@ def _read_midi_parts(path: Path) -> list[list[Note]]:
     try:
         midi = mido.MidiFile(str(path))
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        raise ValueError(f"'{path}' is not a readable MIDI file: {' '.join(str(exc).split())}") from None
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise ValueError(f"'{path}' is not a readable MIDI file: {detail}") from None
     per_quarter = float(midi.ticks_per_beat)
     parts: list[list[Note]] = []
     for track in midi.tracks:
