@@ -108,3 +108,16 @@ def test_voice_ngram_keeps_the_soprano_and_learns_a_pattern():
     assert out[0].tolist() == piece[0].tolist()
     assert np.array_equal(out, piece)  # it was trained on exactly this
     assert ngram.distribution([REST] * 3, 3).shape == (N_TOKENS,)
+
+
+@pytest.mark.parametrize("head", ["nade", "bernoulli"])
+def test_masked_nll_skips_padding_exactly(head):
+    torch.manual_seed(4)
+    model = FrameModel(3, head, hidden_size=8, dropout=0.0, nade_size=4).eval()
+    roll = ALL_FRAMES[torch.randint(0, 8, (2, 5))]  # (2, 5, 3)
+    mask = torch.tensor([[1.0] * 5, [1.0] * 3 + [0.0] * 2])
+    roll[1, 3:] = 1.0  # padding content must not matter
+    expected = -(model.log_prob(roll) * mask).sum()
+    torch.testing.assert_close(model.nll(roll, mask), expected)
+    short = -model.log_prob(roll[1:, :3]).sum()
+    torch.testing.assert_close(-model.log_prob(roll[:1]).sum() + short, expected)

@@ -128,6 +128,12 @@ class FrameModel(nn.Module):
         h, _ = self.hidden(roll)
         return self.head.log_prob(h, roll)  # (B, T)
 
+    def nll(self, roll: Tensor, mask: Tensor) -> Tensor:
+        """Summed ``-log p`` over the frames where ``mask (B, T)`` is 1 (padding costs nothing)."""
+        h, _ = self.hidden(roll)
+        keep = mask.bool()
+        return -self.head.log_prob(h[keep], roll[keep]).sum()  # (N, H), (N, P) -> (N,) -> ()
+
     @torch.no_grad()
     def sample(self, n: int, length: int, generator: torch.Generator | None = None,
                temperature: float = 1.0) -> Tensor:

@@ -95,8 +95,7 @@ class VoiceCollate:
 
 def frame_nll(model: FrameModel, roll: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
     """(summed NLL over real frames in nats, number of real frames)."""
-    nll = -(model.log_prob(roll) * mask).sum()
-    return nll, mask.sum()
+    return model.nll(roll, mask), mask.sum()
 
 
 def voice_nll(model: VoiceModel, tokens: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
