@@ -62,7 +62,8 @@ class Music(Task):
     NAME: ClassVar[str] = "music"
     CONFIG: ClassVar[type] = MusicConfig
     TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {
-        "max_epochs": 100, "lr": 2e-3, "early_stopping_patience": 10, "accelerator": "cpu",
+        "max_epochs": 100, "lr": 2e-3, "schedule": "plateau", "plateau_patience": 3,
+        "early_stopping_patience": 10, "accelerator": "cpu",
     }
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "frame"
