@@ -132,7 +132,7 @@ def harmonisation(quick, seed):
                                         pieces["test"])
     config = MusicConfig(MusicModelConfig(kind="voices", hidden_size=192, num_layers=2, dropout=0.3),
                          MusicDataConfig(batch_size=8, max_sixteenths=128))
-    train = Music.default_train(max_epochs=1 if quick else 15, early_stopping_patience=3,
+    train = Music.default_train(max_epochs=1 if quick else 40, early_stopping_patience=5,
                                 progress=False, seed=seed)
     task = Music(config, train)
     started = time.perf_counter()

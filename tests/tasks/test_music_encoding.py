@@ -92,3 +92,18 @@ def test_bad_files_are_one_line_errors(tmp_path):
         read_notes(tmp_path / "missing.mid")
     with pytest.raises(ValueError, match="outside the piano range"):
         pitch_token(120)
+
+
+def test_piano_roll_plot_draws_on_the_given_axes():
+    import matplotlib.pyplot as plt
+
+    from lstmkit.tasks.music.plots import plot_piano_roll
+
+    fig, (left, right) = plt.subplots(1, 2)
+    notes = frames_to_notes(CHORALE)
+    assert plot_piano_roll([notes], ax=right, names=["chorale"]) is fig
+    assert len(right.patches) + len(right.collections) >= len(notes) and not left.collections
+    assert right.get_ylim()[0] < 47 and right.get_ylim()[1] > 69
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no notes"):
+        plot_piano_roll([[]])

@@ -19,13 +19,14 @@ def plot_piano_roll(parts: Sequence[Sequence[Note]], ax: Any = None, title: str 
     """
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 3))
-    else:
-        fig = ax.figure
     pitches = [n.pitch for part in parts for n in part]
     if not pitches:
         raise ValueError("plot_piano_roll: nothing to draw (no notes)")
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(8, 3))
+    else:
+        fig = ax.figure
     for i, part in enumerate(parts):
         color = COLORS[i % len(COLORS)]
         bars = [(n.start, n.end - n.start) for n in part]
@@ -42,4 +43,6 @@ def plot_piano_roll(parts: Sequence[Sequence[Note]], ax: Any = None, title: str 
     if title:
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
+    if own:  # a figure made here is laid out here; a caller's axes keep the caller's layout
+        fig.tight_layout()
     return fig
