@@ -143,8 +143,7 @@ def harmonisation(quick, seed):
     return {
         "chorales": {s: len(v) for s, v in pieces.items()},
         "metric": "note accuracy of alto, tenor and bass per sixteenth given the soprano",
-        "decoding": "greedy, the most probable sounding pitch at each step (a HOLD counts for the "
-                    "pitch it continues); the same rule for the LSTM and the n-gram",
+        "decoding": "greedy: the most probable token at each step, the same for the LSTM and the n-gram",
         "lstm": {"hidden_size": 192, "num_layers": 2, "epochs": task.fit_results[-1].epochs,
                  "train_seconds": seconds, "valid_nll_per_token": task.nll(pieces["valid"])["nll_per_token"],
                  "valid_accuracy": valid_acc, "test_accuracy": test_acc},

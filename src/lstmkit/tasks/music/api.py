@@ -34,7 +34,6 @@ from .baselines import FrameNGram, NoteFrequency, VoiceNGram
 from .config import MusicConfig
 from .data import bach_chorales, load_jsb, music_files, read_folder, score_voices, voices_to_frames
 from .encoding import (
-    HOLD,
     REST,
     VOICES,
     check_frames,
@@ -307,18 +306,16 @@ class Music(Task):
         prev = torch.full((n,), BOS, dtype=torch.long)
         state = None
         stream = torch.zeros(n, steps, dtype=torch.long)
-        current = torch.full((n, 4), REST, dtype=torch.long)  # last pitch / REST token per voice
         for i in range(steps):
             logits, state = self.model.step(prev, i, state)  # (n, V)
             if soprano is not None and i % 4 == 0:
                 token = soprano[:, i // 4]  # the constraint: the soprano is given
             elif greedy:
-                token = most_probable_sounding(torch.softmax(logits, dim=-1), current[:, i % 4])
+                token = logits.argmax(-1)
             else:
                 probs = torch.softmax(logits / temperature, dim=-1)
                 token = torch.multinomial(probs, 1, generator=generator)[:, 0]
             stream[:, i] = token
-            current[:, i % 4] = torch.where(token == HOLD, current[:, i % 4], token)
             prev = token
         return [s.view(-1, 4).T.numpy().copy() for s in stream]  # (4T,) -> (T, 4) -> (4, T)
 
@@ -409,23 +406,6 @@ def soprano_tokens(soprano: Any) -> np.ndarray:
     if tokens.size == 0:
         raise ValueError("soprano: the melody has no notes")
     return tokens
-
-
-def most_probable_sounding(probs: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
-    """Greedy decoding for the sounding pitch: ``probs (B, V)``, ``current (B,)`` -> tokens ``(B,)``.
-
-    ``current`` is the voice's last pitch token (or ``REST``). A ``HOLD``
-    sounds like ``current``, so its probability is added to ``current``'s;
-    the most probable sounding pitch (or rest) wins, written as ``HOLD`` when
-    it continues the current pitch. (A plain argmax over tokens lets ``HOLD``,
-    the most frequent token, freeze every voice.)
-    """
-    scores = probs.clone()
-    rows = torch.arange(len(current))
-    scores[rows, current] += probs[:, HOLD]
-    scores[:, HOLD] = -1.0
-    best = scores.argmax(-1)
-    return torch.where((best == current) & (current != REST), torch.full_like(best, HOLD), best)
 
 
 def harmonization_accuracy(guesses: Sequence[np.ndarray], truths: Sequence[np.ndarray]) -> float:

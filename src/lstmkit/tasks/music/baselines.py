@@ -29,7 +29,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
-from .encoding import HOLD, N_TOKENS, REST
+from .encoding import N_TOKENS, REST
 
 
 class NoteFrequency:
@@ -152,23 +152,11 @@ class VoiceNGram:
         return self.model.distribution(self._context(stream, i), range(N_TOKENS))
 
     def harmonize(self, soprano: np.ndarray) -> np.ndarray:
-        """Greedy alto/tenor/bass for a fixed soprano ``(T,)`` -> voices ``(4, T)``.
-
-        Greedy as the LSTM's: the most probable sounding pitch at each step
-        (:func:`lstmkit.tasks.music.api.most_probable_sounding`).
-        """
-        import torch
-
-        from .api import most_probable_sounding
-
+        """Greedy alto/tenor/bass for a fixed soprano ``(T,)`` -> voices ``(4, T)``."""
         stream = np.full(4 * len(soprano), REST, dtype=np.int64)
-        current = [REST] * 4
         for i in range(len(stream)):
             if i % 4 == 0:
                 stream[i] = soprano[i // 4]
             else:
-                probs = torch.as_tensor(self.distribution(stream, i))[None]  # (1, V)
-                stream[i] = int(most_probable_sounding(probs, torch.tensor([current[i % 4]]))[0])
-            if stream[i] != HOLD:
-                current[i % 4] = int(stream[i])
+                stream[i] = int(np.argmax(self.distribution(stream, i)))
         return stream.reshape(-1, 4).T  # (4T,) -> (T, 4) -> (4, T)
