@@ -44,9 +44,9 @@ from .encoding import (
     sounding,
     tokens_to_notes,
 )
-from .files import _parse_score, read_parts, write_midi, write_musicxml
+from .files import parse_score, read_parts, write_midi, write_musicxml
 from .models import FrameModel, VoiceModel
-from .training import FrameCollate, MusicModule, VoiceCollate, frame_nll, pad_rolls, voice_nll
+from .training import FrameCollate, MusicModule, VoiceCollate, frame_nll, voice_nll
 
 CORPORA = ("jsb", "bach")
 
@@ -112,7 +112,7 @@ class Music(Task):
     @staticmethod
     def _file_voices(path: Path) -> np.ndarray:
         try:
-            return score_voices(_parse_score(Path(path)))
+            return score_voices(parse_score(Path(path)))
         except ValueError as exc:
             raise ValueError(f"'{path}': {exc}") from None
 

@@ -66,7 +66,8 @@ def _read_midi_parts(path: Path) -> list[list[Note]]:
     return parts
 
 
-def _parse_score(path: Path):
+def parse_score(path: Path):
+    """A music21 score from a file (any format music21 reads); ValueError (one line) if unreadable."""
     from music21 import converter
 
     try:
@@ -102,7 +103,7 @@ def read_parts(path: str | os.PathLike) -> list[list[Note]]:
     if path.suffix.lower() in MIDI_SUFFIXES:
         parts = _read_midi_parts(path)
     else:
-        parts = [p for p in score_parts(_parse_score(path)) if p]
+        parts = [p for p in score_parts(parse_score(path)) if p]
     if not parts:
         raise ValueError(f"'{path}' has no notes (an empty score)")
     return parts
