@@ -22,15 +22,14 @@ from lstmkit.commands._options import command
 
 
 def register(subparsers: Any) -> None:
-    from lstmkit.tasks.music.api import Music
-    from lstmkit.tasks.music.config import MusicConfig
+    from lstmkit.tasks.music.config import TRAIN_DEFAULTS, MusicConfig
 
     parser = subparsers.add_parser("music", help="music generation: fit, sample, evaluate",
                                    description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="music_command", metavar="SUBCOMMAND", required=True)
 
     fit = command(sub, "fit", help="train a chorale model and save it", func=run_fit,
-                  config=MusicConfig, train_defaults=Music.TRAIN_DEFAULTS)
+                  config=MusicConfig, train_defaults=TRAIN_DEFAULTS)
     fit.option("--data", required=True, help="jsb, bach, or a MIDI / MusicXML file or folder")
     fit.option("--val-data", help="validation music (none, for jsb / bach: their valid split)")
     fit.option("--out", required=True, help="model directory to write")

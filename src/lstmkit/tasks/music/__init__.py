@@ -12,14 +12,53 @@
   :func:`plot_piano_roll`.
 """
 
-from .api import Music, harmonization_accuracy, soprano_tokens
-from .baselines import FrameNGram, NoteFrequency, VoiceNGram, WittenBell
-from .config import MusicConfig, MusicDataConfig, MusicModelConfig
-from .data import bach_chorales, load_jsb
-from .encoding import Note, frames_to_notes, frames_to_roll, notes_to_frames, roll_to_frames
-from .files import read_notes, read_parts, write_midi, write_musicxml
-from .models import BernoulliHead, FrameModel, NADEHead, VoiceModel
-from .plots import plot_piano_roll
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Music": "api",
+    "harmonization_accuracy": "api",
+    "soprano_tokens": "api",
+    "FrameNGram": "baselines",
+    "NoteFrequency": "baselines",
+    "VoiceNGram": "baselines",
+    "WittenBell": "baselines",
+    "MusicConfig": "config",
+    "MusicDataConfig": "config",
+    "MusicModelConfig": "config",
+    "bach_chorales": "data",
+    "load_jsb": "data",
+    "Note": "encoding",
+    "frames_to_notes": "encoding",
+    "frames_to_roll": "encoding",
+    "notes_to_frames": "encoding",
+    "roll_to_frames": "encoding",
+    "read_notes": "files",
+    "read_parts": "files",
+    "write_midi": "files",
+    "write_musicxml": "files",
+    "BernoulliHead": "models",
+    "FrameModel": "models",
+    "NADEHead": "models",
+    "VoiceModel": "models",
+    "plot_piano_roll": "plots",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names are imported on first use, so the command line can read the config without Lightning."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lstmkit.tasks.music' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"lstmkit.tasks.music.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "BernoulliHead",

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 from lstmkit.tasks.base import Task
 
 from .baselines import FrameNGram, NoteFrequency, VoiceNGram
-from .config import MusicConfig
+from .config import TRAIN_DEFAULTS, MusicConfig
 from .data import bach_chorales, load_jsb, music_files, read_folder, score_voices, voices_to_frames
 from .encoding import (
     REST,
@@ -61,10 +61,7 @@ class Music(Task):
 
     NAME: ClassVar[str] = "music"
     CONFIG: ClassVar[type] = MusicConfig
-    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {
-        "max_epochs": 100, "lr": 2e-3, "schedule": "plateau", "plateau_patience": 3,
-        "early_stopping_patience": 10, "accelerator": "cpu",
-    }
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "frame"
 

@@ -14,6 +14,12 @@ from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 from .encoding import JSB_HIGH, JSB_LOW, TOKEN_HIGH, TOKEN_LOW
 
 KINDS = ("nade", "bernoulli", "voices")
+#: the music task's TrainConfig defaults: up to 100 epochs, the rate halved after 3 epochs
+#: without a better val_loss, early stopping after 10 (the best epoch is kept)
+TRAIN_DEFAULTS: dict[str, Any] = {
+    "max_epochs": 100, "lr": 2e-3, "schedule": "plateau", "plateau_patience": 3,
+    "early_stopping_patience": 10, "accelerator": "cpu",
+}
 
 
 def _positive(owner: str, name: str, value: Any) -> None:
