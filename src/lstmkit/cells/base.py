@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from lstmkit import init as rinit
 from lstmkit.cells.functional import gru_step, lstm_step, rnn_step, zoneout
 from lstmkit.kernels.spec import CellSpec, DirParams
-from lstmkit.layers.checks import (
+from lstmkit.checks import (
     check_shape,
     check_tensor,
     positive_int,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
+import torch
 from torch import Tensor
 
 from lstmkit.kernels.spec import DirParams, LayerSpec, StackResult
@@ -82,10 +83,18 @@ def get(name: str) -> Backend:
     check_name(name)
     if name == "auto":
         raise ValueError("backend: 'auto' is resolved per call; use resolve()")
+    _load(name)
+    return _loaded[name]
+
+
+@torch.compiler.assume_constant_result
+def _load(name: str) -> bool:
+    """Import backend ``name`` once. ``torch.compile`` runs this at trace time
+    (its result is a constant), so the import never breaks a graph."""
     if name not in _loaded:
         module, attr = _BACKENDS[name].split(":")
         _loaded[name] = getattr(importlib.import_module(module), attr)
-    return _loaded[name]
+    return True
 
 
 def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,

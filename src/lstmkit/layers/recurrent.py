@@ -36,7 +36,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from lstmkit import init as rinit
 from lstmkit.kernels import registry
 from lstmkit.kernels.spec import CellSpec, DirParams, LayerSpec
-from lstmkit.layers.checks import (
+from lstmkit.checks import (
     check_lengths,
     check_shape,
     check_tensor,

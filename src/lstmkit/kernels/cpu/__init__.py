@@ -26,6 +26,13 @@ from lstmkit.kernels.stack import LoopBackend, RunDirection
 _DTYPES = (torch.float32, torch.float64)
 
 
+@torch.compiler.assume_constant_result
+def _not_ready() -> str | None:
+    """Why the kernels are not ready, without building (``torch.compile`` runs this
+    at trace time and keeps the answer: the first check hashes the sources)."""
+    return _loader.reason(build=False)
+
+
 class CPUBackend(LoopBackend):
     """Fused C++ kernels for CPU tensors in float32 / float64."""
 
@@ -40,7 +47,7 @@ class CPUBackend(LoopBackend):
             return "return_gates is not traced by the fused kernels (the reference backend traces them)"
         if x.shape[0] == 0:
             return "an empty sequence (T = 0)"
-        return _loader.reason(build=False)
+        return _not_ready()
 
     def prepare(self) -> None:
         """Build the kernels now if they are not built (an explicit ``backend="cpu"``)."""
