@@ -26,7 +26,6 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
-import torch
 from torch import Tensor
 
 from lstmkit.kernels.spec import DirParams, LayerSpec, StackResult
@@ -83,18 +82,20 @@ def get(name: str) -> Backend:
     check_name(name)
     if name == "auto":
         raise ValueError("backend: 'auto' is resolved per call; use resolve()")
-    _load(name)
-    return _loaded[name]
-
-
-@torch.compiler.assume_constant_result
-def _load(name: str) -> bool:
-    """Import backend ``name`` once. ``torch.compile`` runs this at trace time
-    (its result is a constant), so the import never breaks a graph."""
     if name not in _loaded:
         module, attr = _BACKENDS[name].split(":")
         _loaded[name] = getattr(importlib.import_module(module), attr)
-    return True
+    return _loaded[name]
+
+
+def preload() -> None:
+    """Import every registered backend now (compiling nothing).
+
+    The layers call this when they are built, so that a traced forward
+    (``torch.compile``, ``torch.export``) never meets an import, which would
+    break its graph."""
+    for name in _BACKENDS:
+        get(name)
 
 
 def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,

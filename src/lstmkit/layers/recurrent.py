@@ -93,6 +93,7 @@ class RecurrentBase(nn.Module):
         self.dropout = probability("dropout", dropout)
         self.bidirectional = bool(bidirectional)
         self.backend = registry.check_name(backend)
+        registry.preload()  # no import inside a traced forward
         zc, zh = zoneout_rates(zoneout)
         if mode != "LSTM":
             zc = 0.0
