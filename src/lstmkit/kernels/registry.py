@@ -92,10 +92,13 @@ def preload() -> None:
     """Import every registered backend now (compiling nothing).
 
     The layers call this when they are built, so that a traced forward
-    (``torch.compile``, ``torch.export``) never meets an import, which would
-    break its graph."""
+    (``torch.compile``, ``torch.export``) never meets an import or a first
+    look-up, which would break its graph. A backend's optional ``warm()``
+    does its own first look-up here (the ``cpu`` backend finds its build)."""
     for name in _BACKENDS:
-        get(name)
+        warm = getattr(get(name), "warm", None)
+        if warm is not None:
+            warm()
 
 
 def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,

@@ -16,6 +16,8 @@ calls only for an explicit ``backend="cpu"``, builds them if need be.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor
 
@@ -26,17 +28,11 @@ from lstmkit.kernels.stack import LoopBackend, RunDirection
 _DTYPES = (torch.float32, torch.float64)
 
 
-@torch.compiler.assume_constant_result
-def _not_ready() -> str | None:
-    """Why the kernels are not ready, without building (``torch.compile`` runs this
-    at trace time and keeps the answer: the first check hashes the sources)."""
-    return _loader.reason(build=False)
-
-
 class CPUBackend(LoopBackend):
     """Fused C++ kernels for CPU tensors in float32 / float64."""
 
     name = "cpu"
+    _warned = False
 
     def unsupported(self, spec: LayerSpec, x: Tensor, return_gates: bool) -> str | None:
         if x.device.type != "cpu":
@@ -47,7 +43,17 @@ class CPUBackend(LoopBackend):
             return "return_gates is not traced by the fused kernels (the reference backend traces them)"
         if x.shape[0] == 0:
             return "an empty sequence (T = 0)"
-        return _not_ready()
+        why = _loader.reason(build=False)
+        if why is not None and not self._warned and not torch.compiler.is_compiling():
+            self._warned = True  # once per process, when "auto" first passes the kernels by
+            warnings.warn(f"lstmkit: {why}; 'auto' uses the next backend. {_loader.HOW_TO_BUILD}",
+                          RuntimeWarning, stacklevel=4)
+        return why
+
+    def warm(self) -> None:
+        """Find an installed or cached build now (never compiles, never warns), so
+        that a traced forward only reads the answer (see ``registry.preload``)."""
+        _loader.load(build=False)
 
     def prepare(self) -> None:
         """Build the kernels now if they are not built (an explicit ``backend="cpu"``)."""

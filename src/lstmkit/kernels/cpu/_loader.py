@@ -19,7 +19,8 @@ Where the extension comes from, in order:
 
 ``"auto"`` never builds: it asks ``load(build=False)`` and, while the kernels
 are unavailable (not built, being built by another process, or failed), takes
-the next backend after one RuntimeWarning that says why and how to build.
+the next backend; the backend issues one RuntimeWarning that says why and how
+to build (not while ``torch.compile`` traces).
 Nothing here runs at import time.
 """
 
@@ -30,7 +31,6 @@ import os
 import sys
 import threading
 import time
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -77,10 +77,14 @@ def _module_name(directory: Path) -> str:
 
 
 def _import_built(directory: Path) -> ModuleType | None:
-    """A finished build in ``directory`` (marked ready), imported without ninja."""
-    name = _module_name(directory)
-    library = directory / f"{name}.so"
-    if not ((directory / _READY).is_file() and library.is_file()):
+    """The finished build in ``directory`` (the library its ``ready`` file names),
+    imported directly: ninja is not run again, so its log cannot trigger a rebuild."""
+    ready = directory / _READY
+    if not ready.is_file():
+        return None
+    library = directory / ready.read_text().strip()
+    name = library.name.split(".", 1)[0]
+    if not library.is_file():
         return None
     if name in sys.modules:
         return sys.modules[name]
@@ -176,17 +180,18 @@ def _build(directory: Path) -> ModuleType:
             return module
         with _ticker(f"building the fused 'cpu' kernels in {directory} (once; about a minute)") as start:
             module = _compile(directory)
-        (directory / _READY).write_text(f"{_module_name(directory)}.so\n")
+        (directory / _READY).write_text(Path(module.__file__).name + "\n")
         print(f"lstmkit: 'cpu' kernels built in {time.perf_counter() - start:.0f} s",
               file=sys.stderr, flush=True)
         return module
 
 
+HOW_TO_BUILD = ("Build them once with `python -m lstmkit.kernels.cpu.build` (about a minute), "
+                "or name backend='cpu' to build them on first use.")
+
+
 def _settle(module: ModuleType | None, why: str | None, origin: str | None) -> ModuleType | None:
     _state.update(module=module, reason=why, origin=origin)
-    if why is not None:
-        warnings.warn(f"lstmkit: the 'cpu' backend is unavailable: {why}; 'auto' uses another backend",
-                      RuntimeWarning, stacklevel=4)
     return module
 
 
@@ -194,9 +199,10 @@ def load(build: bool = True) -> ModuleType | None:
     """The compiled extension, or None.
 
     ``build=False`` (what ``"auto"`` asks) never compiles: it returns the
-    installed or cached build, else None after one warning that says why.
-    ``build=True`` builds on demand when neither exists (under the file lock,
-    with messages on stderr), and returns None when that fails (one warning).
+    installed or cached build, else None (``reason()`` says why; the backend
+    warns once when ``"auto"`` passes it by). ``build=True`` builds on demand
+    when neither exists (under the file lock, with messages on stderr), and
+    returns None when that fails.
     """
     if "module" in _state:
         return _state["module"]  # type: ignore[return-value]
@@ -217,17 +223,9 @@ def load(build: bool = True) -> ModuleType | None:
         if buildinfo.ninja() is None:
             return _settle(None, "ninja is not installed (pip install ninja)", None)
         if not build:
-            if "pending" not in _state:
-                doing = ("another process is building them now" if building_elsewhere(directory)
-                         else "they are not built for this torch and these sources")
-                _state["pending"] = f"the fused 'cpu' kernels are not ready: {doing}"
-                warnings.warn(
-                    f"lstmkit: {_state['pending']}; 'auto' uses the next backend. Build them once "
-                    "with `python -m lstmkit.kernels.cpu.build` (about a minute), or name "
-                    "backend='cpu' to build them on first use.",
-                    RuntimeWarning,
-                    stacklevel=4,
-                )
+            doing = ("another process is building them now" if building_elsewhere(directory)
+                     else "they are not built for this torch and these sources")
+            _state["pending"] = f"the fused 'cpu' kernels are not ready: {doing}"
             return None
         try:
             module = _build(directory)

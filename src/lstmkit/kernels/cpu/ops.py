@@ -36,6 +36,26 @@ from torch import Tensor
 
 from lstmkit.kernels.cpu import _loader
 
+_LIB = torch.library.Library("lstmkit", "DEF")  # noqa: TOR901 (the operators' namespace)
+_LSTM_W = ("Tensor w_ih, Tensor w_hh, Tensor? b_ih, Tensor? b_hh, Tensor? w_hr, Tensor? w_ch, "
+           "Tensor? ln_gates_weight, Tensor? ln_gates_bias, Tensor? ln_cell_weight, Tensor? ln_cell_bias, "
+           "Tensor? m_rec, Tensor? z_c, Tensor? z_h, Tensor? lengths")
+_GRU_W = "Tensor w_ih, Tensor w_hh, Tensor? b_ih, Tensor? b_hh, Tensor? m_rec, Tensor? z_h, Tensor? lengths"
+# Defined with explicit schemas and plain kernels (not torch.library.custom_op,
+# whose kernels import torch._dynamo on their first call: seconds on the first
+# forward of every process).
+_LIB.define(f"lstm_forward(Tensor x, Tensor h0, Tensor c0, {_LSTM_W}, bool reverse, bool coupled, "
+            "bool keep) -> Tensor[]")
+_LIB.define(f"lstm_backward(Tensor? gy, Tensor? ghn, Tensor? gcn, Tensor x, Tensor h0, Tensor c0, {_LSTM_W}, "
+            "bool reverse, bool coupled, Tensor[] saved, bool need_dx) -> Tensor[]")
+_LIB.define(f"gru_rnn_forward(Tensor x, Tensor h0, {_GRU_W}, bool reverse, int kind, bool keep) -> Tensor[]")
+_LIB.define(f"gru_rnn_backward(Tensor? gy, Tensor? ghn, Tensor x, Tensor h0, {_GRU_W}, bool reverse, "
+            "int kind, Tensor[] saved, bool need_dx) -> Tensor[]")
+lstm_forward = torch.ops.lstmkit.lstm_forward.default
+lstm_backward = torch.ops.lstmkit.lstm_backward.default
+gru_rnn_forward = torch.ops.lstmkit.gru_rnn_forward.default
+gru_rnn_backward = torch.ops.lstmkit.gru_rnn_backward.default
+
 _LSTM_PARAMS = 10  # w_ih, w_hh, b_ih, b_hh, w_hr, w_ch, ln_gw, ln_gb, ln_cw, ln_cb
 _LSTM_HST = 4  # the state sequence among the LSTM's saved buffers (absent without lengths: it is y)
 _GRU_HST = 1  # the same among the GRU / RNN's
@@ -86,8 +106,7 @@ def lstm_layout(x: Tensor, w_ih: Tensor, w_hh: Tensor, w_hr: Tensor | None, ln: 
     ]  # fmt: skip
 
 
-@torch.library.custom_op("lstmkit::lstm_forward", mutates_args=(), device_types="cpu")
-def lstm_forward(
+def _lstm_forward_cpu(
     x: Tensor, h0: Tensor, c0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
     b_hh: Tensor | None, w_hr: Tensor | None, w_ch: Tensor | None, ln_gates_weight: Tensor | None,
     ln_gates_bias: Tensor | None, ln_cell_weight: Tensor | None, ln_cell_bias: Tensor | None,
@@ -100,7 +119,7 @@ def lstm_forward(
     return _none_to_empty(out, x)
 
 
-@lstm_forward.register_fake
+@torch.library.register_fake("lstmkit::lstm_forward", lib=_LIB)
 def _lstm_forward_fake(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ch, ln_gates_weight, ln_gates_bias,
                        ln_cell_weight, ln_cell_bias, m_rec, z_c, z_h, lengths, reverse, coupled, keep):
     layout = lstm_layout(x, w_ih, w_hh, w_hr, ln_gates_weight is not None, lengths,
@@ -108,8 +127,7 @@ def _lstm_forward_fake(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, w_ch, ln_gates_w
     return [x.new_empty(0 if s is None else s) for s in layout]
 
 
-@torch.library.custom_op("lstmkit::lstm_backward", mutates_args=(), device_types="cpu")
-def lstm_backward(
+def _lstm_backward_cpu(
     gy: Tensor | None, ghn: Tensor | None, gcn: Tensor | None, x: Tensor, h0: Tensor, c0: Tensor,
     w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, w_hr: Tensor | None,
     w_ch: Tensor | None, ln_gates_weight: Tensor | None, ln_gates_bias: Tensor | None,
@@ -127,7 +145,7 @@ def lstm_backward(
     return _none_to_empty(out, x)
 
 
-@lstm_backward.register_fake
+@torch.library.register_fake("lstmkit::lstm_backward", lib=_LIB)
 def _lstm_backward_fake(gy, ghn, gcn, x, h0, c0, *rest):
     params, need_dx = rest[:_LSTM_PARAMS], rest[-1]
     return [torch.empty_like(x) if need_dx else x.new_empty(0), torch.empty_like(h0),
@@ -180,7 +198,9 @@ def _lstm_backward(ctx: Any, grads: list[Tensor | None]) -> tuple:
     return (dx, out[1], out[2], *grads, None, None, None, None, None, None, None)
 
 
-lstm_forward.register_autograd(_lstm_backward, setup_context=_lstm_setup)
+_LIB.impl("lstm_forward", _lstm_forward_cpu, "CPU")
+_LIB.impl("lstm_backward", _lstm_backward_cpu, "CPU")
+torch.library.register_autograd("lstmkit::lstm_forward", _lstm_backward, setup_context=_lstm_setup, lib=_LIB)
 
 
 # ---------------------------------------------------------------------------- GRU / RNN
@@ -198,8 +218,7 @@ def gru_rnn_layout(x: Tensor, w_ih: Tensor, w_hh: Tensor, lengths: Tensor | None
                      (steps, batch, hid) if kind in (0, 1) else None]
 
 
-@torch.library.custom_op("lstmkit::gru_rnn_forward", mutates_args=(), device_types="cpu")
-def gru_rnn_forward(
+def _gru_rnn_forward_cpu(
     x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
     m_rec: Tensor | None, z_h: Tensor | None, lengths: Tensor | None, reverse: bool, kind: int,
     keep: bool,
@@ -209,14 +228,13 @@ def gru_rnn_forward(
     return _none_to_empty(out if keep else out[:2], x)
 
 
-@gru_rnn_forward.register_fake
+@torch.library.register_fake("lstmkit::gru_rnn_forward", lib=_LIB)
 def _gru_rnn_forward_fake(x, h0, w_ih, w_hh, b_ih, b_hh, m_rec, z_h, lengths, reverse, kind, keep):
     return [x.new_empty(0 if s is None else s)
             for s in gru_rnn_layout(x, w_ih, w_hh, lengths, kind, keep)]
 
 
-@torch.library.custom_op("lstmkit::gru_rnn_backward", mutates_args=(), device_types="cpu")
-def gru_rnn_backward(
+def _gru_rnn_backward_cpu(
     gy: Tensor | None, ghn: Tensor | None, x: Tensor, h0: Tensor, w_ih: Tensor, w_hh: Tensor,
     b_ih: Tensor | None, b_hh: Tensor | None, m_rec: Tensor | None, z_h: Tensor | None,
     lengths: Tensor | None, reverse: bool, kind: int, saved: list[Tensor], need_dx: bool,
@@ -230,7 +248,7 @@ def gru_rnn_backward(
     return _none_to_empty(out, x)
 
 
-@gru_rnn_backward.register_fake
+@torch.library.register_fake("lstmkit::gru_rnn_backward", lib=_LIB)
 def _gru_rnn_backward_fake(gy, ghn, x, h0, w_ih, w_hh, b_ih, b_hh, *rest):
     need_dx = rest[-1]
     return [torch.empty_like(x) if need_dx else x.new_empty(0), torch.empty_like(h0),
@@ -271,7 +289,9 @@ def _gru_backward(ctx: Any, grads: list[Tensor | None]) -> tuple:
     return (dx, out[1], *grads, None, None, None, None, None, None)
 
 
-gru_rnn_forward.register_autograd(_gru_backward, setup_context=_gru_setup)
+_LIB.impl("gru_rnn_forward", _gru_rnn_forward_cpu, "CPU")
+_LIB.impl("gru_rnn_backward", _gru_rnn_backward_cpu, "CPU")
+torch.library.register_autograd("lstmkit::gru_rnn_forward", _gru_backward, setup_context=_gru_setup, lib=_LIB)
 
 
 def _c(t: Tensor | None) -> Tensor | None:
