@@ -7,6 +7,10 @@ whose smoothed errors go through the non-parametric dynamic threshold of Hundman
 point-wise and event-wise F1.
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.anomaly")  # one line naming the extra, not a deep ImportError
+
 from lstmkit.tasks.anomaly.api import (
     AnomalyDetector,
     ScoreResult,

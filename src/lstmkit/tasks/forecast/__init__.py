@@ -5,6 +5,10 @@ Public API: `Forecaster`, the configs (`ForecastConfig`, `ModelConfig`, `DataCon
 (the AirPassengers demo behind ``lstmkit demo``).
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.forecast")  # one line naming the extra, not a deep ImportError
+
 from lstmkit.tasks.forecast.api import Forecaster, default_config, quantile_column
 from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig
 from lstmkit.tasks.forecast.data import ForecastDataError, prepare_panel, read_table
