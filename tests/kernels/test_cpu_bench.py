@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from lstmkit.cli import main
 from lstmkit import benchmark
+from lstmkit.cli import main
 
 
 def test_bench_quick_writes_ratios(tmp_path, capsys, monkeypatch):

@@ -22,7 +22,6 @@ from torch import Tensor, nn
 
 from lstmkit import init as rinit
 from lstmkit.cells.functional import gru_step, lstm_step, rnn_step, zoneout
-from lstmkit.kernels.spec import CellSpec, DirParams
 from lstmkit.checks import (
     check_shape,
     check_tensor,
@@ -30,6 +29,7 @@ from lstmkit.checks import (
     probability,
     zoneout_rates,
 )
+from lstmkit.kernels.spec import CellSpec, DirParams
 
 
 class CellBase(nn.Module):
