@@ -16,7 +16,7 @@ KERNELS := $(wildcard src/lstmkit/kernels/cpu/*.cpp src/lstmkit/kernels/cpu/*.h)
 $(STAMP): pyproject.toml setup.py $(KERNELS)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q $(TORCH) "setuptools>=68" wheel ninja
+	$(BIN)/python -m pip install -q $(TORCH) numpy "setuptools>=68" wheel ninja
 	$(BIN)/python -m pip install -q --no-build-isolation -e ".[all]"
 	bash scripts/install_data.sh $(BIN)/python
 	$(BIN)/python -m lstmkit.kernels.cpu.build
