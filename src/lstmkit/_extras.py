@@ -23,7 +23,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "train": ("lightning", "torchmetrics", "safetensors", "yaml", "pandas", "matplotlib",
               "statsmodels", "sklearn", "scipy"),
     "text": ("tokenizers", "sacrebleu", "spylls"),
-    "data": ("aeon", "music21", "pysword"),
+    "data": ("aeon", "music21", "mido", "pysword"),
 }
 # import name -> distribution name, where they differ
 DIST_NAMES: dict[str, str] = {"sklearn": "scikit-learn", "yaml": "pyyaml"}
