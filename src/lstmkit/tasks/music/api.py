@@ -164,6 +164,8 @@ class Music(Task):
         self.model.eval()
         self.train_pieces = pieces
         self._baselines = None
+        if val_pieces is not None:  # the kept weights' score (the summary's last line)
+            self.val_metrics = {f"val_{k}": v for k, v in self.nll(val_pieces).items() if k.startswith("nll")}
 
     # ------------------------------------------------------------------ scoring
     @torch.no_grad()
