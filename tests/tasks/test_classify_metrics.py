@@ -6,7 +6,11 @@ import math
 
 import pytest
 
-from lstmkit.tasks.classify.metrics import classification_report, confusion_matrix, regression_report
+from lstmkit.tasks.classify.metrics import (
+    classification_report,
+    confusion_matrix,
+    regression_report,
+)
 
 
 def test_three_classes_one_never_seen():

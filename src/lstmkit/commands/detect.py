@@ -13,7 +13,6 @@ and ``metrics.json``, all or nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -90,6 +89,7 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_score(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from lstmkit.io import atomic_write_json
     from lstmkit.tasks.anomaly import AnomalyDetector, intervals_frame, zscore_baseline
     from lstmkit.tasks.anomaly.data import read_series
     from lstmkit.tasks.anomaly.metrics import all_metrics
@@ -116,9 +116,9 @@ def run_score(args: argparse.Namespace) -> int:
         plot_anomalies(series.index, series.values, result.scores, result.intervals, tmp / "plot.png",
                        threshold=result.threshold, labels=series.labels,
                        title=f"{series.name}: {detector.config.detector} detector")
-        (tmp / "metrics.json").write_text(json.dumps(
+        atomic_write_json(tmp / "metrics.json",
             {"detector": detector.config.detector, "threshold": result.threshold,
-             "flagged_intervals": len(result.intervals), "metrics": metrics}, indent=2, default=float))
+             "flagged_intervals": len(result.intervals), "metrics": metrics})
     shown = {name: {k: row[k] for k in ("roc_auc", "pr_auc", "point_f1", "event_f1")}
              for name, row in metrics.items()} or {
         detector.config.detector: {"points": len(series.values), "flagged_intervals": len(result.intervals)}}
