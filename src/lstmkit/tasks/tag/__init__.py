@@ -14,7 +14,7 @@
 
 from .api import Tagger
 from .baselines import FeatureTagger, MostFrequentTagger
-from .conll import Sentence, read_conll, write_conll
+from lstmkit.text.conll import Sentence, read_conll, write_conll
 from .crf import CRF, bio_constraints
 from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
 from .metrics import bio_spans, span_prf, span_scores, tag_scores, token_accuracy

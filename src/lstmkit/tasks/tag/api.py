@@ -6,7 +6,7 @@ Example:
     >>> tagger.predict([["Ali", "geldi", "."]])                                 # doctest: +SKIP
     [['NOUN', 'VERB', 'PUNCT']]
 
-Sentences are ``(tokens, tags)`` pairs or :class:`~lstmkit.tasks.tag.conll.Sentence`.
+Sentences are ``(tokens, tags)`` pairs or :class:`~lstmkit.text.conll.Sentence`.
 """
 
 from __future__ import annotations
