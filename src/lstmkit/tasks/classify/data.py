@@ -19,7 +19,6 @@ of those distinct strings, for ``nn.EmbeddingBag``.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from collections.abc import Sequence

@@ -12,9 +12,10 @@
 * :mod:`.baselines`: most-frequent-tag and logistic-regression feature taggers.
 """
 
+from lstmkit.text.conll import Sentence, read_conll, write_conll
+
 from .api import Tagger
 from .baselines import FeatureTagger, MostFrequentTagger
-from lstmkit.text.conll import Sentence, read_conll, write_conll
 from .crf import CRF, bio_constraints
 from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
 from .metrics import bio_spans, span_prf, span_scores, tag_scores, token_accuracy
