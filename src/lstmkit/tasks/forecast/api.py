@@ -138,7 +138,8 @@ class Forecaster:
     def _validation_loader(self, panel: Panel, val_data: Any) -> DataLoader:
         """Windows whose horizon lies in `val_data`, appended to each training series."""
         mc, dc = self.config.model, self.config.data
-        val = prepare_panel(val_data, dc, what="validation data", freq=self.freq)
+        val = prepare_panel(val_data, dc, what="validation data", freq=self.freq,
+                            integer_time=self.freq is None)
         joined_y, joined_t, joined_p, joined_f, limits = [], [], [], [], []
         index = {u: i for i, u in enumerate(panel.ids)}
         for j, uid in enumerate(val.ids):
@@ -195,7 +196,8 @@ class Forecaster:
         if self.nets is None:
             raise RuntimeError("Forecaster.predict called before fit (or load)")
         cfg, mc = self.config, self.config.model
-        panel = prepare_panel(data, cfg.data, min_length=mc.lookback, freq=self.freq, what="prediction data")
+        panel = prepare_panel(data, cfg.data, min_length=mc.lookback, freq=self.freq,
+                              integer_time=self.freq is None, what="prediction data")
         scalers = [self.scalers.get(uid) or fit_scaler(
             cfg.transform, panel.y[i], np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
             for i, uid in enumerate(panel.ids)]
@@ -228,7 +230,8 @@ class Forecaster:
                     f"prediction: the model uses future covariates {list(dc.future_covariates)}; "
                     f"pass future= with their values for the {mc.horizon} steps after each series"
                 )
-            fut_panel = prepare_panel(future, dc, require_target=False, freq=self.freq, what="future covariates")
+            fut_panel = prepare_panel(future, dc, require_target=False, freq=self.freq,
+                                      integer_time=self.freq is None, what="future covariates")
             fut_index = {u: j for j, u in enumerate(fut_panel.ids)}
         n_past = len(dc.past_covariates)
         for i, uid in enumerate(panel.ids):
