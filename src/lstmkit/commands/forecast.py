@@ -129,8 +129,10 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from lstmkit.tasks.forecast import Forecaster, read_table
     from lstmkit.tasks.forecast.io import write_csv_atomic
-    from lstmkit.tasks.forecast.plots import plot_forecasts
+    from lstmkit.tasks.forecast.plots import check_max_series, plot_forecasts
 
+    if args.plot:
+        check_max_series(args.plot_series)  # before any work, not after it
     forecaster = Forecaster.load(args.model)
     started = time.perf_counter()
     frame = forecaster.predict(args.data, future=args.future)
@@ -165,8 +167,9 @@ def run_predict(args: argparse.Namespace) -> int:
 def run_backtest(args: argparse.Namespace) -> int:
     from lstmkit.tasks.forecast.backtest import backtest
     from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
-    from lstmkit.tasks.forecast.plots import plot_forecasts
+    from lstmkit.tasks.forecast.plots import check_max_series, plot_forecasts
 
+    check_max_series(args.plot_series)  # before the backtest trains, not after it
     config = _config(args)
     result = backtest(config, args.data, n_cutoffs=args.cutoffs, step=args.step, refit=args.refit,
                       baselines=tuple(args.baselines))

@@ -24,6 +24,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.data import DataLoader, TensorDataset
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.tasks.anomaly.config import DetectorConfig
 from lstmkit.tasks.anomaly.models import EncDecModule, EncDecNet, PredictorModule, PredictorNet
 from lstmkit.tasks.anomaly.threshold import dynamic_threshold, ewma, runs
@@ -221,6 +222,7 @@ class AnomalyDetector:
                    extras=extras)
 
     @classmethod
+    @load_errors("anomaly")
     def load(cls, path) -> AnomalyDetector:
         saved = load_model(path, task=TASK)
         try:

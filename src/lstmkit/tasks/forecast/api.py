@@ -23,6 +23,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig
 from lstmkit.tasks.forecast.data import (
     DEFAULT_DATA,
@@ -274,6 +275,7 @@ class Forecaster:
                    state_dict=self.nets.state_dict(), extras=extras)
 
     @classmethod
+    @load_errors("forecast")
     def load(cls, path) -> Forecaster:
         """Rebuild a saved forecaster; problems raise `lstmkit.train.ModelLoadError`."""
         saved = load_model(path, task=TASK)

@@ -62,6 +62,9 @@ def backtest(config: ForecastConfig, data: Any, *, n_cutoffs: int = 1, step: int
     """Rolling-origin evaluation (see the module docstring); returns a `BacktestResult`."""
     if not isinstance(n_cutoffs, int) or n_cutoffs < 1:
         raise ValueError(f"n_cutoffs must be an integer >= 1, received {n_cutoffs!r}")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
+        raise ValueError(f"step (--step, steps between forecast origins): expected an integer >= 1, "
+                         f"received {step!r}")
     for name in baselines:
         if name not in bl.BASELINES:
             raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")

@@ -16,6 +16,14 @@ def save_figure_atomic(fig, path: str | os.PathLike) -> Path:
     return atomic_savefig(fig, path, dpi=110, bbox_inches="tight")
 
 
+def check_max_series(max_series: object) -> int:
+    """How many series to plot, from the user: an integer >= 1."""
+    if isinstance(max_series, bool) or not isinstance(max_series, int) or max_series < 1:
+        raise ValueError(f"max_series (--plot-series, how many series to plot): expected an integer >= 1, "
+                         f"received {max_series!r}")
+    return max_series
+
+
 def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os.PathLike, *,
                    actual: pd.DataFrame | None = None, baselines: dict[str, pd.DataFrame] | None = None,
                    max_series: int = 4, history_steps: int | None = None,
@@ -29,6 +37,7 @@ def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os
         baselines: optional {name: frame with id, ds, y_hat} drawn as dashed lines.
         history_steps: show only the last this-many history steps.
     """
+    check_max_series(max_series)
     import matplotlib
 
     matplotlib.use("Agg")
