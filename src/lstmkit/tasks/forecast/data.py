@@ -195,7 +195,7 @@ def _parse_times(values: pd.Series, ids: np.ndarray, column: str, what: str) -> 
         if bad.any():
             first, uid, count = _first_bad(bad, ids)
             raise ForecastDataError(
-                f"{what}: series {uid!r}, row {first + 1}: column {column!r} has time {values.iloc[first]!r}; "
+                f"{what}: series {uid!r}, row {first + 1}: column {column!r} has time {x[first]:g}; "
                 f"numeric times must be whole numbers below 2**53 (integer steps) ({count} such cell(s))"
             )
         return x.astype(np.int64)
