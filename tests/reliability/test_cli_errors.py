@@ -114,7 +114,7 @@ def test_time_grid_too_large_for_memory_is_refused_with_its_size(run, tmp_path):
 def test_non_utf8_csv_and_yaml_name_the_file(run, tmp_path):
     (tmp_path / "latin.csv").write_bytes("ds,y\n0,caf\xe9\n".encode("latin-1"))
     one_line(run("forecast", "fit", "--data", "latin.csv", "--horizon", "1", "--out", "m"),
-             "latin.csv", "not valid UTF-8")
+             "training data: latin.csv:2", "not valid utf-8")
     (tmp_path / "latin.tsv").write_bytes("text\tlabel\ncaf\xe9\tpos\n".encode("latin-1"))
     one_line(run("classify", "fit", "--data", "latin.tsv", "--out", "m"), "latin.tsv:2", "not valid utf-8")
     (tmp_path / "cfg.yaml").write_bytes("horizon: 2 # caf\xe9\n".encode("latin-1"))
@@ -168,7 +168,7 @@ def test_translate_batch_size(run, tmp_path, size):
     untrained.translator(tmp_path / "model")
     (tmp_path / "in.txt").write_text("a b\nc d\n")
     one_line(run("translate", "translate", "model", "--input", "in.txt", "--output", "out.txt",
-                 "--batch-size", size), f"--batch-size", f"expected an integer >= 1, received {size}")
+                 "--batch-size", size), "--batch-size", f"expected an integer >= 1, received {size}")
     assert not (tmp_path / "out.txt").exists()
     (tmp_path / "tgt.txt").write_text("b a\nd c\n")
     one_line(run("translate", "fit", "--source", "in.txt", "--target", "tgt.txt", "--out", "m",

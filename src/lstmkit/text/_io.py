@@ -96,7 +96,9 @@ def read_csv_rows(path: str | os.PathLike, delimiter: str = ",",
     """Rows of a CSV file as ``(line, fields)``, ``line`` the 1-based line where the row starts.
 
     Quoted fields keep their newlines (a row may span several lines); a row ends at
-    ``\n`` only (an unquoted lone ``\r`` is refused as malformed). With
+    ``\n`` only. Parsing is strict: an unterminated quote (which would swallow every
+    later row into one field), text after a closing quote, or an unquoted lone ``\r``
+    is refused as malformed. With
     ``skip_blank`` rows whose fields are all blank (empty lines) are left out.
 
     Raises:
@@ -108,7 +110,8 @@ def read_csv_rows(path: str | os.PathLike, delimiter: str = ",",
     rows: list[tuple[int, list[str]]] = []
     pieces = text.split("\n")  # lines at \n only, each keeping its \n (a lone \r is not a row end)
     reader = csv.reader((piece + "\n" for piece in pieces[:-1]) if not pieces[-1]
-                        else [*(piece + "\n" for piece in pieces[:-1]), pieces[-1]], delimiter=delimiter)
+                        else [*(piece + "\n" for piece in pieces[:-1]), pieces[-1]],
+                        delimiter=delimiter, strict=True)
     start = 1
     with _field_limit(len(text) + 1):
         while True:

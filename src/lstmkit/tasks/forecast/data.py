@@ -25,6 +25,7 @@ value) with a `UserWarning` naming the series and the count.
 
 from __future__ import annotations
 
+import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,13 +89,15 @@ def read_table(source: Any, config: DataConfig = DEFAULT_DATA, *, what: str = "d
             raise ForecastDataError(f"{what}: file {str(path)!r} is empty")
         if path.is_dir():
             raise ForecastDataError(f"{what}: {str(path)!r} is a directory, expected a CSV file")
+        from lstmkit.text._io import read_text  # utf-8 errors name the file and line
+
         try:
-            frame = pd.read_csv(path)
-        except UnicodeDecodeError as err:
-            raise ForecastDataError(
-                f"{what}: file {str(path)!r} is not valid UTF-8 (byte at offset {err.start}); "
-                "re-encode it as UTF-8"
-            ) from None
+            text = read_text(path).replace("\r\n", "\n")
+        except ValueError as err:
+            raise ForecastDataError(f"{what}: {err}") from None
+        try:  # rows end at \n only; ids stay strings as written ("01" is not "1"); numbers exact
+            frame = pd.read_csv(io.StringIO(text), dtype={config.id_col: str}, float_precision="round_trip",
+                                lineterminator="\n")
         except pd.errors.EmptyDataError:
             raise ForecastDataError(f"{what}: file {str(path)!r} is empty (no columns)") from None
         except pd.errors.ParserError as err:
@@ -119,6 +122,11 @@ def read_table(source: Any, config: DataConfig = DEFAULT_DATA, *, what: str = "d
         raise ForecastDataError(f"{what}: the table is empty (no rows)")
     if config.id_col not in frame.columns:
         frame.insert(0, config.id_col, DEFAULT_ID)
+    missing = frame[config.id_col].isna().to_numpy()
+    if missing.any():
+        where = f"{what} (file {str(source)!r})" if isinstance(source, (str, Path)) else what
+        raise ForecastDataError(f"{where}: row {int(np.flatnonzero(missing)[0]) + 1}: empty series id "
+                                f"in column {config.id_col!r}")
     frame[config.id_col] = frame[config.id_col].astype(str)
     if isinstance(source, (str, Path)):
         frame.attrs["source"] = str(source)
