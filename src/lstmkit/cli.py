@@ -16,7 +16,8 @@ Errors: a mistake in what the user passed in ends in one line
 
 ``TypeError`` is *not* among them: the library turns type problems in user input
 into ``ValueError`` at its boundary, so a ``TypeError`` here is a bug and keeps its
-traceback. ``--debug`` (anywhere on the command line) or ``LSTMKIT_DEBUG=1`` shows
+traceback. A missing optional dependency is one line too (``lstmkit: error: ...
+pip install 'lstmkit[train]'``, see :mod:`lstmkit._extras`). ``--debug`` (anywhere on the command line) or ``LSTMKIT_DEBUG=1`` shows
 the traceback of every error. Ctrl-C (SIGINT) prints ``lstmkit: interrupted`` and
 exits 130, also while Lightning trains: Lightning catches ``KeyboardInterrupt``
 itself (2.x: a "graceful shutdown" then ``sys.exit(1)``), so during :func:`main`
@@ -36,7 +37,7 @@ import threading
 from collections.abc import Sequence
 
 from lstmkit import __version__
-from lstmkit.commands._common import apply_yaml_defaults
+from lstmkit._extras import MissingExtra, missing_message
 
 COMMANDS = ("demo", "generate", "translate", "forecast", "classify", "tag", "detect", "bench")
 
@@ -132,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: list[str], debug: bool) -> int:
     try:
+        from lstmkit.commands._common import apply_yaml_defaults
+
         parser = build_parser()
         apply_yaml_defaults(parser, argv)
         args = parser.parse_args(argv)
@@ -140,6 +143,13 @@ def _run(argv: list[str], debug: bool) -> int:
             parser.parse_args([*argv, "--help"])
             return EXIT_USAGE
         status = func(args)
+    except MissingExtra as exc:
+        return _error(exc)
+    except ModuleNotFoundError as exc:  # an optional dependency: one line naming the extra
+        hint = missing_message(exc.name or "", "the command line")
+        if hint is None:
+            raise
+        return _error(hint)
     except (KeyboardInterrupt, Interrupted):
         if debug:
             raise
