@@ -8,14 +8,15 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import untrained
 
-from lstmkit.tasks.anomaly import AnomalyDetector, DetectorConfig
+from lstmkit.tasks.anomaly import Detect
 from lstmkit.tasks.anomaly.data import read_series
 from lstmkit.tasks.anomaly.threshold import dynamic_threshold
 from lstmkit.tasks.forecast import ForecastDataError, prepare_panel
 from lstmkit.tasks.forecast.config import DataConfig
 from lstmkit.testing import run_cli_in_process
-from lstmkit.train import ModelLoadError, save_model
+from lstmkit.train import ModelLoadError
 
 BAD = ["inf", "-inf", "1e306", "-3e38", "1e400"]
 
@@ -78,7 +79,7 @@ def test_anomaly_api_refuses_overflowing_arrays():
     values = np.ones(50)
     values[3] = 1e307
     with pytest.raises(ValueError, match=r"row 4, channel 0: 1e\+307 is too large"):
-        AnomalyDetector(DetectorConfig(epochs=1, progress=False)).fit(values)
+        Detect().fit(values)
 
 
 @pytest.mark.parametrize("errors", [np.full(30, 0.5), np.zeros(30), np.linspace(0, 1, 30),
@@ -102,13 +103,7 @@ def test_threshold_refuses_non_finite_errors():
 
 
 def _saved_detector(path, **extras):
-    from lstmkit.tasks.anomaly.models import PredictorNet
-
-    net = PredictorNet(1, 4, 1)
-    base = {"window": 8, "mean": [0.0], "std": [1.0], "err_mu": [0.0], "err_sigma": [1.0]}
-    save_model(path, task="anomaly", config=DetectorConfig(hidden_size=4).to_dict(),
-               state_dict=net.state_dict(), extras={**base, **extras})
-    return path
+    return untrained.detector(path, **extras)
 
 
 @pytest.mark.parametrize("extras,pattern", [
@@ -121,7 +116,7 @@ def _saved_detector(path, **extras):
 def test_saved_detector_statistics_checked_on_load(tmp_path, extras, pattern):
     path = _saved_detector(tmp_path / "m", **extras)
     with pytest.raises(ModelLoadError, match=pattern):
-        AnomalyDetector.load(path)
+        Detect.load(path)
 
 
 def test_detect_score_with_std_zero_is_one_line(tmp_path, capsys, monkeypatch):
@@ -130,7 +125,8 @@ def test_detect_score_with_std_zero_is_one_line(tmp_path, capsys, monkeypatch):
     result = run_cli_in_process("detect", "score", "--model", "m", "--data", "d.csv", "--out", "o",
                                 cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
     assert result.returncode == 2
-    assert result.stderr.strip() == "lstmkit: error: 'm': extras 'std' must be > 0 (it divides), found [0.0]"
+    assert result.stderr.strip() == "lstmkit: error: 'm': extras 'std' must be > 0 (it divides), found [0.0]", (
+        result.stderr)
     assert not (tmp_path / "o").exists()
 
 

@@ -43,11 +43,11 @@ def translator(path: Path, sentences=("a b c", "b c d", "c d e")) -> Path:
 def forecaster(path: Path, freq: str | None) -> Path:
     """A forecaster for one series 'series_0' with lookback 6, horizon 2, trained on dates
     (``freq``) or on integer steps (``freq=None``)."""
-    from lstmkit.tasks.forecast import Forecaster, default_config
+    from lstmkit.tasks.forecast import Forecast, default_config
     from lstmkit.tasks.forecast.scaling import fit_scaler
 
     torch.manual_seed(0)
-    fc = Forecaster(default_config(2, 1, lookback=6, progress=False))
+    fc = Forecast(default_config(2, 1, lookback=6))
     fc.nets = fc._new_nets()
     y = np.arange(20, dtype=np.float64)
     fc.scalers = {"series_0": fit_scaler("none", y, np.zeros((20, 0)), "series_0")}
@@ -62,3 +62,20 @@ def edit_config(path: Path, change) -> None:
     data = json.loads(file.read_text())
     change(data)
     file.write_text(json.dumps(data))
+
+
+def detector(path: Path, **extras) -> Path:
+    """A prediction detector (window 8, one channel, hidden size 4) with ``extras`` overriding
+    its saved statistics (``std=[0.0]``: what a hand-edited config.json may hold)."""
+    from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectModelConfig
+    from lstmkit.tasks.anomaly.models import PredictorNet
+
+    torch.manual_seed(0)
+    det = Detect(DetectConfig(model=DetectModelConfig(hidden_size=4)))
+    det.net = PredictorNet(1, 4, 1)
+    det.window = 8
+    det.mean, det.std, det.err_mu, det.err_sigma = (np.zeros(1), np.ones(1), np.zeros(1), np.ones(1))
+    det.save(path)
+    if extras:
+        edit_config(path, lambda c: c["extras"].update(extras))
+    return path
