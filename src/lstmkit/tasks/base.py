@@ -250,6 +250,9 @@ class Task:
         task = cls(config, train)
         try:
             task._restore(saved)
-        except (KeyError, TypeError) as err:
-            raise ModelLoadError(f"'{path}' has unusable {cls.NAME} extras: {err}") from None
+        except ModelLoadError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            # a hand-edited config.json is user input: one line; chained, so --debug shows where
+            raise ModelLoadError(f"'{path}' has unusable {cls.NAME} extras: {err}") from err
         return task

@@ -16,9 +16,10 @@ from lstmkit._extras import require
 
 require("train", feature="lstmkit.tasks.tag")  # one line naming the extra, not a deep ImportError
 
+from lstmkit.text.conll import Sentence, read_conll, write_conll
+
 from .api import Tagger
 from .baselines import FeatureTagger, MostFrequentTagger
-from .conll import Sentence, read_conll, write_conll
 from .crf import CRF, bio_constraints
 from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
 from .metrics import bio_spans, span_prf, span_report, span_scores, tag_scores, token_accuracy
