@@ -30,9 +30,6 @@ NAMES = {0: "base", 1: "spec", 2: "cells", 3: "kernels", 4: "layers", 5: "inspec
 
 # Known edges against the layering, each to be removed by the change named beside it.
 EXPECTED: set[tuple[str, str]] = {
-    # data -> tasks: the CoNLL reader moves out of tasks/tag into text/data (issue 20, section 5,
-    # done on another branch); the lead removes this line when that branch is merged.
-    ("lstmkit.data.text_corpora", "lstmkit.tasks.tag.conll"),
     # tasks -> commands: Task.command_line (tasks/base.py) renders the reproducing CLI command
     # with the option generator of commands/_options.py (landed with the task-shape branch of
     # section 2); moving that rendering below tasks (beside tasks/configs.py) removes this line.
