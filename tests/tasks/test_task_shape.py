@@ -59,6 +59,14 @@ def _seqclass_data(n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
     return xs, ["hi" if i % 2 else "lo" for i in range(n)]
 
 
+def _chorales(n: int, seed: int) -> list[list[list[int]]]:
+    """Tiny four-voice chorales as frames (cadences in C with some variation)."""
+    rng = np.random.default_rng(seed)
+    chords = [[48, 64, 67, 72], [53, 65, 69, 72], [55, 62, 67, 71], [48, 64, 67, 72]]
+    return [[sorted({p + int(rng.integers(0, 2)) * (j == 0) for j, p in enumerate(chords[t % 4])})
+             for t in range(int(rng.integers(6, 10)))] for _ in range(n)]
+
+
 CASES: dict[str, Case] = {
     "forecast": Case(
         sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
@@ -79,6 +87,13 @@ CASES: dict[str, Case] = {
         train=lambda: _seqclass_data(16, seed=0),
         val=lambda: _seqclass_data(6, seed=1),
         test=lambda: _seqclass_data(8, seed=2),
+    ),
+    "music": Case(
+        sections={"model": {"kind": "nade", "hidden_size": 8, "nade_size": 4},
+                  "data": {"low": 45, "high": 75, "batch_size": 2}},
+        train=lambda: _chorales(4, seed=0),
+        val=lambda: _chorales(2, seed=1),
+        test=lambda: _chorales(2, seed=2),
     ),
 }
 

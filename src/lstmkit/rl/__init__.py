@@ -7,8 +7,12 @@
 Needs the ``rl`` extra (``pip install lstmkit[rl]``: gymnasium, popgym, sb3-contrib).
 """
 
-from lstmkit.rl.envs import MaskVelocity, RepeatFirst, make_env
-from lstmkit.rl.policy import ActorCritic
-from lstmkit.rl.ppo import PPOConfig, PPOResult, evaluate, train
+from lstmkit._extras import require
+
+require("rl", "gymnasium", feature="lstmkit.rl")  # one line naming the extra, not a deep ImportError
+
+from lstmkit.rl.envs import MaskVelocity, RepeatFirst, make_env  # noqa: E402
+from lstmkit.rl.policy import ActorCritic  # noqa: E402
+from lstmkit.rl.ppo import PPOConfig, PPOResult, evaluate, train  # noqa: E402
 
 __all__ = ["ActorCritic", "MaskVelocity", "PPOConfig", "PPOResult", "RepeatFirst", "evaluate", "make_env", "train"]

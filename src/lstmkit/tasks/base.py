@@ -47,6 +47,7 @@ from lstmkit.tasks import configs
 TASKS: dict[str, str] = {
     "forecast": "lstmkit.tasks.forecast.api:Forecast",
     "detect": "lstmkit.tasks.anomaly.api:Detect",
+    "music": "lstmkit.tasks.music.api:Music",
     "seqclass": "lstmkit.tasks.seqclass.api:SeqClass",
 }
 RUN_FILE = "run.yaml"
@@ -250,6 +251,9 @@ class Task:
         task = cls(config, train)
         try:
             task._restore(saved)
-        except (KeyError, TypeError) as err:
-            raise ModelLoadError(f"'{path}' has unusable {cls.NAME} extras: {err}") from None
+        except ModelLoadError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            # a hand-edited config.json is user input: one line; chained, so --debug shows where
+            raise ModelLoadError(f"'{path}' has unusable {cls.NAME} extras: {err}") from err
         return task
