@@ -9,9 +9,11 @@ Protocol (written into the JSON):
   split*: every configuration trains on k-1 folds for ``max_epochs`` epochs
   (constant learning rate after warm-up, so the first e epochs of a long run
   are a run of e epochs), its validation accuracy is recorded after every
-  epoch, and the (configuration, epoch count) with the highest mean
-  validation accuracy over the folds wins (ties: lower mean validation loss,
-  then fewer epochs);
+  epoch, averaged over the folds and smoothed over 5 neighbouring epochs
+  (a centred moving average: small validation folds make single epochs
+  noisy), and the (configuration, epoch count) with the highest smoothed
+  validation accuracy wins (ties: lower smoothed validation loss, then fewer
+  epochs);
 * the winner is retrained on the whole train split with seeds 0, 1, 2 and
   scored on the test split (mean and standard deviation over seeds);
 * baselines see the same standardised series (MiniRocket with seeds 0, 1, 2);
@@ -112,14 +114,21 @@ def select(name: str, x: Any, y: np.ndarray, grid: list[dict[str, Any]], data: d
             history = [r for r in task.fit_results[0].history if "val_acc" in r]
             accs.append([r["val_acc"] for r in history])
             losses.append([r["val_loss"] for r in history])
-        acc, loss = np.mean(accs, axis=0), np.mean(losses, axis=0)           # (epochs,)
+        acc, loss = smooth(np.mean(accs, axis=0)), smooth(np.mean(losses, axis=0))   # (epochs,)
         best = int(min(range(len(acc)), key=lambda e: (-round(acc[e], 6), loss[e], e)))
         candidates.append({"config": choice, "folds": k, "best_epochs": best + 1,
                            "val_accuracy": float(acc[best]), "val_loss": float(loss[best]),
-                           "val_accuracy_by_epoch": [round(float(a), 4) for a in acc]})
+                           "smoothed_val_accuracy_by_epoch": [round(float(a), 4) for a in acc]})
         print(f"  {name} {choice} -> {k}-fold val acc {acc[best]:.3f} at epoch {best + 1}", flush=True)
     winner = max(candidates, key=lambda c: (round(c["val_accuracy"], 6), -c["val_loss"], -c["best_epochs"]))
     return {"chosen": winner["config"], "epochs": winner["best_epochs"], "candidates": candidates}
+
+
+def smooth(values: np.ndarray, window: int = 5) -> np.ndarray:
+    """Centred moving average (shorter windows at the ends)."""
+    import pandas as pd
+
+    return pd.Series(values).rolling(window, center=True, min_periods=1).mean().to_numpy()
 
 
 def bootstrap(diff: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[float, float]:
