@@ -19,6 +19,7 @@ seed; mean and standard deviation over seeds; wall time of training (1 torch thr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import warnings
@@ -38,8 +39,7 @@ TASKS = {
     "count_recall": ("popgym-CountRecallEasy-v0", ("lstm", "mlp")),
     "position_only_cartpole": ("popgym-PositionOnlyCartPoleEasy-v0", ("lstm", "mlp")),
 }
-PPO = {"n_envs": 8, "n_steps": 128, "seq_len": 16, "burn_in": 0, "epochs": 4, "minibatches": 4, "lr": 1e-3,
-       "hidden_size": 64}
+PPO = {k: v for k, v in dataclasses.asdict(PPOConfig()).items() if k not in ("total_steps", "memory", "seed")}
 
 
 def run_ours(env_id: str, method: str, steps: int, seed: int) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 r"""Actor-critic networks for discrete actions: with an ``lstmkit.LSTM`` memory, or without.
 
+For the actor (and, with its own weights, the critic):
+
 .. math::
     e_t = \tanh(W_e o_t + b_e), \qquad
     (h_t, c_t) = \mathrm{LSTM}(e_t, (m_t h_{t-1}, m_t c_{t-1})), \qquad
@@ -22,42 +24,51 @@ State = tuple[torch.Tensor, torch.Tensor]
 
 
 class ActorCritic(nn.Module):
-    """Shared trunk, policy logits and value (see the module docstring)."""
+    """Separate actor and critic networks of the same shape (see the module docstring).
+
+    The state is ``(h, c)``, each ``(2, B, H)``: row 0 the actor's LSTM, row 1 the critic's.
+    """
 
     def __init__(self, obs_size: int, n_actions: int, hidden_size: int = 64, memory: str = "lstm") -> None:
         super().__init__()
         if memory not in ("lstm", "none"):
             raise ValueError(f"memory: expected 'lstm' or 'none', got {memory!r}")
         self.memory, self.hidden_size = memory, hidden_size
-        self.encoder = nn.Sequential(nn.Linear(obs_size, hidden_size), nn.Tanh())
+        self.encoders = nn.ModuleList(nn.Sequential(nn.Linear(obs_size, hidden_size), nn.Tanh())
+                                      for _ in range(2))
         if memory == "lstm":
-            self.lstm = lstmkit.LSTM(hidden_size, hidden_size)
+            self.cores = nn.ModuleList(lstmkit.LSTM(hidden_size, hidden_size) for _ in range(2))
         else:
-            self.mlp = nn.Sequential(nn.Linear(hidden_size, hidden_size), nn.Tanh())
+            self.cores = nn.ModuleList(nn.Sequential(nn.Linear(hidden_size, hidden_size), nn.Tanh())
+                                       for _ in range(2))
         self.pi = nn.Linear(hidden_size, n_actions)
         self.v = nn.Linear(hidden_size, 1)
         nn.init.orthogonal_(self.pi.weight, 0.01)
         nn.init.zeros_(self.pi.bias)
 
     def initial_state(self, batch: int) -> State:
-        zeros = torch.zeros(1, batch, self.hidden_size)
+        zeros = torch.zeros(2, batch, self.hidden_size)
         return zeros, zeros.clone()
+
+    def _core(self, k: int, e: torch.Tensor, state: State, starts: torch.Tensor) -> tuple[torch.Tensor, State]:
+        if self.memory == "none":
+            return self.cores[k](e), state
+        outs = []
+        hx, cx = state[0][k:k + 1], state[1][k:k + 1]                    # (1, B, H)
+        for t in range(e.shape[0]):
+            keep = (1.0 - starts[t]).view(1, -1, 1)                      # (1, B, 1)
+            out, (hx, cx) = self.cores[k](e[t:t + 1], (hx * keep, cx * keep))   # (1, B, H)
+            outs.append(out)
+        return torch.cat(outs), (hx, cx)                                 # (T, B, H)
 
     def unroll(self, obs: torch.Tensor, state: State, starts: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor, State]:
         """``obs`` (T, B, D), ``starts`` (T, B) 1.0 where an episode begins -> logits (T, B, A), values (T, B)."""
-        e = self.encoder(obs)                                            # (T, B, H)
-        if self.memory == "none":
-            h = self.mlp(e)
-            return self.pi(h), self.v(h).squeeze(-1), state
-        outs = []
-        hx, cx = state
-        for t in range(obs.shape[0]):
-            keep = (1.0 - starts[t]).view(1, -1, 1)                      # (1, B, 1)
-            out, (hx, cx) = self.lstm(e[t:t + 1], (hx * keep, cx * keep))  # (1, B, H)
-            outs.append(out)
-        h = torch.cat(outs)                                              # (T, B, H)
-        return self.pi(h), self.v(h).squeeze(-1), (hx, cx)
+        ha, sa = self._core(0, self.encoders[0](obs), state, starts)
+        hv, sv = self._core(1, self.encoders[1](obs), state, starts)
+        if self.memory == "lstm":
+            state = (torch.cat([sa[0], sv[0]]), torch.cat([sa[1], sv[1]]))   # (2, B, H) each
+        return self.pi(ha), self.v(hv).squeeze(-1), state
 
     def step(self, obs: torch.Tensor, state: State, starts: torch.Tensor
              ) -> tuple[torch.Tensor, torch.Tensor, State]:

@@ -41,20 +41,20 @@ from lstmkit.rl.policy import ActorCritic
 
 @dataclass(frozen=True)
 class PPOConfig:
-    """PPO knobs (defaults: CartPole-sized problems)."""
+    """PPO knobs (defaults: RL Zoo's recurrent PPO settings for masked CartPole)."""
 
     total_steps: int = 100_000
     n_envs: int = 8
-    n_steps: int = 128
-    seq_len: int = 16
+    n_steps: int = 32
+    seq_len: int = 32
     burn_in: int = 0
-    epochs: int = 4
-    minibatches: int = 4
+    epochs: int = 10
+    minibatches: int = 1
     lr: float = 1e-3
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
+    gamma: float = 0.98
+    gae_lambda: float = 0.8
     clip: float = 0.2
-    ent_coef: float = 0.01
+    ent_coef: float = 0.0
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     hidden_size: int = 64
@@ -146,8 +146,8 @@ def train(env_fn: Callable[[], Any], config: PPOConfig = PPOConfig(), log: Calla
                 gae = delta + cfg.gamma * cfg.gae_lambda * alive * gae
                 adv[t] = gae
             ret = adv + b_val
-        h0 = torch.stack([s[0][0] for s in chunk_states])                 # (chunks, N, H)
-        c0 = torch.stack([s[1][0] for s in chunk_states])
+        h0 = torch.stack([s[0] for s in chunk_states])                    # (chunks, 2, N, H)
+        c0 = torch.stack([s[1] for s in chunk_states])
 
         def cut(x: torch.Tensor) -> torch.Tensor:                         # (T, N, ...) -> (L, chunks*N, ...)
             x = x.reshape(chunks, cfg.seq_len, n, *x.shape[2:])           # (chunks, L, N, ...)
@@ -155,7 +155,9 @@ def train(env_fn: Callable[[], Any], config: PPOConfig = PPOConfig(), log: Calla
             return x.reshape(cfg.seq_len, chunks * n, *x.shape[3:])
 
         s_obs, s_act, s_logp, s_adv, s_ret, s_start = map(cut, (b_obs, b_act, b_logp, adv, ret, b_start))
-        s_h0, s_c0 = h0.reshape(1, chunks * n, -1), c0.reshape(1, chunks * n, -1)
+        # (chunks, 2, N, H) -> (2, chunks * N, H), sequence index = chunk * N + env as in cut()
+        s_h0 = h0.transpose(0, 1).reshape(2, chunks * n, -1)
+        s_c0 = c0.transpose(0, 1).reshape(2, chunks * n, -1)
         sequences = chunks * n
         per_batch = max(1, sequences // cfg.minibatches)
         for _ in range(cfg.epochs):
