@@ -110,9 +110,9 @@ def _baseline(task: str, train_texts, train_labels, texts, labels) -> dict:
 
 
 def _write_json(path: str, data: dict) -> None:
-    from lstmkit.text import atomic_write_text
+    from lstmkit.io import atomic_write_json
 
-    atomic_write_text(path, json.dumps(data, indent=2, default=float) + "\n")
+    atomic_write_json(path, data)
 
 
 def _check_labels(clf, labels, lines, path) -> None:

@@ -20,7 +20,6 @@ Every option can also come from ``--config FILE.yaml``.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from lstmkit.commands._common import (
@@ -122,9 +121,9 @@ def _check_tags(tagger, sentences, path) -> None:
 
 
 def _write_json(path: str, data: dict) -> None:
-    from lstmkit.text import atomic_write_text
+    from lstmkit.io import atomic_write_json
 
-    atomic_write_text(path, json.dumps(data, indent=2, default=float) + "\n")
+    atomic_write_json(path, data)
 
 
 def run_fit(args: argparse.Namespace) -> int:
