@@ -16,6 +16,7 @@ is trained and its quantiles averaged.  `Forecaster` is the former name.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any, ClassVar
 
@@ -30,12 +31,14 @@ from lstmkit.tasks.forecast.config import (
     DataConfig,
     ForecastConfig,
     ModelConfig,
+    adaptive_lookback,
     split_legacy,
 )
 from lstmkit.tasks.forecast.data import (
     DEFAULT_DATA,
     ForecastDataError,
     Panel,
+    drop_short,
     future_index,
     panel_to_frame,
     prepare_panel,
@@ -116,8 +119,15 @@ class Forecast(Task):
         return super().fit(train, val, **hooks)
 
     def _fit(self, train: Any, val: Any) -> None:
-        mc, dc = self.config.model, self.config.data
-        panel = prepare_panel(train, dc, min_length=mc.lookback + mc.horizon, what="training data")
+        dc = self.config.data
+        panel = drop_short(prepare_panel(train, dc, what="training data"), strict=dc.strict,
+                           what="training data")
+        if self.config.model.lookback is None:
+            lookback = adaptive_lookback(self.config.model.horizon, dc.season_length,
+                                         [len(y) for y in panel.y])
+            self.config = dataclasses.replace(
+                self.config, model=dataclasses.replace(self.config.model, lookback=lookback))
+        mc = self.config.model
         self.freq, self.int_step = panel.freq, panel.int_step
         self.scalers = {
             uid: fit_scaler(dc.transform, panel.y[i],
@@ -126,9 +136,9 @@ class Forecast(Task):
         }
         scalers = [self.scalers[u] for u in panel.ids]
         z, known, past = self._features(panel, scalers)
-        floors = np.array([s.floor for s in scalers])
-        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon)
-        dataset = TensorDataset(*(torch.from_numpy(a) for a in (win.enc, win.dec, win.target)))
+        floors, spreads = _floors(scalers)
+        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
+        dataset = TensorDataset(*_tensors(win))
         val_loader, val_panel = (None, None) if val is None else self._validation_loader(panel, val)
         self.nets = self._new_nets()
         with warnings.catch_warnings():
@@ -184,23 +194,25 @@ class Forecast(Task):
                        self.freq, self.int_step)
         scalers = [self.scalers[u] for u in val.ids]
         z, known, past = self._features(joined, scalers)
-        floors = np.array([s.floor for s in scalers])
+        floors, spreads = _floors(scalers)
         # keep only windows whose forecast origin is at or after the end of the training part
-        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon)
+        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
         keep = win.origin >= np.array(limits)[win.series] - 1
         if not keep.any():
             raise ForecastDataError(
                 f"validation data: needs at least horizon = {mc.horizon} steps after the training data"
             )
-        tensors = (torch.from_numpy(a[keep]) for a in (win.enc, win.dec, win.target))
-        return DataLoader(TensorDataset(*tensors), batch_size=4096), val
+        return DataLoader(TensorDataset(*(t[torch.from_numpy(keep)] for t in _tensors(win))),
+                          batch_size=4096), val
 
     # ------------------------------------------------------------------ predict
     def predict(self, data: Any, future: Any = None) -> pd.DataFrame:
         """Forecast `horizon` steps after the end of each series in `data`.
 
         Args:
-            data: history (at least `lookback` steps per series).
+            data: history (series with fewer than `lookback` steps are left-padded;
+                those with fewer than 2 are skipped with a warning, or refused when
+                ``data.strict``).
             future: a table with the known-future covariates for the horizon (only
                 when the model was trained with `future_covariates`).
         Returns:
@@ -212,7 +224,7 @@ class Forecast(Task):
     def predict_arrays(self, data: Any, future: Any = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Like `predict`, also returning the raw quantiles (N, H, Q) in original units."""
         win, panel, scalers, stamps = self.prepare_windows(data, future)
-        q = self.predict_windows(win.enc, win.dec)                            # (N, H, Q) scaled
+        q = self.predict_windows(win.enc, win.dec, win.length)               # (N, H, Q) scaled
         z_q = q * win.scale[:, None, None] + win.level[:, None, None]
         y_q = np.stack([scalers[i].inverse(z_q[i]) for i in range(len(panel))])  # (N, H, Q)
         return self._to_frame(panel.ids, stamps, y_q), y_q
@@ -224,7 +236,8 @@ class Forecast(Task):
         """
         self._check_fitted("predict")
         cfg, mc = self.config, self.config.model
-        panel = prepare_panel(data, cfg.data, min_length=mc.lookback, freq=self.freq, what="prediction data")
+        panel = drop_short(prepare_panel(data, cfg.data, freq=self.freq, what="prediction data"),
+                           strict=cfg.data.strict, what="prediction data")
         scalers = [self.scalers.get(uid) or fit_scaler(
             cfg.data.transform, panel.y[i], np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
             for i, uid in enumerate(panel.ids)]
@@ -238,13 +251,13 @@ class Forecast(Task):
         stamps = [cache[panel.ds[i][-1]][0] for i in range(len(panel))]
         steps = [cache[panel.ds[i][-1]][1] for i in range(len(panel))]
         future_known = self._future_known(panel, stamps, steps, scalers, future)
-        floors = np.array([s.floor for s in scalers])
-        win = inference_windows(z, known, past, future_known, floors, mc.lookback)
+        floors, spreads = _floors(scalers)
+        win = inference_windows(z, known, past, future_known, floors, mc.lookback, spreads=spreads)
         return win, panel, scalers, stamps
 
-    def predict_windows(self, enc: np.ndarray, dec: np.ndarray) -> np.ndarray:
+    def predict_windows(self, enc: np.ndarray, dec: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
         """Ensemble-mean scaled quantiles (N, H, Q) for ready-made windows, one batched pass per member."""
-        outs = [predict_quantiles(net, enc, dec) for net in self.nets]
+        outs = [predict_quantiles(net, enc, dec, lengths) for net in self.nets]
         return torch.stack(outs).mean(0).numpy().astype(np.float64)
 
     def _future_known(self, panel: Panel, stamps, steps, scalers, future: Any) -> list[np.ndarray]:
@@ -305,8 +318,9 @@ class Forecast(Task):
         for name in names:
             if name not in bl.BASELINES:
                 raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")
-        panel = prepare_panel(data, dc, min_length=mc.lookback + mc.horizon, freq=self.freq,
-                              what="evaluation data")
+        panel = drop_short(prepare_panel(data, dc, freq=self.freq, what="evaluation data"),
+                           mc.horizon + 2, strict=dc.strict, what="evaluation data",
+                           why="fewer than 2 steps before the held-out horizon")
         ends = [len(y) - mc.horizon for y in panel.y]
         history = Panel(list(panel.ids), [d[:e] for d, e in zip(panel.ds, ends)],
                         [t[:e] for t, e in zip(panel.t, ends)], [y[:e] for y, e in zip(panel.y, ends)],
@@ -359,6 +373,16 @@ class Forecast(Task):
 Forecaster = Forecast  # the former name
 
 
+def _floors(scalers: list[SeriesScaler]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([s.floor for s in scalers]), np.array([s.spread for s in scalers])
+
+
+def _tensors(win: Any) -> tuple[torch.Tensor, ...]:
+    """(enc, dec, target, mask, lengths) of a `windowing.Windows`, the batch layout of `ForecastModule`."""
+    return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in
+                 (win.enc, win.dec, win.target, win.mask, win.length.astype(np.int64)))
+
+
 def _reset(module: torch.nn.Module) -> None:
     if hasattr(module, "reset_parameters"):
         module.reset_parameters()
@@ -377,7 +401,7 @@ def default_config(horizon: int, season_length: int, *, lookback: int | None = N
                    data: DataConfig = DEFAULT_DATA, members: int = 1, **model: Any) -> ForecastConfig:
     """A configuration for a horizon and seasonal period m (lookback and Fourier periods derived).
 
-    lookback defaults to max(2 H, 3 m) (3 H without a season, m = 1); seasonal Fourier
+    lookback defaults to `config.adaptive_lookback` at fit time; seasonal Fourier
     terms use period m (or `seasonal_periods`); `model` are further `ModelConfig` fields.
     """
     import dataclasses

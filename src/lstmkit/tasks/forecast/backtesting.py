@@ -24,7 +24,7 @@ from lstmkit.tasks.forecast import baselines as bl
 from lstmkit.tasks.forecast import metrics as fm
 from lstmkit.tasks.forecast.api import Forecast, quantile_column
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.tasks.forecast.data import Panel, prepare_panel
+from lstmkit.tasks.forecast.data import Panel, drop_short, prepare_panel
 
 DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets")
 LSTM = "lstm"
@@ -72,8 +72,9 @@ def backtest(config: ForecastConfig, data: Any, *, train: Any = None, n_cutoffs:
     mc, dc = config.model, config.data
     horizon = mc.horizon
     step = step or horizon
-    need = mc.lookback + horizon + (n_cutoffs - 1) * step + horizon
-    panel = prepare_panel(data, dc, min_length=need, what="backtest data")
+    need = 2 + (n_cutoffs - 1) * step + horizon    # two points before the earliest cut-off
+    panel = drop_short(prepare_panel(data, dc, what="backtest data"), need, strict=dc.strict,
+                       what="backtest data", why=f"fewer than 2 before the earliest of {n_cutoffs} cut-off(s)")
     lengths = [len(y) for y in panel.y]
     cut_ends = {k: [n - horizon - k * step for n in lengths] for k in range(n_cutoffs)}
     forecaster = None

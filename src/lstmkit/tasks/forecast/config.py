@@ -53,6 +53,8 @@ class DataConfig:
             Box-Cox lambda fitted on the training values, after shifting them to
             be positive).  Use ``"log"``/``"boxcox"`` for multiplicative series.
         batch_size: training windows per batch.
+        strict: refuse (instead of skipping with one warning) series too short to be
+            forecast: fewer than 2 steps (fit, predict), fewer than H + 2 (evaluate).
     """
 
     id_col: str = knob("unique_id", help="series id column (absent from the table: one series)")
@@ -66,6 +68,7 @@ class DataConfig:
     transform: str = knob("none", choices=TRANSFORMS,
                           help="per-series transform; log or boxcox for multiplicative series")
     batch_size: int = knob(64, help="training windows per batch")
+    strict: bool = knob(False, help="refuse series too short to forecast instead of skipping them with a warning")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "past_covariates", tuple(self.past_covariates))
@@ -85,8 +88,10 @@ class ModelConfig:
     """The network: an LSTM encoder over the lookback window and a direct multi-step head.
 
     Attributes:
-        lookback: number of past steps the encoder reads (L); ``None``: max(2H, 3m),
-            or 3H without a season (filled in by `ForecastConfig`).
+        lookback: number of past steps the encoder reads (L); ``None``: chosen from the
+            training data by `adaptive_lookback` (the nominal max(2H, 3m), 3H without a
+            season, capped so that the median series has a full window).  Shorter
+            series are left-padded, never refused.
         horizon: number of future steps predicted at once (H).
         quantiles: quantile levels in (0, 1) predicted for each step; 0.5 is always
             included and gives the point forecast ``y_hat``.
@@ -103,7 +108,8 @@ class ModelConfig:
             and the members' quantiles are averaged.
     """
 
-    lookback: int | None = knob(None, help="encoder window L (none: max(2H, 3m), 3H without season)")
+    lookback: int | None = knob(
+        None, help="encoder window L (none: from the data: min(max(2H, 3m) [3H if m = 1], median length - H), >= 2)")
     horizon: int = knob(12, help="steps to forecast (H)")
     quantiles: tuple[float, ...] = knob((0.1, 0.5, 0.9), help="quantile levels (0.5 is always added)")
     hidden_size: int = knob(32, help="LSTM hidden units")
@@ -143,8 +149,8 @@ class ForecastConfig:
     """Everything `Forecast` needs besides the data and the training knobs.
 
     Sections ``data`` (`DataConfig`) and ``model`` (`ModelConfig`). On
-    construction the derived defaults are filled in, so ``config.model.lookback``
-    and ``config.model.seasonal_periods`` are always concrete.
+    construction the Fourier periods are filled in; ``model.lookback`` left at None
+    is chosen by `Forecast.fit` from the training data (`adaptive_lookback`).
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -156,8 +162,6 @@ class ForecastConfig:
         check_choices(self.data)
         mc, m = self.model, self.data.season_length
         changes: dict[str, Any] = {}
-        if mc.lookback is None:
-            changes["lookback"] = max(2 * mc.horizon, 3 * m) if m > 1 else 3 * mc.horizon
         if mc.seasonal_periods is None:
             changes["seasonal_periods"] = (float(m),) if m > 1 else ()
         if changes:
@@ -180,6 +184,29 @@ class ForecastConfig:
     def from_dict(cls, raw: dict[str, Any]) -> ForecastConfig:
         """Inverse of `to_dict`; unknown keys raise ValueError naming them."""
         return from_dict(cls, raw)
+
+
+def nominal_lookback(horizon: int, season_length: int) -> int:
+    """max(2H, 3m) with a season (m > 1), 3H without one.
+
+    >>> nominal_lookback(6, 12), nominal_lookback(6, 1)
+    (36, 18)
+    """
+    return max(2 * horizon, 3 * season_length) if season_length > 1 else 3 * horizon
+
+
+def adaptive_lookback(horizon: int, season_length: int, lengths: list[int]) -> int:
+    """The default lookback for training series of these lengths.
+
+    L = max(2, min(nominal_lookback(H, m), median(T_i) - H)): the nominal window,
+    shortened until at least half the series have one full window (lookback and
+    horizon observed); series shorter than L + H are left-padded, not refused.
+
+    >>> adaptive_lookback(6, 1, [100, 200]), adaptive_lookback(6, 1, [9, 20, 52])
+    (18, 14)
+    """
+    median = int(sorted(lengths)[(len(lengths) - 1) // 2]) if lengths else 0
+    return max(2, min(nominal_lookback(horizon, season_length), median - horizon))
 
 
 LEGACY_TRAIN_KEYS = {"epochs": "max_epochs", "lr": "lr", "weight_decay": "weight_decay",
