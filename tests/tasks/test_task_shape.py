@@ -55,7 +55,8 @@ def _detect_frame(n: int, seed: int, fault: bool = False) -> pd.DataFrame:
 
 CASES: dict[str, Case] = {
     "forecast": Case(
-        sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
+        sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2,
+                            "calibration_refit": False},  # one training pass: one line per epoch
                   "data": {"season_length": 6, "batch_size": 16}},
         train=lambda: _series_frame(40),
         val=lambda: _series_frame(6, start=40),

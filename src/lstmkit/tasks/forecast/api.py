@@ -72,6 +72,8 @@ class Forecast(Task):
         self.freq: str | None = None
         self.int_step = 1
         self.train_windows = 0
+        self.conformal: dict[str, list[float]] = {}   # CQR margins per quantile pair (`conformal`)
+        self.calibration_windows = 0
 
     @property
     def is_fitted(self) -> bool:
@@ -137,25 +139,57 @@ class Forecast(Task):
         scalers = [self.scalers[u] for u in panel.ids]
         z, known, past = self._features(panel, scalers)
         floors, spreads = _floors(scalers)
-        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
-        dataset = TensorDataset(*_tensors(win))
         val_loader, val_panel = (None, None) if val is None else self._validation_loader(panel, val)
-        self.nets = self._new_nets()
+        self.conformal = {}
+        if mc.calibration == "cqr":
+            refit = self._calibrate(z, known, past, floors, spreads, val_loader)
+        else:
+            refit = True
+        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
+        if refit:
+            calibration_runs = len(self.fit_results)
+            self.nets = self._train_nets(TensorDataset(*_tensors(win)), val_loader)
+            self.fit_results = self.fit_results[calibration_runs:]   # the kept networks' runs
+        self.train_windows = len(win)
+        if val_panel is not None:
+            self.val_metrics = self._origin_metrics(panel, val_panel)
+
+    def _train_nets(self, dataset: TensorDataset, val_loader: Any) -> torch.nn.ModuleList:
+        """Train `members` freshly initialised networks (seed, seed + 1, ...) on `dataset`."""
+        nets = self._new_nets()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*val_dataloader.*")
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-            for k, net in enumerate(self.nets):
+            for k, net in enumerate(nets):
                 seed = self.train_config.seed + k
                 torch.manual_seed(seed)
                 net.apply(_reset)
                 module = ForecastModule(net, self.train_config)
-                loader = DataLoader(dataset, batch_size=dc.batch_size, shuffle=True,
+                loader = DataLoader(dataset, batch_size=self.config.data.batch_size, shuffle=True,
                                     generator=torch.Generator().manual_seed(seed))
                 self._train_member(module, loader, val_loader, k)
-        self.nets = self.nets.cpu().eval()
-        self.train_windows = len(win)
-        if val_panel is not None:
-            self.val_metrics = self._origin_metrics(panel, val_panel)
+        return nets.cpu().eval()
+
+    def _calibrate(self, z, known, past, floors, spreads, val_loader) -> bool:
+        """Split-conformal margins (`conformal`); returns whether the full-data fit is still to do."""
+        from lstmkit.tasks.forecast import conformal
+
+        mc = self.config.model
+        lengths = [len(v) for v in z]
+        cuts, _ = conformal.calibration_split(lengths, mc.horizon)
+        fitted = training_windows(z, known, past, floors, mc.lookback, mc.horizon, limits=cuts, spreads=spreads)
+        every = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
+        cut = np.asarray(cuts)[every.series]
+        held = (every.origin >= cut - 1) & (cut < np.asarray(lengths)[every.series]) & (every.mask.all(axis=1))
+        if not held.any():
+            warnings.warn("calibration: no series is long enough to hold out a calibration window "
+                          "(needs horizon + 2 steps); the quantiles are not calibrated", UserWarning, stacklevel=3)
+            return True
+        self.nets = self._train_nets(TensorDataset(*_tensors(fitted)), val_loader)
+        q = self.predict_windows(every.enc[held], every.dec[held], every.length[held])
+        self.conformal = conformal.corrections(q, every.target[held].astype(np.float64), mc.quantiles)
+        self.calibration_windows = int(held.sum())
+        return mc.calibration_refit
 
     def _origin_metrics(self, history: Panel, later: Panel) -> dict[str, float]:
         """Mean MAE, sMAPE and MASE of the forecast from the end of `history` over `later`."""
@@ -225,6 +259,10 @@ class Forecast(Task):
         """Like `predict`, also returning the raw quantiles (N, H, Q) in original units."""
         win, panel, scalers, stamps = self.prepare_windows(data, future)
         q = self.predict_windows(win.enc, win.dec, win.length)               # (N, H, Q) scaled
+        if self.conformal:
+            from lstmkit.tasks.forecast.conformal import apply
+
+            q = apply(q, self.conformal, self.config.model.quantiles)
         z_q = q * win.scale[:, None, None] + win.level[:, None, None]
         y_q = np.stack([scalers[i].inverse(z_q[i]) for i in range(len(panel))])  # (N, H, Q)
         return self._to_frame(panel.ids, stamps, y_q), y_q
@@ -306,8 +344,10 @@ class Forecast(Task):
     def evaluate(self, data: Any, baselines: tuple[str, ...] | None = None) -> dict[str, dict[str, float]]:
         """Hold out the last `horizon` steps of each series in `data`, forecast them from the rest.
 
-        Returns ``{"lstm": {MAE, RMSE, sMAPE, MASE, QL}, <baseline>: {...}}``, each the mean
-        over series; `baselines` default to naive, seasonal naive and ETS.
+        Returns ``{"lstm": {MAE, RMSE, sMAPE, MASE, QL, coverage, width}, <baseline>: {...}}``,
+        each the mean over series; coverage is the share of held-out values inside the
+        outermost quantile band (10-90% by default), width its mean width over MASE's
+        scale (`band_scores`); `baselines` default to naive, seasonal naive and ETS.
         """
         from lstmkit.tasks.forecast import baselines as bl
         from lstmkit.tasks.forecast import metrics as fm
@@ -337,7 +377,8 @@ class Forecast(Task):
             point = y_q[i][:, mc.quantiles.index(0.5)]
             quant = {q: y_q[i][:, k] for k, q in enumerate(mc.quantiles)}
             rows["lstm"].append({**fm.point_metrics(actual, point, insample, m),
-                                 "QL": fm.quantile_loss(actual, quant)})
+                                 "QL": fm.quantile_loss(actual, quant),
+                                 **band_scores(actual, y_q[i], mc.quantiles, insample, m)})
             for name in names:
                 forecast = bl.baseline_forecast(name, insample, mc.horizon, m)
                 rows[name].append(fm.point_metrics(actual, forecast, insample, m))
@@ -349,7 +390,7 @@ class Forecast(Task):
 
     def _extras(self) -> dict[str, Any]:
         return {"scalers": {u: s.to_dict() for u, s in self.scalers.items()},
-                "freq": self.freq, "int_step": self.int_step}
+                "freq": self.freq, "int_step": self.int_step, "conformal": self.conformal}
 
     def _restore(self, saved: Any) -> None:
         scalers = {u: SeriesScaler.from_dict(s) for u, s in saved.extras["scalers"].items()}
@@ -358,6 +399,7 @@ class Forecast(Task):
         self.nets.eval()
         self.scalers = scalers
         self.freq, self.int_step = saved.extras["freq"], int(saved.extras["int_step"])
+        self.conformal = dict(saved.extras.get("conformal", {}))
 
     @classmethod
     def config_from_record(cls, record: Any) -> tuple[Any, Any]:
@@ -371,6 +413,19 @@ class Forecast(Task):
 
 
 Forecaster = Forecast  # the former name
+
+
+def band_scores(actual: np.ndarray, y_q: np.ndarray, quantiles: tuple[float, ...], insample: np.ndarray,
+                season_length: int) -> dict[str, float]:
+    """Coverage and scaled width of the outermost symmetric quantile band of y_q (H, Q)."""
+    from lstmkit.tasks.forecast import metrics as fm
+    from lstmkit.tasks.forecast.conformal import interval_scores, symmetric_pairs
+
+    pairs = symmetric_pairs(quantiles)
+    if not pairs:
+        return {}
+    lo, hi = pairs[0]
+    return interval_scores(actual, y_q[:, lo], y_q[:, hi], fm.seasonal_scale(insample, season_length))
 
 
 def _floors(scalers: list[SeriesScaler]) -> tuple[np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ from typing import Any
 from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
 TRANSFORMS = ("none", "log", "boxcox")
+CALIBRATIONS = ("cqr", "none")
 _TRANSFORMS = TRANSFORMS
 
 
@@ -106,6 +107,13 @@ class ModelConfig:
             the H outputs (the "highway" of LSTNet, Lai et al. 2018).
         members: ensemble size; member k is trained with seed ``train.seed + k``
             and the members' quantiles are averaged.
+        calibration: ``"cqr"``: conformalised quantile regression (`conformal`): the
+            networks are first trained without each series' last K origins, the
+            symmetric quantile pairs are widened by the per-step margins measured on
+            those origins; ``"none"``: raw quantile regression.
+        calibration_refit: after calibrating, train again on all the data (the
+            margins carry over); False keeps the networks trained without the
+            calibration windows (half the training time).
     """
 
     lookback: int | None = knob(
@@ -121,6 +129,9 @@ class ModelConfig:
     fourier_order: int = knob(2, help="Fourier terms per period (K)")
     linear_skip: bool = knob(True, help="add a linear path from the lookback to the horizon")
     members: int = knob(1, help="ensemble size (seeds seed, seed+1, ...; quantiles averaged)")
+    calibration: str = knob("cqr", choices=CALIBRATIONS,
+                            help="interval calibration: cqr (conformalised, per horizon step) or none")
+    calibration_refit: bool = knob(True, help="after calibrating, retrain on all the data")
 
     def __post_init__(self) -> None:
         if self.lookback is not None:
@@ -131,6 +142,8 @@ class ModelConfig:
         _check_positive_int("head_hidden", self.head_hidden)
         _check_positive_int("fourier_order", self.fourier_order)
         _check_positive_int("members", self.members)
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, received {self.calibration!r}")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), received {self.dropout!r}")
         qs = sorted({round(float(q), 6) for q in self.quantiles} | {0.5})
