@@ -48,7 +48,7 @@ from lstmkit.tasks.forecast.scaling import SeriesScaler, fit_scaler
 from lstmkit.tasks.forecast.windowing import fourier_terms, inference_windows, training_windows
 
 TASK = "forecast"
-DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets")
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets", "arima", "theta")
 
 
 def quantile_column(q: float) -> str:
@@ -347,7 +347,7 @@ class Forecast(Task):
         Returns ``{"lstm": {MAE, RMSE, sMAPE, MASE, QL, coverage, width}, <baseline>: {...}}``,
         each the mean over series; coverage is the share of held-out values inside the
         outermost quantile band (10-90% by default), width its mean width over MASE's
-        scale (`band_scores`); `baselines` default to naive, seasonal naive and ETS.
+        scale (`band_scores`); `baselines` default to naive, seasonal naive, ETS, ARIMA and Theta.
         """
         from lstmkit.tasks.forecast import baselines as bl
         from lstmkit.tasks.forecast import metrics as fm

@@ -27,7 +27,7 @@ from lstmkit.tasks.forecast.api import Forecast, band_scores, quantile_column
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.data import Panel, drop_short, prepare_panel
 
-DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets")
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets", "arima", "theta")
 LSTM = "lstm"
 
 
