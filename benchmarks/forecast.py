@@ -28,13 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _common import result_path
 
 from lstmkit.data.timeseries import load_airpassengers, load_co2, load_sunspots
 from lstmkit.io import atomic_write_json
 from lstmkit.tasks.forecast import Forecaster, default_config
 from lstmkit.tasks.forecast.backtest import backtest, format_summary
-
-RESULTS = Path(__file__).resolve().parent / "results" / "forecast.json"
 
 # MASE measured by the issue's author on the same splits (statsmodels, AIC-selected)
 ISSUE_REFERENCE = {
@@ -93,12 +92,20 @@ def speed(n_series: int = 1000) -> dict:
             "end_to_end_predict_seconds": end_to_end}
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run (not for the JSON)")
     parser.add_argument("--n-models", type=int, default=5, help="ensemble size per data set")
-    parser.add_argument("--out", default=str(RESULTS))
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", default=None, help="JSON output (default results/forecast.json; --quick: *.quick.json)")
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("forecast", args.out, args.quick)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=UserWarning)
     started = time.perf_counter()
@@ -128,9 +135,8 @@ def main(argv=None) -> int:
                                             ("lstm", "seasonal_naive", "ets", "arima")))
     print("\nMASE            " + "".join(f"{k:>16}" for k in ("lstm", "seasonal_naive", "ets", "arima")))
     print("\n".join(rows))
-    if not args.quick or args.out != str(RESULTS):
-        out = atomic_write_json(args.out, report)
-        print(f"\nwrote {out}")
+    out = atomic_write_json(output_path(args), report)
+    print(f"\nwrote {out}")
     return 0
 
 

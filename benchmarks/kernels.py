@@ -7,21 +7,32 @@ benchmarks/results/kernels.json. The engine is
 ``lstmkit.kernels.cpu.benchmark`` (also ``lstmkit bench``).
 
     .venv/bin/python benchmarks/kernels.py            # the full grid (~20-40 min on a busy 2-core box)
-    .venv/bin/python benchmarks/kernels.py --quick    # a smoke run
+    .venv/bin/python benchmarks/kernels.py --quick    # a smoke run (kernels.quick.json)
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from lstmkit.kernels.cpu import benchmark
 from lstmkit.kernels.cpu.benchmark import add_arguments, main_from_args
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    """results/kernels.json, or kernels.quick.json for --quick (the engine's rule)."""
+    return Path(benchmark.output_path(args.out, args.quick))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return main_from_args(args, "python benchmarks/kernels.py " + " ".join(sys.argv[1:] if argv is None else argv))
 
 

@@ -38,6 +38,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
+from _common import result_path
 
 from lstmkit.data.text_corpora import load_turkish_web_treebank, turkish_hunspell_path
 from lstmkit.tasks.tag import (
@@ -53,7 +54,6 @@ from lstmkit.text import atomic_write_text
 from lstmkit.text.lexicon import Lexicon
 from lstmkit.train import TrainConfig
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TASKS = ("upos", "proper")
 EPOCHS = 40
 MEMBERS = 5
@@ -145,7 +145,7 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--seed", type=int, default=0)
@@ -155,10 +155,19 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS),
                     help="tasks to (re)run; the others are kept from the existing JSON")
     ap.add_argument("--quick", action="store_true", help="1 epoch, 1 member, for a smoke run")
-    args = ap.parse_args()
+    ap.add_argument("--out", default=None, help="JSON output (default results/tag.json; --quick: *.quick.json)")
+    return ap
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("tag", args.out, args.quick)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     epochs, members = (1, 1) if args.quick else (args.epochs, args.members)
-    out = RESULTS / ("tag.quick.json" if args.quick else "tag.json")
+    out = output_path(args)
     previous = json.loads(out.read_text()) if out.exists() else {}
     cfg = {**CFG, "lexicon": str(turkish_hunspell_path())}
     started = time.perf_counter()
@@ -194,7 +203,7 @@ def main() -> None:
     }
     print(table(results))
     print(json.dumps(results["checks"], indent=1))
-    RESULTS.mkdir(exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
 
