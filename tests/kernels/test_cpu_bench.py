@@ -13,7 +13,10 @@ from lstmkit.kernels.cpu import benchmark
 def test_bench_quick_writes_ratios(tmp_path, capsys):
     out = tmp_path / "kernels.json"
     assert main(["bench", "--quick", "--options", "peephole", "--out", str(out)]) == 0
-    result = json.loads(out.read_text())
+    assert not out.exists()  # a smoke run never writes the full-run file
+    result = json.loads((tmp_path / "kernels.quick.json").read_text())
+    assert {r["mode"] for r in result["grid"]} == {"fwd", "fwd+bwd", "fwd+bwd no-dx"}
+    assert set(result["summary"]["by_mode"]) == {"fwd", "fwd+bwd", "fwd+bwd no-dx"}
     names = {r["contestant"] for r in result["grid"]}
     assert names == {"lstm/torch", "lstm/reference", "lstm/cpu", "lstm/auto", "gru/torch", "gru/reference",
                      "gru/cpu", "gru/auto", "peephole/cpu"}  # fmt: skip
