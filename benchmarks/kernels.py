@@ -4,7 +4,7 @@ Times torch.nn.LSTM / GRU, lstmkit ``reference``, ``cpu`` and ``auto`` side by
 side (interleaved repeats, medians), each LSTM option alone, the streaming
 path and peak memory; prints Markdown tables and writes
 benchmarks/results/kernels.json. The engine is
-``lstmkit.kernels.cpu.benchmark`` (also ``lstmkit bench``).
+``lstmkit.benchmark`` (also ``lstmkit bench``).
 
     .venv/bin/python benchmarks/kernels.py            # the full grid (~20-40 min on a busy 2-core box)
     .venv/bin/python benchmarks/kernels.py --quick    # a smoke run (kernels.quick.json)
@@ -16,23 +16,25 @@ import argparse
 import sys
 from pathlib import Path
 
-from lstmkit.kernels.cpu import benchmark
-from lstmkit.kernels.cpu.benchmark import add_arguments, main_from_args
+from _common import result_path
+
+from lstmkit.benchmark import add_arguments, main_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser)
+    add_arguments(parser, out_default=None,
+                  out_help="JSON output (default results/kernels.json; --quick: *.quick.json)")
     return parser
 
 
 def output_path(args: argparse.Namespace) -> Path:
-    """results/kernels.json, or kernels.quick.json for --quick (the engine's rule)."""
-    return Path(benchmark.output_path(args.out, args.quick))
+    return result_path("kernels", args.out, args.quick)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.out = str(output_path(args))
     return main_from_args(args, "python benchmarks/kernels.py " + " ".join(sys.argv[1:] if argv is None else argv))
 
 

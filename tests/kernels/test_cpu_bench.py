@@ -6,15 +6,16 @@ import json
 
 import pytest
 
+from lstmkit import benchmark
 from lstmkit.cli import main
-from lstmkit.kernels.cpu import benchmark
 
 
-def test_bench_quick_writes_ratios(tmp_path, capsys):
-    out = tmp_path / "kernels.json"
-    assert main(["bench", "--quick", "--options", "peephole", "--out", str(out)]) == 0
-    assert not out.exists()  # a smoke run never writes the full-run file
-    result = json.loads((tmp_path / "kernels.quick.json").read_text())
+def test_bench_quick_writes_ratios(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may land in ./benchmarks of the working directory
+    assert main(["bench", "--quick", "--options", "peephole", "--out", "run"]) == 0
+    out = tmp_path / "run" / "results" / "kernels.json"  # under the run's --out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    result = json.loads(out.read_text())
     assert {r["mode"] for r in result["grid"]} == {"fwd", "fwd+bwd", "fwd+bwd no-dx"}
     assert set(result["summary"]["by_mode"]) == {"fwd", "fwd+bwd", "fwd+bwd no-dx"}
     names = {r["contestant"] for r in result["grid"]}

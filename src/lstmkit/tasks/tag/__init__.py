@@ -12,6 +12,10 @@
 * :mod:`.baselines`: most-frequent-tag and logistic-regression feature taggers.
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.tag")  # one line naming the extra, not a deep ImportError
+
 from .api import Tagger
 from .baselines import FeatureTagger, MostFrequentTagger
 from .conll import Sentence, read_conll, write_conll

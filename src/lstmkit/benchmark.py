@@ -61,7 +61,6 @@ OPTIONS: dict[str, dict[str, Any]] = {
 MODES = ("fwd", "fwd+bwd", "fwd+bwd no-dx")
 """Timed modes: forward under no_grad; forward + backward with the input requiring a
 gradient (the headline: an LSTM that is not the first layer); the same without dx."""
-QUICK_SUFFIX = ".quick.json"
 TARGETS = {"standard": 1.0, "option": 1.3, "streaming": 0.5, "memory": 1.1}
 
 
@@ -258,7 +257,7 @@ def bench_memory(cfg: BenchConfig) -> list[dict]:
             mib = {}
             for backend in ("torch", "cpu"):
                 code = (
-                    "import json; from lstmkit.kernels.cpu.benchmark import memory_probe; "
+                    "import json; from lstmkit.benchmark import memory_probe; "
                     f"print(json.dumps(memory_probe({family!r}, {backend!r}, {tuple(shape)!r})))"
                 )
                 out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -382,8 +381,10 @@ def _shape(text: str) -> tuple[int, int, int, int]:
     return tuple(int(p) for p in parts)  # type: ignore[return-value]
 
 
-def add_arguments(parser: Any) -> None:
-    """The benchmark's options, shared by benchmarks/kernels.py and ``lstmkit bench``."""
+def add_arguments(parser: Any, out_default: str = BenchConfig.out,
+                  out_help: str = "JSON output path") -> None:
+    """The benchmark's options, shared by benchmarks/kernels.py and ``lstmkit bench``
+    (which makes ``--out`` a run directory, see ``lstmkit.commands.bench``)."""
     d = BenchConfig()
     parser.add_argument("--shapes", nargs="+", type=_shape, default=list(d.shapes), metavar="T,B,I,H",
                         help="grid of (T, B, I, H)")
@@ -396,30 +397,12 @@ def add_arguments(parser: Any) -> None:
                         metavar="T,B,I,H", help="shapes of the peak-memory probes")
     parser.add_argument("--options", nargs="*", choices=list(OPTIONS), default=list(d.options),
                         help="LSTM options timed alone")
-    parser.add_argument("--out", default=None,
-                        help=f"JSON output path (default {d.out}; with --quick, {quick_path(d.out)})")
+    parser.add_argument("--out", default=out_default, help=out_help)
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: one small shape, 1 thread, 2 repeats (not for the targets)")  # fmt: skip
 
 
-def quick_path(path: str | Path) -> str:
-    """Where a --quick smoke run writes: ``x.json`` -> ``x.quick.json`` (git-ignored), so that
-    a smoke run never overwrites the committed full-run results."""
-    p = str(path)
-    if p.endswith(QUICK_SUFFIX):
-        return p
-    return (p[: -len(".json")] if p.endswith(".json") else p) + QUICK_SUFFIX
-
-
-def output_path(out: str | None, quick: bool) -> str:
-    """The JSON a run writes: ``--out`` if given (a quick run still gets ``.quick.json``),
-    else the committed default for a full run."""
-    path = out if out is not None else BenchConfig().out
-    return quick_path(path) if quick else path
-
-
 def config_from_args(args: Any) -> BenchConfig:
-    args.out = output_path(args.out, args.quick)
     if args.quick:
         return BenchConfig(shapes=((20, 4, 16, 16),), threads=(1,), repeats=2, reference_repeats=1,
                            stream_steps=50, memory_shapes=((20, 4, 16, 16),), options=tuple(args.options),
