@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 from _common import result_path
+from _selection import SELECTION
 
 from lstmkit.data.timeseries import load_ecg_diff_count_3, load_kdd_tsad_135
 from lstmkit.io import atomic_write_json
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     epochs = {"prediction": 3 if args.quick else 30, "reconstruction": 3 if args.quick else 30}
-    report = {"threads": 1, "quick": args.quick, "datasets": {}}
+    report = {"threads": 1, "quick": args.quick, "selection": SELECTION["anomaly"], "datasets": {}}
     started = time.perf_counter()
     for name, loader in DATASETS.items():
         x_train, _ = loader("train")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 from _common import result_path
+from _selection import SELECTION
 
 from lstmkit.data import bible
 from lstmkit.io import atomic_write_json
@@ -117,6 +118,7 @@ def main(argv=None):
                                    hidden_size=64 if args.quick else 256, num_layers=1, dropout=0.1,
                                    tie_weights=True, min_freq=2)
     results = {
+        "selection": SELECTION["generate"],
         "test_books": test_books,
         "train_books": train_books,
         "torch_threads": torch.get_num_threads(),

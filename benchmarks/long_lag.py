@@ -34,6 +34,7 @@ from pathlib import Path
 
 import torch
 from _common import result_path
+from _selection import SELECTION
 
 import lstmkit
 from lstmkit.tasks.adding import (
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
           f"wall {wall:.0f} s, CPU {cpu:.0f} s")
     write_json_atomic(out, {
         "benchmark": "long_lag",
+        "selection": SELECTION["long_lag"],
         "config": {**asdict(config), "quick": args.quick, "tasks": args.tasks,
                    "lengths": args.lengths, "kinds": args.kinds},
         "peephole_backend": backend,

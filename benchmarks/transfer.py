@@ -29,6 +29,7 @@ from pathlib import Path
 
 import torch
 from _common import result_path
+from _selection import SELECTION
 from sklearn.model_selection import train_test_split
 
 from lstmkit.data import bible
@@ -158,6 +159,7 @@ def main(argv=None):
     for name, row in rows.items():
         print(f"{name:<30} {row['macro_f1_median']:9.3f} {row['accuracy_median']:9.3f}")
     print(f"LSTM winner: {winner}; embedding rows from the LM: {coverage}")
+    results["selection"] = SELECTION["transfer"]
     out = atomic_write_json(output_path(args), results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0

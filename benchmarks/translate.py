@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 from _common import result_path
+from _selection import SELECTION
 
 from lstmkit.data import bible
 from lstmkit.io import atomic_write_json
@@ -123,6 +124,7 @@ def main(argv=None):
     print(f"{'model':<26} " + " ".join(f"{c:>12}" for c in columns))
     for name, row in rows.items():
         print(f"{name:<26} " + " ".join(f"{row[c]:12.2f}" for c in columns))
+    results["selection"] = SELECTION["translate"]
     out = atomic_write_json(output_path(args), results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0

@@ -359,6 +359,9 @@ def run(cfg: BenchConfig, command: str = "") -> dict:
                                                    "gradient (the headline: an LSTM that is not the first layer)",
                                         "fwd+bwd no-dx": "forward + backward, the input needs no gradient "
                                                          "(a first layer fed data: the backward skips dx)"}}
+    result["selection"] = {"protocol": "a timing benchmark: nothing is trained or selected; the grid, repeats "
+                                       "and contestants are fixed in BenchConfig",
+                           "validation_scores": None}
     grid: list[dict] = []
     with tqdm(total=len(cfg.threads) * len(cfg.shapes) * cfg.repeats, desc="kernels", unit="repeat") as bar:
         for threads in cfg.threads:
