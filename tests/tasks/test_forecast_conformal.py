@@ -56,7 +56,8 @@ def test_margins_are_saved_and_evaluate_reports_coverage(tmp_path):
                             data=DataConfig(season_length=12))
     task = Forecast(config, Forecast.default_train(max_epochs=2, progress=False)).fit(data)
     assert set(task.conformal) == {"0.1,0.9"} and len(task.conformal["0.1,0.9"]) == H
-    assert task.calibration_windows == 6 * 7          # K = min(ceil(60 / 6), floor(0.15 * 50)) = 7
+    # L = 36 (adaptive), W = 50 - 36 - 6 + 1 = 9 full windows: K = min(ceil(60 / 6), floor(0.15 * 50), 9 // 4) = 2
+    assert task.calibration_windows == 6 * 2
     task.save(tmp_path / "m")
     again = Forecast.load(tmp_path / "m")
     assert again.conformal == task.conformal

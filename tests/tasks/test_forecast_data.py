@@ -27,23 +27,28 @@ def test_training_windows_layout_and_per_window_scaling():
     z = [np.arange(10.0)]
     empty = [np.zeros((10, 0))]
     win = training_windows(z, empty, empty, np.array([1e-8]), lookback=3, horizon=2)
-    # origins 0, 1 have 1 and 2 observed lookback steps (left-padded), 2..7 a full lookback
-    assert len(win) == 8
-    assert win.enc.shape == (8, 3, 1) and win.dec.shape == (8, 2, 0) and win.target.shape == (8, 2)
-    assert win.origin.tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
-    assert win.length.tolist() == [1, 2, 3, 3, 3, 3, 3, 3] and win.mask.all()
-    full = slice(2, None)
+    # a series with a full window (10 >= L + H) gives only full windows: origins 2..7
+    assert len(win) == 6
+    assert win.enc.shape == (6, 3, 1) and win.dec.shape == (6, 2, 0) and win.target.shape == (6, 2)
+    assert win.origin.tolist() == [2, 3, 4, 5, 6, 7] and win.length.tolist() == [3] * 6 and win.mask.all()
     std = np.std([0.0, 1.0, 2.0])
-    np.testing.assert_allclose(win.level[2], 1.0)
-    np.testing.assert_allclose(win.scale[2], std)
-    np.testing.assert_allclose(win.enc[2, :, 0], [-1 / std, 0.0, 1 / std], rtol=1e-6)
+    np.testing.assert_allclose(win.level[0], 1.0)
+    np.testing.assert_allclose(win.scale[0], std)
+    np.testing.assert_allclose(win.enc[0, :, 0], [-1 / std, 0.0, 1 / std], rtol=1e-6)
     # the target is scaled with the lookback's statistics only: (3 - 1) / std, (4 - 1) / std
-    np.testing.assert_allclose(win.target[2], [2 / std, 3 / std], rtol=1e-6)
-    # every full window is shift-invariant: same scaled inputs for all windows of a line
-    np.testing.assert_allclose(win.enc[full, :, 0], np.repeat(win.enc[2:3, :, 0], 6, axis=0), rtol=1e-6)
-    # a padded window: zero rows first, its real steps last, level from the real steps only
+    np.testing.assert_allclose(win.target[0], [2 / std, 3 / std], rtol=1e-6)
+    # every window is shift-invariant: same scaled inputs for all windows of a line
+    np.testing.assert_allclose(win.enc[:, :, 0], np.repeat(win.enc[:1, :, 0], 6, axis=0), rtol=1e-6)
+
+
+def test_series_shorter_than_lookback_plus_horizon_give_left_padded_windows():
+    z = [np.arange(4.0)]
+    win = training_windows(z, [np.zeros((4, 0))], [np.zeros((4, 0))], np.array([1e-8]), lookback=3, horizon=2,
+                           spreads=np.array([1.0]))
+    # origins 0, 1 with 1 and 2 observed steps, zero rows first; level from the real steps only
+    assert win.origin.tolist() == [0, 1] and win.length.tolist() == [1, 2] and win.mask.all()
     np.testing.assert_allclose(win.enc[1, 0, 0], 0.0)
-    np.testing.assert_allclose(win.level[1], 0.5)
+    np.testing.assert_allclose(win.level, [0.0, 0.5])
 
 
 def test_short_series_give_padded_windows_with_masked_targets():
@@ -79,8 +84,8 @@ def test_training_windows_respect_limits_and_too_short_series():
     z = [np.arange(10.0), np.arange(4.0)]
     empty = [np.zeros((10, 0)), np.zeros((4, 0))]
     win = training_windows(z, empty, empty, np.array([1e-8, 1e-8]), 3, 2, limits=[7, 1])
-    # series 0 up to 7: origins 0..4 (full horizons); series 1 cut to 1 point: nothing
-    assert len(win) == 5 and set(win.series.tolist()) == {0}
+    # series 0 up to 7: full windows at origins 2..4; series 1 cut to 1 point: nothing
+    assert len(win) == 3 and set(win.series.tolist()) == {0}
     with pytest.raises(ValueError, match="fewer than 2 observed steps"):
         training_windows([np.arange(1.0)], [np.zeros((1, 0))], [np.zeros((1, 0))], np.array([1.0]), 3, 2)
 

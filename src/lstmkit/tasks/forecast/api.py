@@ -176,7 +176,7 @@ class Forecast(Task):
 
         mc = self.config.model
         lengths = [len(v) for v in z]
-        cuts, _ = conformal.calibration_split(lengths, mc.horizon)
+        cuts, _ = conformal.calibration_split(lengths, mc.horizon, mc.lookback)
         fitted = training_windows(z, known, past, floors, mc.lookback, mc.horizon, limits=cuts, spreads=spreads)
         every = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
         cut = np.asarray(cuts)[every.series]

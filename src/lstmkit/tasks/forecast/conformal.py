@@ -31,11 +31,13 @@ CALIBRATION_WINDOWS = 60   # aim for about this many calibration windows in all
 MAX_HELD_FRACTION = 0.15   # ... without holding out more than this share of a median series
 
 
-def calibration_split(lengths: list[int], horizon: int) -> tuple[list[int], int]:
+def calibration_split(lengths: list[int], horizon: int, lookback: int = 1) -> tuple[list[int], int]:
     """(training cut per series, K): series i trains on y[:cut_i], origins cut_i - 1 ..
     cut_i + K - 2 are its calibration windows (each with a whole horizon inside the series).
 
-    K = max(1, min(ceil(CALIBRATION_WINDOWS / N), floor(MAX_HELD_FRACTION * median T)));
+    K = max(1, min(ceil(CALIBRATION_WINDOWS / N), floor(MAX_HELD_FRACTION * median T),
+                   floor(median W / 4))), W = T - L - H + 1 the full windows of a series
+    (so the calibration networks keep most of their training windows);
     a series that would keep fewer than 2 training points is not held out (cut = T).
 
     >>> calibration_split([100, 100], 12)
@@ -43,7 +45,8 @@ def calibration_split(lengths: list[int], horizon: int) -> tuple[list[int], int]
     """
     n = max(1, len(lengths))
     median = sorted(lengths)[(len(lengths) - 1) // 2] if lengths else 0
-    k = max(1, min(math.ceil(CALIBRATION_WINDOWS / n), int(MAX_HELD_FRACTION * median)))
+    k = max(1, min(math.ceil(CALIBRATION_WINDOWS / n), int(MAX_HELD_FRACTION * median),
+                   (median - lookback - horizon + 1) // 4))
     cuts = []
     for length in lengths:
         cut = length - horizon - k + 1

@@ -10,11 +10,12 @@ known-future covariates) and past covariates p_t, the window ending at origin t 
 with level and scale from the lookback values only (`scaling.window_stats`), so the
 target never leaks into the scaling.  Shapes: N windows, L lookback, H horizon.
 
-Series of any length (issue 11): a window whose origin t has fewer than L observed
-steps before it is *left-padded*: its first L - c encoder rows are zeros and
-``length`` = c (1 <= c <= L) tells the network how many rows are real (the LSTM gets
-``lengths``).  Training windows slide with stride 1 over every origin t with
-c >= 1 and a whole observed horizon; a series with no such origin (T <= H) also
+Series of any length (issue 11): a series with fewer than L + H points, which has
+no full window, gives *left-padded* windows: the first L - c encoder rows are zeros
+and ``length`` = c (1 <= c <= L) tells the network how many rows are real (the LSTM
+gets ``lengths``); its windows slide over every origin t with c >= 1 and a whole
+observed horizon.  A longer series gives only full windows (padded ones would
+outnumber and distort its real windows).  A series with no such origin (T <= H) also
 gives its windows with a partly observed horizon, the unobserved target steps
 masked out of the loss (``mask`` = 0, their decoder features zero).  Windows with
 c < `SHORT_CONTEXT` observed steps take the scale of the series' whole training part
@@ -115,15 +116,17 @@ def training_windows(z: list[np.ndarray], known: list[np.ndarray], past: list[np
             continue
         partial = end <= H                                # no origin with a whole observed horizon
         tail = H - 1 if partial else 0
+        skip = L - 1 if end >= L + H else 0                 # long series: full windows only
         zp = _pad(zi[:end], L - 1, tail)                                      # (end + L - 1 + tail,)
-        n = len(zp) - (L + H) + 1
-        span = sliding_window_view(zp, L + H)[:n]                             # (n, L+H)
-        origin = np.arange(n)                                                 # t = j: last lookback step
+        n = len(zp) - (L + H) + 1 - skip
+        span = sliding_window_view(zp, L + H)[skip:skip + n]                  # (n, L+H)
+        origin = np.arange(n) + skip                                          # t: last lookback step
         length = np.minimum(origin + 1, L)
         z_win, y_win = span[:, :L], span[:, L:]
         level, scale = _stats(z_win, length, float(floors[i]), float(spreads[i]))
-        kn = sliding_window_view(_pad(known[i][:end], L - 1, tail), L + H, axis=0)[:n].transpose(0, 2, 1)
-        pa = sliding_window_view(_pad(past[i][:end], L - 1, 0), L, axis=0)[:n].transpose(0, 2, 1)
+        kn = sliding_window_view(_pad(known[i][:end], L - 1, tail), L + H, axis=0)[skip:skip + n]
+        kn = kn.transpose(0, 2, 1)
+        pa = sliding_window_view(_pad(past[i][:end], L - 1, 0), L, axis=0)[skip:skip + n].transpose(0, 2, 1)
         mask = np.isfinite(y_win)
         parts.append(Windows(
             enc=_encoder_block(z_win, level, scale, kn[:, :L], pa),
