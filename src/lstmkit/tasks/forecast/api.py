@@ -453,7 +453,7 @@ def _steps(stamps: Any, freq: str | None, int_step: int) -> np.ndarray:
 
 def default_config(horizon: int, season_length: int, *, lookback: int | None = None,
                    transform: str = "none", seasonal_periods: tuple[float, ...] | None = None,
-                   data: DataConfig = DEFAULT_DATA, members: int = 1, **model: Any) -> ForecastConfig:
+                   data: DataConfig = DEFAULT_DATA, members: int = 3, **model: Any) -> ForecastConfig:
     """A configuration for a horizon and seasonal period m (lookback and Fourier periods derived).
 
     lookback defaults to `config.adaptive_lookback` at fit time; seasonal Fourier
