@@ -135,6 +135,8 @@ SELECTION = {
                 "seed 0) as a validation part and each member keeps its epoch with the best validation "
                 "accuracy (regression: loss); the test part is scored once per run",
     "epoch": "chosen on the validation part (per member: lstm.members[k].epochs)",
+    "validation_scores": "the epoch each member chose is recorded (lstm.members[k].epochs); the committed "
+                         "run did not record the validation accuracies themselves",
     "architecture_and_ensemble": "NOT chosen by a validation protocol: the hyperparameters (max pooling, "
         "128/128, dropout 0.5; movie reviews dropout 0.3, 10 epochs, hashed char n-grams) and the 3-seed "
         "ensembles were settled during development while test scores were being committed (git log of "
