@@ -6,3 +6,8 @@ from pathlib import Path
 HERE = str(Path(__file__).resolve().parent)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
+
+# the TinyRegression module and its data live with the training tests
+TRAIN = str(Path(__file__).resolve().parent.parent / "train")
+if TRAIN not in sys.path:
+    sys.path.insert(0, TRAIN)

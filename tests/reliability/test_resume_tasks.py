@@ -10,7 +10,6 @@ loader (bucket batch sampler, shuffling) to replay the same batches.
 
 from __future__ import annotations
 
-import csv
 import signal
 import subprocess
 import sys
@@ -23,54 +22,7 @@ from safetensors.torch import load_file
 HERE = Path(__file__).resolve().parent
 EPOCHS = 4
 
-TEXTS = ["a great film", "great acting and a fine story", "fine and great", "i loved it so much",
-         "a bad film", "awful acting and a dull story", "dull and bad", "i hated it", "great", "bad bad"]
-LABELS = ["pos"] * 4 + ["neg"] * 4 + ["pos", "neg"]
-SENTS = [
-    (["Ali", "Ankara", "'ya", "gitti", "."], ["B-PER", "B-LOC", "I-LOC", "O", "O"]),
-    (["bugün", "Ali", "geldi"], ["O", "B-PER", "O"]),
-    (["Mehmet", "Yılmaz", "Bursa", "'ya", "döndü", "dün"], ["B-PER", "I-PER", "B-LOC", "I-LOC", "O", "O"]),
-    (["Ayşe", "geldi"], ["B-PER", "O"]),
-] * 4
-EN = ["the house is red", "the dog is big", "a red dog", "the big house", "a dog", "the red house is big"] * 3
-ES = ["la casa es roja", "el perro es grande", "un perro rojo", "la casa grande", "un perro",
-      "la casa roja es grande"] * 3
-TEXT = "In the beginning God created the heavens and the earth.\nThe earth was formless and empty.\n" * 4
-
-
-def _classify(d: Path) -> list[str]:
-    with open(d / "train.tsv", "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, delimiter="\t")
-        w.writerow(["text", "label"])
-        for t, lab in zip(TEXTS * 3, LABELS * 3):
-            w.writerow([t, lab])
-    return ["classify", "fit", "--data", "train.tsv", "--hidden", "8", "--embed-dim", "8",
-            "--batch-size", "4", "--no-baseline", "--dropout", "0.2"]
-
-
-def _tag(d: Path) -> list[str]:
-    lines = []
-    for toks, tags in SENTS:
-        lines += [f"{w} {t}" for w, t in zip(toks, tags)] + [""]
-    (d / "train.conll").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return ["tag", "fit", "--data", "train.conll", "--hidden", "8", "--word-dim", "8", "--char-dim", "4",
-            "--char-hidden", "4", "--batch-size", "3", "--no-baselines"]
-
-
-def _translate(d: Path) -> list[str]:
-    (d / "train.en").write_text("\n".join(EN) + "\n", encoding="utf-8")
-    (d / "train.es").write_text("\n".join(ES) + "\n", encoding="utf-8")
-    return ["translate", "fit", "--source", "train.en", "--target", "train.es", "--hidden-size", "8",
-            "--embed-size", "8", "--min-freq", "1", "--batch-size", "4"]
-
-
-def _generate(d: Path) -> list[str]:
-    (d / "train.txt").write_text(TEXT, encoding="utf-8")
-    return ["generate", "fit", "--train", "train.txt", "--val", "train.txt", "--hidden-size", "8",
-            "--embed-size", "8", "--num-layers", "1", "--batch-size", "4", "--bptt", "8"]
-
-
-TASKS = {"classify": _classify, "tag": _tag, "translate": _translate, "generate": _generate}
+from tiny_tasks import TASKS  # noqa: E402
 
 
 def _cli(cwd: Path, *args: str, kill_after: int | None = None) -> subprocess.CompletedProcess:
@@ -100,3 +52,25 @@ def test_sigkill_then_resume_last_matches_uninterrupted(task, tmp_path):
     assert reference.keys() == again.keys()
     differ = sorted(name for name in reference if not torch.equal(reference[name], again[name]))
     assert not differ, f"{task}: tensors differ after resume: {differ}"
+
+
+def test_bucket_sampler_honours_set_epoch_called_after_the_iterator_exists():
+    """Lightning creates the epoch's iterator, then calls ``set_epoch``: the order must follow it."""
+    from torch.utils.data import DataLoader
+
+    from lstmkit.text import BucketBatchSampler
+
+    lengths = [1 + (7 * i) % 11 for i in range(40)]
+
+    def epoch_order(epoch: int) -> list[list[int]]:
+        sampler = BucketBatchSampler(lengths, 4, bucket_factor=2, seed=5)
+        sampler.set_epoch(epoch)
+        return list(sampler)
+
+    assert epoch_order(0) != epoch_order(1)  # the test means something: epochs differ
+    sampler = BucketBatchSampler(lengths, 4, bucket_factor=2, seed=5)  # a fresh one, as after a resume
+    loader = DataLoader(range(40), batch_sampler=sampler, collate_fn=list)
+    iterator = iter(loader)
+    sampler.set_epoch(1)
+    assert list(iterator) == epoch_order(1)
+    assert list(loader) == epoch_order(2)  # then it advances by itself

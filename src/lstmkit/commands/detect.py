@@ -13,7 +13,6 @@ and ``metrics.json``, all or nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -66,7 +65,9 @@ def _add_columns(parser: argparse.ArgumentParser) -> None:
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly import AnomalyDetector, DetectorConfig
     from lstmkit.tasks.anomaly.data import read_series
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     config = DetectorConfig(
         detector=args.detector, window=args.window, stride=args.stride, hidden_size=args.hidden_size,
         num_layers=args.num_layers, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -90,6 +91,7 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_score(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from lstmkit.io import dumps_json
     from lstmkit.tasks.anomaly import AnomalyDetector, intervals_frame, zscore_baseline
     from lstmkit.tasks.anomaly.data import read_series
     from lstmkit.tasks.anomaly.metrics import all_metrics
@@ -116,9 +118,9 @@ def run_score(args: argparse.Namespace) -> int:
         plot_anomalies(series.index, series.values, result.scores, result.intervals, tmp / "plot.png",
                        threshold=result.threshold, labels=series.labels,
                        title=f"{series.name}: {detector.config.detector} detector")
-        (tmp / "metrics.json").write_text(json.dumps(
+        (tmp / "metrics.json").write_text(dumps_json(
             {"detector": detector.config.detector, "threshold": result.threshold,
-             "flagged_intervals": len(result.intervals), "metrics": metrics}, indent=2, default=float))
+             "flagged_intervals": len(result.intervals), "metrics": metrics}, indent=2))
     shown = {name: {k: row[k] for k in ("roc_auc", "pr_auc", "point_f1", "event_f1")}
              for name, row in metrics.items()} or {
         detector.config.detector: {"points": len(series.values), "flagged_intervals": len(result.intervals)}}

@@ -11,7 +11,6 @@ Tables are long format (``unique_id, ds, y`` plus covariates) or a single series
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -109,7 +108,9 @@ def _config(args: argparse.Namespace):
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.forecast import Forecaster
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     config = _config(args)
     forecaster = Forecaster(config).fit(args.data, val_data=args.val_data)
     forecaster.save(args.out)
@@ -163,6 +164,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
+    from lstmkit.io import dumps_json
     from lstmkit.tasks.forecast.backtest import backtest
     from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
     from lstmkit.tasks.forecast.plots import plot_forecasts
@@ -180,9 +182,9 @@ def run_backtest(args: argparse.Namespace) -> int:
         plot_forecasts(result.history, last, tmp / "forecast.png", max_series=args.plot_series,
                        id_col=dc.id_col, time_col=dc.time_col, target_col=dc.target_col,
                        baselines={b: last.assign(y_hat=last[b]) for b in args.baselines[:2]})
-        (tmp / "metrics.json").write_text(json.dumps(
+        (tmp / "metrics.json").write_text(dumps_json(
             {"summary": result.summary.to_dict(orient="records"), "cutoffs": args.cutoffs,
-             "horizon": config.model.horizon, "fit_seconds": result.fit_seconds}, indent=2, default=float))
+             "horizon": config.model.horizon, "fit_seconds": result.fit_seconds}, indent=2))
     rows = {r["model"]: {k: r[k] for k in ("MAE", "RMSE", "sMAPE", "MASE", "QL")}
             for r in result.summary.to_dict(orient="records")}
     print_summary(f"forecast backtest ({args.cutoffs} cut-off(s), horizon {config.model.horizon})", rows,

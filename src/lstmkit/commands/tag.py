@@ -20,7 +20,6 @@ Every option can also come from ``--config FILE.yaml``.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from lstmkit.commands._common import (
@@ -122,14 +121,16 @@ def _check_tags(tagger, sentences, path) -> None:
 
 
 def _write_json(path: str, data: dict) -> None:
-    from lstmkit.text import atomic_write_text
+    from lstmkit.io import atomic_write_json
 
-    atomic_write_text(path, json.dumps(data, indent=2, default=float) + "\n")
+    atomic_write_json(path, data)  # strict JSON: NaN/inf become null
 
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.tag import Tagger, TaggerConfig, fit_ensemble, read_conll
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out, args.metrics_out)  # before any training: refuse unusable outputs
     if args.members < 1:
         raise ValueError(f"--members: expected an int >= 1, got {args.members}")
     train = read_conll(args.data, args.fmt, args.column)

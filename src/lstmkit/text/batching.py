@@ -128,12 +128,13 @@ class BucketBatchSampler(Sampler[list[int]]):
         """The batches of one pass, in the order of ``self.epoch`` read at the *first batch*.
 
         A generator: nothing is drawn when the iterator is created, only when
-        the first batch is asked for. Lightning creates the training iterator
-        before it calls :meth:`set_epoch` (and, after a resume, creates it
-        with the sampler still at epoch 0), so drawing at creation replayed
-        the wrong epoch's order after ``--resume``. After the pass is drawn the
-        epoch advances by one, so plain loops without ``set_epoch`` still see a
-        new order each pass. (With ``num_workers > 0`` the DataLoader asks for
+        the first batch is asked for, so a :meth:`set_epoch` between the two
+        counts. Lightning creates the training iterator before an epoch's
+        hooks run (after a resume, with the sampler still at epoch 0);
+        :func:`lstmkit.train.fit` sets the epoch from ``trainer.current_epoch``
+        at each epoch start, so a resumed fit draws the uninterrupted run's
+        order. After the pass is drawn the epoch advances by one, so plain
+        loops without ``set_epoch`` still see a new order each pass. (With ``num_workers > 0`` the DataLoader asks for
         batches as soon as its iterator exists: call ``set_epoch`` first.)
         """
         batches = self._batches()

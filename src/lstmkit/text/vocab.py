@@ -22,6 +22,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from lstmkit.io import dumps_json
+
 from ._io import atomic_write_text
 
 __all__ = ["Vocab", "PAD", "UNK", "BOS", "EOS", "DEFAULT_SPECIALS"]
@@ -157,7 +159,7 @@ class Vocab:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the vocabulary as JSON, atomically."""
-        return atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False))
+        return atomic_write_text(path, dumps_json(self.to_dict(), ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocab":

@@ -151,6 +151,36 @@ def _resolve_strategy(config: TrainConfig, accelerator: str) -> Any:
     return DDPStrategy(start_method="spawn")
 
 
+class SamplerEpoch(L.Callback):
+    """Tell the training batch samplers which epoch starts: ``set_epoch(trainer.current_epoch)``.
+
+    Lightning calls ``set_epoch`` only on a loader's ``sampler`` and on its
+    ``batch_sampler.sampler``, never on a ``batch_sampler`` itself (such as
+    :class:`~lstmkit.text.BucketBatchSampler`), which then counted its epochs
+    alone and restarted from 0 after a resume, replaying the first epoch's
+    batch order. ``trainer.current_epoch`` is restored with the checkpoint, so
+    a resumed epoch draws the order the uninterrupted run drew. It runs at
+    every epoch start, before the first batch is drawn (the sampler draws its
+    order at the first batch, see ``BucketBatchSampler.__iter__``).
+    """
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for loader in _loaders(trainer.train_dataloader):
+            for part in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
+                set_epoch = getattr(part, "set_epoch", None)
+                if callable(set_epoch):
+                    set_epoch(trainer.current_epoch)
+
+
+def _loaders(obj: Any) -> list[Any]:
+    """The data loaders in what ``trainer.train_dataloader`` returns (a loader, or a list/dict of them)."""
+    if isinstance(obj, dict):
+        return [x for value in obj.values() for x in _loaders(value)]
+    if isinstance(obj, (list, tuple)):
+        return [x for value in obj for x in _loaders(value)]
+    return [] if obj is None else [obj]
+
+
 def _inside(path: str | os.PathLike, folder: Path) -> bool:
     resolved, root = Path(path).resolve(), folder.resolve()
     return resolved.parent == root or root in resolved.parents
@@ -397,7 +427,7 @@ class _Callbacks:
     @classmethod
     def build(cls, config: TrainConfig, ckpt_dir: Path, has_val: bool) -> _Callbacks:
         history = History()
-        callbacks: list[L.Callback] = [RNGState(), history, _QuietWorkers(), FiniteLoss()]
+        callbacks: list[L.Callback] = [RNGState(), history, _QuietWorkers(), FiniteLoss(), SamplerEpoch()]
         # multi-process runs report their counters through the last checkpoint, so always write one
         wanted = config.checkpoint or config.devices > 1
         best = None

@@ -52,14 +52,45 @@ from lstmkit.io import (
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 MODEL_FILES = frozenset({CONFIG_FILE, WEIGHTS_FILE})
+#: the manifest of a group of saved models (e.g. a tagger ensemble): ``{"format_version": int,
+#: "task": str, "members": [names]}`` beside one saved-model directory per member
+GROUP_MANIFEST = "ensemble.json"
+
+
+def _group_reason(path: Path, names: list[str]) -> str | None:
+    """Why ``path`` is not a complete group of saved models (``None``: it is one)."""
+    try:
+        manifest = json.loads((path / GROUP_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return f"{GROUP_MANIFEST} is not valid JSON"
+    members = manifest.get("members") if isinstance(manifest, dict) else None
+    version = manifest.get("format_version") if isinstance(manifest, dict) else None
+    if isinstance(version, bool) or not isinstance(version, int) or not isinstance(members, list):
+        return f"{GROUP_MANIFEST} is not an lstmkit manifest"
+    extra = [n for n in names if n != GROUP_MANIFEST and n not in members]
+    if extra:
+        return f"it also holds {extra[0]!r}"
+    for member in members:
+        if not isinstance(member, str) or not (path / member).is_dir() or (path / member).is_symlink():
+            return f"member {member!r} is missing"
+        reason = not_a_model_reason(path / member)
+        if reason is not None:
+            return f"member {member!r}: {reason}"
+    return None
 
 
 def not_a_model_reason(path: Path) -> str | None:
-    """Why the directory ``path`` is not a complete lstmkit saved model (``None``: it is one)."""
+    """Why the directory ``path`` is not a complete lstmkit saved model (``None``: it is one).
+
+    A complete group of saved models (:data:`GROUP_MANIFEST` plus its member
+    directories, nothing else) counts as one too.
+    """
     try:
         names = sorted(entry.name for entry in path.iterdir())
     except OSError as exc:
         return f"it cannot be listed ({exc.strerror or type(exc).__name__})"
+    if GROUP_MANIFEST in names:
+        return _group_reason(path, names)
     extra = [n for n in names if n not in MODEL_FILES]
     if extra:
         shown = ", ".join(repr(n) for n in extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
@@ -106,6 +137,38 @@ def check_model_target(path: str | os.PathLike) -> Path:
     if dest.exists() and not os.access(dest, os.W_OK | os.X_OK):
         raise OutputPathError(f"model output '{path}' is not writable")
     return dest
+
+
+def check_outputs(model_dir: str | os.PathLike, *files: str | os.PathLike | None) -> Path:
+    """Before a fit: :func:`check_model_target` for ``model_dir``, and each given file path
+    (``None`` skipped) must be writable as a file (:func:`lstmkit.io.check_output_path`)."""
+    for file in files:
+        if file is not None:
+            check_output_path(file, kind="file")
+    return check_model_target(model_dir)
+
+
+@contextlib.contextmanager
+def replace_model_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary directory; on success it replaces ``path`` (see the module doc).
+
+    ``path`` is checked with :func:`check_model_target` and locked against
+    other writers for the whole write; on an exception the temporary
+    directory is removed and ``path`` is left as it was.
+    """
+    from lstmkit.io import make_temporary_dir
+
+    dest = check_model_target(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with locked(dest, path):
+        check_model_target(path)  # again, now that no other writer can change it
+        tmp = make_temporary_dir(dest)
+        try:
+            yield tmp
+            swap_in(tmp, dest)
+        except BaseException:
+            remove_path(tmp)
+            raise
 
 
 def lock_file(dest: Path) -> Path:

@@ -45,14 +45,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmkit.io import file_mode, make_temporary_dir, remove_path
+from lstmkit.io import file_mode
 from lstmkit.train.model_dir import (
     CONFIG_FILE,
     WEIGHTS_FILE,
-    check_model_target,
-    locked,
+    check_model_target,  # noqa: F401  (re-exported: the pre-fit output checks)
+    check_outputs,  # noqa: F401
     recover_for_reading,
-    swap_in,
+    replace_model_dir,
 )
 
 FORMAT_VERSION = 1
@@ -247,22 +247,13 @@ def save_model(
         raise ValueError(f"save_model: {bad.removeprefix('header.')} is not a finite number; "
                          "a saved model holds strict JSON (no NaN or Infinity)")
 
-    dest = check_model_target(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save as safetensors_bytes
 
-    with locked(dest, path):
-        check_model_target(path)  # again, now that no other writer can change it
-        tmp = make_temporary_dir(dest)
-        try:
-            _write_synced(tmp / WEIGHTS_FILE, safetensors_bytes(tensors, metadata={"format": "pt"}))
-            plain["weights_sha256"] = _sha256(tmp / WEIGHTS_FILE)
-            text = json.dumps(plain, indent=2, sort_keys=True, allow_nan=False)
-            _write_synced(tmp / CONFIG_FILE, (text + "\n").encode("utf-8"))
-            swap_in(tmp, dest)
-        except BaseException:
-            remove_path(tmp)
-            raise
+    with replace_model_dir(path) as tmp:
+        _write_synced(tmp / WEIGHTS_FILE, safetensors_bytes(tensors, metadata={"format": "pt"}))
+        plain["weights_sha256"] = _sha256(tmp / WEIGHTS_FILE)
+        text = json.dumps(plain, indent=2, sort_keys=True, allow_nan=False)
+        _write_synced(tmp / CONFIG_FILE, (text + "\n").encode("utf-8"))
     return Path(path)
 
 
