@@ -1,4 +1,6 @@
-"""Make the helper scripts of this folder importable and runnable (``--import-mode=importlib``)."""
+"""Make the helper scripts of this folder (``untrained``, ``tiny_tasks``, the subprocess scripts) and the
+training tests' ``train_helpers`` importable: pytest runs with --import-mode=importlib, which does not
+put test folders on sys.path."""
 
 import sys
 from pathlib import Path

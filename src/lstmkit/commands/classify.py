@@ -112,7 +112,7 @@ def _baseline(task: str, train_texts, train_labels, texts, labels) -> dict:
 def _write_json(path: str, data: dict) -> None:
     from lstmkit.io import atomic_write_json
 
-    atomic_write_json(path, data)  # strict JSON: NaN/inf become null
+    atomic_write_json(path, data)
 
 
 def _check_labels(clf, labels, lines, path) -> None:
@@ -182,13 +182,13 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_predict(args: argparse.Namespace) -> int:
     from lstmkit.tasks.classify import TextClassifier, read_table
     from lstmkit.tasks.classify.data import delimiter_for
-    from lstmkit.text import atomic_write_text, read_text_lines
+    from lstmkit.text import atomic_write_text, read_csv_rows
 
     clf = TextClassifier.load(args.model)
     texts, _, lines = read_table(args.data, args.text_col, None, args.delimiter)
     pred = clf.predict(texts)
     delim = delimiter_for(args.data, args.delimiter)
-    rows = [r for r in csv.reader(read_text_lines(args.data), delimiter=delim) if r and any(c.strip() for c in r)]
+    rows = [r for _, r in read_csv_rows(args.data, delim)]  # the rows read_table read, in order
     header, body = rows[0], rows[1:]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

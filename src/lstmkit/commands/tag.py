@@ -123,7 +123,7 @@ def _check_tags(tagger, sentences, path) -> None:
 def _write_json(path: str, data: dict) -> None:
     from lstmkit.io import atomic_write_json
 
-    atomic_write_json(path, data)  # strict JSON: NaN/inf become null
+    atomic_write_json(path, data)
 
 
 def run_fit(args: argparse.Namespace) -> int:

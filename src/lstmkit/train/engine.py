@@ -358,6 +358,9 @@ def fit(
     train_dataloaders: Any,
     val_dataloaders: Any = None,
     config: TrainConfig | None = None,
+    *,
+    callbacks: list[L.Callback] | None = None,
+    logger: Any = None,
 ) -> FitResult:
     """Train ``module`` in place on ``train_dataloaders`` and return a :class:`FitResult`.
 
@@ -367,7 +370,9 @@ def fit(
     With ``resume="last"`` an interrupted run continues from ``last.ckpt``
     and reaches the same weights as an uninterrupted run with the same seed
     (epoch-boundary checkpoints, RNG state included, CPU). ``config=None``
-    means ``TrainConfig()``.
+    means ``TrainConfig()``. ``callbacks`` (Lightning callbacks) are added to
+    the engine's own; ``logger`` (a Lightning logger, e.g. ``TensorBoardLogger``)
+    replaces the default (a ``CSVLogger`` in ``run_dir``, none for a temporary run).
     """
     config = TrainConfig() if config is None else config
     has_val = val_dataloaders is not None
@@ -400,8 +405,9 @@ def fit(
                 gradient_clip_algorithm="norm",
                 accumulate_grad_batches=1 if manual else config.accumulate_grad_batches,
                 deterministic=config.deterministic,
-                callbacks=parts.all,
-                logger=CSVLogger(run_dir, name="logs") if not temporary else False,
+                callbacks=[*parts.all, *(callbacks or ())],
+                logger=logger if logger is not None else (
+                    CSVLogger(run_dir, name="logs") if not temporary else False),
                 enable_checkpointing=parts.checkpoint is not None,
                 enable_progress_bar=config.progress,
                 enable_model_summary=False,

@@ -1,8 +1,14 @@
-"""`AnomalyDetector`: fit on normal data, score new data, save and load.
+"""`Detect`: fit on normal data, score new data, evaluate against labels, save and load.
 
-    det = AnomalyDetector(DetectorConfig(detector="prediction")).fit(train_values)
-    result = det.score(test_values)      # result.scores, result.flags, result.intervals
-    det.save("model/");  AnomalyDetector.load("model/").score(test_values)   # identical
+    det = Detect(DetectConfig(model=DetectModelConfig(detector="prediction"))).fit("normal.csv")
+    table = det.predict("test.csv")      # time, value, score, flag [, label]
+    det.evaluate("test.csv")             # {"prediction": {...}, "rolling_zscore": {...}}
+    result = det.score(values)           # arrays: result.scores, result.flags, result.intervals
+    det.save("model/");  Detect.load("model/").score(values)   # identical
+
+`fit`, `predict` and `evaluate` take a table (CSV path or DataFrame, columns named by
+the ``data`` section; checked by `anomaly.data.read_series`) or an array (T,) / (T, C)
+of values.  `AnomalyDetector` is the former name.
 
 Pipeline: values are standardised with the training mean and standard deviation; the
 network gives a raw per-point error (prediction: |x_t - x_hat_t| standardised by the
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -24,10 +31,11 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.data import DataLoader, TensorDataset
 
-from lstmkit.tasks.anomaly.config import DetectorConfig
+from lstmkit.tasks.anomaly.config import TRAIN_DEFAULTS, DetectConfig, split_legacy
 from lstmkit.tasks.anomaly.models import EncDecModule, EncDecNet, PredictorModule, PredictorNet
 from lstmkit.tasks.anomaly.threshold import dynamic_threshold, ewma, runs
-from lstmkit.train import ModelLoadError, TrainConfig, fit, load_model, save_model
+from lstmkit.tasks.base import Task
+from lstmkit.tasks.forecast.data import MAX_ABS_VALUE
 
 TASK = "anomaly"
 
@@ -80,16 +88,25 @@ def _as_2d(values) -> np.ndarray:
         raise ValueError(f"values must be (T,) or (T, C), received shape {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("values contain NaN or infinite entries (prepare them with anomaly.data.read_series)")
+    if (np.abs(x) > MAX_ABS_VALUE).any():
+        row, col = np.argwhere(np.abs(x) > MAX_ABS_VALUE)[0]
+        raise ValueError(f"values: row {row + 1}, channel {col}: {x[row, col]:g} is too large "
+                         f"(magnitude must be <= {MAX_ABS_VALUE:g})")
     return x
 
 
-class AnomalyDetector:
+class Detect(Task):
     """An LSTM anomaly detector (see the module docstring)."""
 
-    def __init__(self, config: DetectorConfig | None = None) -> None:
-        if config is not None and not isinstance(config, DetectorConfig):
-            raise TypeError(f"config must be a DetectorConfig, received {type(config).__name__}")
-        self.config = config or DetectorConfig()
+    NAME: ClassVar[str] = "detect"
+    SAVED_AS: ClassVar[str] = TASK
+    CONFIG: ClassVar[type] = DetectConfig
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
+    SUPPORTS_VAL: ClassVar[bool] = True
+    OUTPUT: ClassVar[str] = "frame"
+
+    def __init__(self, config: DetectConfig | None = None, train: Any = None) -> None:
+        super().__init__(config, train)
         self.net: torch.nn.Module | None = None
         self.window = 0
         self.mean = np.zeros(1)
@@ -97,51 +114,74 @@ class AnomalyDetector:
         self.err_mu = np.zeros(1)
         self.err_sigma = np.ones(1)
 
+    @property
+    def is_fitted(self) -> bool:
+        return self.net is not None
+
+    def _read(self, data: Any, what: str, min_length: int = 1):
+        """(values (T, C), Series or None): arrays pass through, tables go through `read_series`."""
+        from lstmkit.tasks.anomaly.data import read_series
+
+        if isinstance(data, np.ndarray) or isinstance(data, (list, tuple)):
+            return _as_2d(data), None
+        dc = self.config.data
+        series = read_series(data, value_col=dc.value_col, time_col=dc.time_col, label_col=dc.label_col,
+                             min_length=min_length, what=what)
+        return _as_2d(series.values), series
+
     # ------------------------------------------------------------------ fit
-    def fit(self, values) -> AnomalyDetector:
-        """Train on normal values (T,) or (T, C)."""
-        cfg = self.config
-        x = _as_2d(values)
+    def _fit(self, train: Any, val: Any) -> None:
+        """Train on normal data (a table or values (T,) / (T, C)); `val`: more normal data."""
+        mc, dc = self.config.model, self.config.data
+        x, series = self._read(train, "training data", min_length=3)
+        if series is not None and series.labels is not None and series.labels.any():
+            raise ValueError(f"training data: series {series.name!r} has {int(series.labels.sum())} "
+                             "point(s) labelled anomalous; fit on normal data only")
         period = estimate_period(x[:, 0])
-        self.window = cfg.window or (int(np.clip(period, 16, 200)) if period else 64)
+        self.window = mc.window or (int(np.clip(period, 16, 200)) if period else 64)
         if len(x) < self.window + 2:
             raise ValueError(
                 f"training series has {len(x)} points, fewer than window + 2 = {self.window + 2}"
             )
         self.mean, self.std = x.mean(axis=0), np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
         z = (x - self.mean) / self.std
-        torch.manual_seed(cfg.seed)
+        seed = self.train_config.seed
+        torch.manual_seed(seed)
         channels = x.shape[1]
-        if cfg.detector == "prediction":
-            self.net = PredictorNet(channels, cfg.hidden_size, cfg.num_layers)
-            inputs, targets = self._prediction_windows(z, cfg.stride or 1)
-            keep = _even_subset(len(inputs), cfg.max_train_windows)
-            dataset = TensorDataset(torch.from_numpy(inputs[keep]), torch.from_numpy(targets[keep]))
-            module = PredictorModule(self.net, self._train_config())
+        if mc.detector == "prediction":
+            self.net = PredictorNet(channels, mc.hidden_size, mc.num_layers)
+            module = PredictorModule(self.net, self.train_config)
         else:
-            self.net = EncDecNet(channels, cfg.hidden_size, cfg.num_layers)
-            inputs = self._windows(z, cfg.stride or 1)
-            keep = _even_subset(len(inputs), cfg.max_train_windows)
-            dataset = TensorDataset(torch.from_numpy(inputs[keep]))
-            module = EncDecModule(self.net, self._train_config())
-        loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(cfg.seed))
+            self.net = EncDecNet(channels, mc.hidden_size, mc.num_layers)
+            module = EncDecModule(self.net, self.train_config)
+        dataset = self._dataset(z, dc.stride or 1, dc.max_train_windows)
+        loader = DataLoader(dataset, batch_size=dc.batch_size, shuffle=True,
+                            generator=torch.Generator().manual_seed(seed))
+        val_loader = None
+        if val is not None:
+            xv, _ = self._read(val, "validation data", min_length=self.window + 2)
+            if xv.shape[1] != channels:
+                raise ValueError(f"validation data has {xv.shape[1]} channel(s), training data {channels}")
+            val_loader = DataLoader(self._dataset((xv - self.mean) / self.std, 1, dc.max_train_windows),
+                                    batch_size=4096)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*val_dataloader.*")
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-            fit(module, loader, None, module.train_config)
-        self.net.eval()
+            self._train_member(module, loader, val_loader)
+        self.net = self.net.cpu().eval()
         errors = self._errors(z)                                    # (T, C) absolute errors
         valid = errors[self._first_scored():]
         self.err_mu = valid.mean(axis=0)
         self.err_sigma = np.where(valid.std(axis=0) > 0, valid.std(axis=0), 1.0)
-        return self
 
-    def _train_config(self) -> TrainConfig:
-        cfg = self.config
-        return TrainConfig(max_epochs=cfg.epochs, lr=cfg.lr, schedule="cosine", min_lr_ratio=0.05,
-                           seed=cfg.seed, accelerator="cpu", progress=cfg.progress, checkpoint=False,
-                           restore_best=False, run_dir=None)
+    def _dataset(self, z: np.ndarray, stride: int, limit: int) -> TensorDataset:
+        if self.config.model.detector == "prediction":
+            inputs, targets = self._prediction_windows(z, stride)
+            keep = _even_subset(len(inputs), limit)
+            return TensorDataset(torch.from_numpy(inputs[keep]), torch.from_numpy(targets[keep]))
+        inputs = self._windows(z, stride)
+        keep = _even_subset(len(inputs), limit)
+        return TensorDataset(torch.from_numpy(inputs[keep]))
 
     def _score_stride(self) -> int:
         return max(1, self.window // 4)
@@ -156,14 +196,14 @@ class AnomalyDetector:
         return inputs, targets
 
     def _first_scored(self) -> int:
-        return self.window if self.config.detector == "prediction" else 0
+        return self.window if self.config.model.detector == "prediction" else 0
 
     @torch.no_grad()
     def _errors(self, z: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Absolute per-point errors (T, C) of standardised values z (T, C)."""
         n, channels = z.shape
         errors = np.zeros((n, channels))
-        if self.config.detector == "prediction":
+        if self.config.model.detector == "prediction":
             inputs, targets = self._prediction_windows(z, 1)
             preds = [self.net(torch.from_numpy(inputs[i:i + batch_size])).numpy()
                      for i in range(0, len(inputs), batch_size)]
@@ -187,8 +227,7 @@ class AnomalyDetector:
     # ------------------------------------------------------------------ score
     def raw_scores(self, values) -> np.ndarray:
         """Unsmoothed per-point anomaly measure (T,) (see the module docstring)."""
-        if self.net is None:
-            raise RuntimeError("AnomalyDetector.score called before fit (or load)")
+        self._check_fitted("score")
         x = _as_2d(values)
         if x.shape[1] != len(self.mean):
             raise ValueError(f"values have {x.shape[1]} channel(s), the model was trained on {len(self.mean)}")
@@ -196,45 +235,100 @@ class AnomalyDetector:
             raise ValueError(f"series has {len(x)} points, fewer than window + 1 = {self.window + 1}")
         errors = self._errors((x - self.mean) / self.std)
         standard = (errors - self.err_mu) / self.err_sigma
-        if self.config.detector == "prediction":
+        if self.config.model.detector == "prediction":
             return standard.mean(axis=1)
         return (standard ** 2).sum(axis=1)
 
     def score(self, values) -> ScoreResult:
         """Scores, flags and flagged intervals of a series."""
-        smoothed = ewma(self.raw_scores(values), self.config.smoothing)
-        result = dynamic_threshold(smoothed, min_decrease=self.config.min_decrease)
+        mc = self.config.model
+        smoothed = ewma(self.raw_scores(values), mc.smoothing)
+        result = dynamic_threshold(smoothed, min_decrease=mc.min_decrease)
         return ScoreResult(smoothed, result.flags, result.intervals, result.epsilon)
 
-    # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        if self.net is None:
-            raise RuntimeError("AnomalyDetector.save called before fit")
-        extras = {"window": self.window, "mean": self.mean.tolist(), "std": self.std.tolist(),
-                  "err_mu": self.err_mu.tolist(), "err_sigma": self.err_sigma.tolist()}
-        save_model(path, task=TASK, config=self.config.to_dict(), state_dict=self.net.state_dict(),
-                   extras=extras)
+    def predict(self, data: Any) -> pd.DataFrame:
+        """One row per point: time, value, score, flag (0/1) and, when the table has them, labels."""
+        self._check_fitted("predict")
+        dc = self.config.data
+        x, series = self._read(data, "data to score", min_length=self.window + 1)
+        result = self.score(x)
+        index = np.arange(len(x)) if series is None else series.index
+        table = pd.DataFrame({dc.time_col: index, dc.value_col: x[:, 0], "score": result.scores,
+                              "flag": result.flags.astype(int)})
+        if series is not None and series.labels is not None:
+            table[dc.label_col] = series.labels
+        return table
 
-    @classmethod
-    def load(cls, path) -> AnomalyDetector:
-        saved = load_model(path, task=TASK)
-        try:
-            config = DetectorConfig.from_dict(saved.config)
-            extras = saved.extras
-            window = int(extras["window"])
-            arrays = {k: np.asarray(extras[k], dtype=np.float64) for k in ("mean", "std", "err_mu", "err_sigma")}
-        except (KeyError, TypeError, ValueError) as err:
-            raise ModelLoadError(f"'{path}' has an unusable anomaly config: {err}") from None
-        self = cls(config)
-        self.window = window
+    def evaluate(self, data: Any, zscore_window: int = 100) -> dict[str, dict[str, float]]:
+        """ROC-AUC, PR-AUC, point and event F1 of the detector beside the rolling z-score baseline.
+
+        `data`: a table with the label column (both 0s and 1s).
+        """
+        from lstmkit.tasks.anomaly.metrics import all_metrics
+
+        self._check_fitted("evaluate")
+        x, series = self._read(data, "evaluation data", min_length=self.window + 1)
+        labels = None if series is None else series.labels
+        if labels is None or not 0 < labels.sum() < len(labels):
+            raise ValueError(f"evaluation data: needs a {self.config.data.label_col!r} column with both "
+                             "normal (0) and anomalous (1) points")
+        result = self.score(x)
+        base = zscore_baseline(x, zscore_window)
+        return {self.config.model.detector: all_metrics(labels, result.scores, result.flags),
+                "rolling_zscore": all_metrics(labels, base.scores, base.flags)}
+
+    # ------------------------------------------------------------------ persistence
+    def _state_dict(self) -> dict[str, Any]:
+        return self.net.state_dict()
+
+    def _extras(self) -> dict[str, Any]:
+        return {"window": self.window, "mean": self.mean.tolist(), "std": self.std.tolist(),
+                "err_mu": self.err_mu.tolist(), "err_sigma": self.err_sigma.tolist()}
+
+    def _restore(self, saved: Any) -> None:
+        extras = saved.extras
+        arrays = {k: np.asarray(extras[k], dtype=np.float64) for k in ("mean", "std", "err_mu", "err_sigma")}
+        self.window = int(extras["window"])
+        _check_statistics(saved.path, self.window, arrays)
         self.mean, self.std = arrays["mean"], arrays["std"]
         self.err_mu, self.err_sigma = arrays["err_mu"], arrays["err_sigma"]
-        channels = len(self.mean)
-        net_type = PredictorNet if config.detector == "prediction" else EncDecNet
-        self.net = net_type(channels, config.hidden_size, config.num_layers)
+        mc = self.config.model
+        net_type = PredictorNet if mc.detector == "prediction" else EncDecNet
+        self.net = net_type(len(self.mean), mc.hidden_size, mc.num_layers)
         saved.load_into(self.net)
         self.net.eval()
-        return self
+
+    @classmethod
+    def config_from_record(cls, record: Any) -> tuple[Any, Any]:
+        """Also reads the flat layout that lstmkit 0.1 saved."""
+        legacy = split_legacy(dict(record))
+        if legacy is None:
+            return super().config_from_record(record)
+        sections, train = legacy
+        config, _ = super().config_from_record(sections)
+        return config, cls.default_train(**train)
+
+
+AnomalyDetector = Detect  # the former name
+
+
+def _check_statistics(path, window: int, arrays: dict[str, np.ndarray]) -> None:
+    """The saved standardisation statistics must be usable: one finite value per channel,
+    ``std`` and ``err_sigma`` > 0 (they divide), the window >= 2."""
+    from lstmkit.train import ModelLoadError
+
+    channels = arrays["mean"].shape
+    if window < 2:
+        raise ModelLoadError(f"'{path}': extras 'window' must be >= 2, found {window}")
+    for name, values in arrays.items():
+        if values.ndim != 1 or values.shape != channels or not len(values):
+            raise ModelLoadError(f"'{path}': extras {name!r} must be a list of one number per channel "
+                                 f"({channels[0] if channels else 0}), found shape {values.shape}")
+        if not np.isfinite(values).all():
+            raise ModelLoadError(f"'{path}': extras {name!r} must hold finite numbers, found {values.tolist()}")
+        if name in ("std", "err_sigma") and not (values > 0).all():
+            raise ModelLoadError(f"'{path}': extras {name!r} must be > 0 (it divides), "
+                                 f"found {values.tolist()}")
 
 
 def _even_subset(n: int, limit: int) -> np.ndarray:

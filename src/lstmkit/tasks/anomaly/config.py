@@ -1,16 +1,36 @@
-"""The anomaly detector's configuration (one frozen dataclass, validated on construction)."""
+"""The anomaly detector's configuration: a ``model`` and a ``data`` section (frozen, validated).
+
+Training knobs (epochs, learning rate, seed, ...) are the one
+`lstmkit.train.TrainConfig`; every field here is also a CLI flag and a YAML
+key (`lstmkit.tasks.configs`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field
 from typing import Any
+
+from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
 DETECTORS = ("prediction", "reconstruction")
 
 
+TRAIN_DEFAULTS: dict[str, Any] = {  # the TrainConfig fields Detect sets differently
+    "max_epochs": 10, "lr": 3e-3, "schedule": "cosine", "min_lr_ratio": 0.05, "accelerator": "cpu",
+}
+
+
+def _positive(name: str, value: Any, low: int = 1, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        what = f"None or an integer >= {low}" if optional else f"an integer >= {low}"
+        raise ValueError(f"{name} must be {what}, received {value!r}")
+
+
 @dataclass(frozen=True)
-class DetectorConfig:
-    """How a detector is built, trained and thresholded.
+class DetectModelConfig:
+    """The detector.
 
     Attributes:
         detector: ``"prediction"`` (LSTM one-step predictor, Hundman et al. 2018) or
@@ -18,53 +38,93 @@ class DetectorConfig:
         window: lookback (prediction) or window length (reconstruction); None picks
             the dominant period of the training series (autocorrelation peak), clipped
             to [16, 200], or 64 when the series has none.
-        stride: step between training windows (default 1).  Reconstruction scores
-            windows with step max(1, window // 4) and averages each point's errors over
-            the windows that cover it.
         hidden_size, num_layers: the LSTM(s).
-        epochs, batch_size, lr, seed: training knobs (`lstmkit.train.fit`, AdamW, cosine decay).
-        max_train_windows: at most this many training windows (evenly spaced) are used.
         smoothing: span h of the EWMA applied to per-point errors.
         min_decrease: the pruning parameter p of the dynamic threshold.
-        progress: show progress bars.
     """
 
-    detector: str = "prediction"
-    window: int | None = None
-    stride: int | None = None
-    hidden_size: int = 32
-    num_layers: int = 1
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float = 3e-3
-    seed: int = 0
-    max_train_windows: int = 8000
-    smoothing: int = 8
-    min_decrease: float = 0.13
-    progress: bool = True
+    detector: str = knob("prediction", choices=DETECTORS,
+                         help="prediction error + dynamic threshold (Hundman 2018) or "
+                              "encoder-decoder reconstruction (Malhotra 2016)")
+    window: int | None = knob(None, help="lookback / window length (none: the series' dominant period)")
+    hidden_size: int = knob(32, help="LSTM hidden units")
+    num_layers: int = knob(1, help="stacked LSTM layers")
+    smoothing: int = knob(8, help="EWMA span of the errors")
+    min_decrease: float = knob(0.13, help="pruning parameter p of the dynamic threshold, in [0, 1)")
 
     def __post_init__(self) -> None:
-        if self.detector not in DETECTORS:
-            raise ValueError(f"detector must be one of {DETECTORS}, received {self.detector!r}")
-        for name in ("hidden_size", "num_layers", "epochs", "batch_size", "max_train_windows", "smoothing"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, received {value!r}")
-        for name, low in (("window", 2), ("stride", 1)):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
-                raise ValueError(f"{name} must be None or an integer >= {low}, received {value!r}")
-        if not float(self.lr) > 0:
-            raise ValueError(f"lr must be > 0, received {self.lr!r}")
+        check_choices(self)
+        for name in ("hidden_size", "num_layers", "smoothing"):
+            _positive(name, getattr(self, name))
+        _positive("window", self.window, 2, optional=True)
         if not 0.0 <= float(self.min_decrease) < 1.0:
             raise ValueError(f"min_decrease must be in [0, 1), received {self.min_decrease!r}")
 
+
+@dataclass(frozen=True)
+class DetectDataConfig:
+    """How a series is read and cut into training windows.
+
+    Attributes:
+        value_col, time_col, label_col: the value column, the time column (absent:
+            the row number) and the optional 0/1 label column.
+        stride: step between training windows (default 1).  Reconstruction scores
+            windows with step max(1, window // 4) and averages each point's errors over
+            the windows that cover it.
+        max_train_windows: at most this many training windows (evenly spaced) are used.
+        batch_size: training windows per batch.
+    """
+
+    value_col: str = knob("y", help="value column")
+    time_col: str = knob("ds", help="time column (absent from the table: the row number)")
+    label_col: str = knob("label", help="0/1 label column (optional in the table)")
+    stride: int | None = knob(None, help="step between training windows (none: 1)")
+    max_train_windows: int = knob(8000, help="at most this many training windows, evenly spaced")
+    batch_size: int = knob(64, help="training windows per batch")
+
+    def __post_init__(self) -> None:
+        _positive("stride", self.stride, 1, optional=True)
+        _positive("max_train_windows", self.max_train_windows)
+        _positive("batch_size", self.batch_size)
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """Everything `Detect` needs besides the data and the training knobs."""
+
+    model: DetectModelConfig = field(default_factory=DetectModelConfig)
+    data: DetectDataConfig = field(default_factory=DetectDataConfig)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, DetectModelConfig) or not isinstance(self.data, DetectDataConfig):
+            raise TypeError("DetectConfig(model=DetectModelConfig(...), data=DetectDataConfig(...))")
+
+    @property
+    def detector(self) -> str:
+        return self.model.detector
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return to_dict(self)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> DetectorConfig:
-        unknown = set(raw) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown DetectorConfig keys {sorted(unknown)}")
-        return cls(**raw)
+    def from_dict(cls, raw: dict[str, Any]) -> DetectConfig:
+        return from_dict(cls, raw)
+
+
+DetectorConfig = DetectConfig  # the former name
+
+_LEGACY_MODEL = ("detector", "window", "hidden_size", "num_layers", "smoothing", "min_decrease")
+_LEGACY_DATA = ("stride", "max_train_windows", "batch_size")
+_LEGACY_TRAIN = {"epochs": "max_epochs", "lr": "lr", "seed": "seed", "progress": "progress"}
+
+
+def split_legacy(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A config.json ``config`` of lstmkit 0.1 (one flat dict) as (sections, train changes)."""
+    if "model" in raw or "data" in raw:
+        return None
+    unknown = set(raw) - set(_LEGACY_MODEL) - set(_LEGACY_DATA) - set(_LEGACY_TRAIN)
+    if unknown:
+        raise ValueError(f"unknown detector config keys {sorted(unknown)}")
+    sections = {"model": {k: raw[k] for k in _LEGACY_MODEL if k in raw},
+                "data": {k: raw[k] for k in _LEGACY_DATA if k in raw}}
+    return sections, {new: raw[old] for old, new in _LEGACY_TRAIN.items() if old in raw}

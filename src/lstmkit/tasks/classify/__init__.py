@@ -7,6 +7,10 @@
 * :mod:`.baselines`: TF-IDF + logistic regression / ridge.
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.classify")  # one line naming the extra, not a deep ImportError
+
 from .api import Predictions, TextClassifier
 from .baselines import TfidfBaseline
 from .data import read_table

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import torch
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.text import init_embedding
-from lstmkit.train import FitResult, TrainConfig, fit, load_model, save_model
+from lstmkit.train import FitResult, ModelLoadError, TrainConfig, fit, load_model, save_model
 
 from .data import TextEncoder, make_loader
 from .metrics import classification_report, regression_report
@@ -183,11 +184,17 @@ class TextClassifier:
                           extras={"encoder": self.encoder.to_dict(), "train_config": self.train_config.to_dict()})
 
     @classmethod
+    @load_errors("classify")
     def load(cls, path: str | os.PathLike) -> "TextClassifier":
         """Load a directory written by :meth:`save` (raises ``ModelLoadError`` when unusable)."""
         saved = load_model(path, task=TASK_NAME)
         clf = cls(ClassifierConfig(**saved.config), TrainConfig.from_dict(saved.extras["train_config"]))
         clf.encoder = TextEncoder.from_dict(saved.extras["encoder"])
+        labels = clf.encoder.labels
+        if clf.config.task != "regression" and not (isinstance(labels, list) and len(labels) >= 2
+                                                   and all(isinstance(c, str) for c in labels)):
+            raise ModelLoadError(f"'{path}' is a classification model without its class labels "
+                                 f"(config.json extras.encoder.labels: expected >= 2 names, found {labels!r})")
         n_out = 1 if clf.config.task == "regression" else len(clf.encoder.labels)
         clf.net = ClassifierNet(clf.config, len(clf.encoder.vocab), n_out)
         saved.load_into(clf.net)

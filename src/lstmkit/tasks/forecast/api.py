@@ -1,42 +1,51 @@
-"""`Forecaster`: fit a global LSTM over many series, predict quantiles, save and load.
+"""`Forecast`: fit a global LSTM over many series, predict quantiles, evaluate, save and load.
 
-    fc = Forecaster(ForecastConfig(model=ModelConfig(lookback=36, horizon=24),
-                                   transform="log", season_length=12, n_models=3))
-    fc.fit("train.csv")                 # long format: unique_id, ds, y [, covariates]
-    out = fc.predict("train.csv")       # unique_id, ds, y_hat, y_q10, y_q50, y_q90
-    fc.save("model/");  Forecaster.load("model/").predict(...)   # identical numbers
+    task = Forecast(ForecastConfig(model=ModelConfig(horizon=24, members=3),
+                                   data=DataConfig(season_length=12, transform="log")),
+                    train=Forecast.default_train(max_epochs=50))
+    task.fit("train.csv", val="val.csv")   # long format: unique_id, ds, y [, covariates]
+    out = task.predict("train.csv")        # unique_id, ds, y_hat, y_q10, y_q50, y_q90
+    task.evaluate("full.csv")              # last H steps held out: LSTM beside the baselines
+    task.save("model/");  Forecast.load("model/").predict(...)   # identical numbers
 
 One model is trained for all series (a global model); each series keeps its own
 transform (`scaling.SeriesScaler`) and every window is scaled by its own lookback
-statistics.  With ``n_models > 1`` an ensemble of differently seeded networks is
-trained and its quantiles averaged.
+statistics.  With ``model.members > 1`` an ensemble of differently seeded networks
+is trained and its quantiles averaged.  `Forecaster` is the former name.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader, TensorDataset
-from tqdm.auto import tqdm
 
-from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig
+from lstmkit.tasks.base import Task
+from lstmkit.tasks.forecast.config import (
+    TRAIN_DEFAULTS,
+    DataConfig,
+    ForecastConfig,
+    ModelConfig,
+    split_legacy,
+)
 from lstmkit.tasks.forecast.data import (
     DEFAULT_DATA,
     ForecastDataError,
     Panel,
     future_index,
+    panel_to_frame,
     prepare_panel,
 )
 from lstmkit.tasks.forecast.model import ForecastModule, ForecastNet, predict_quantiles
 from lstmkit.tasks.forecast.scaling import SeriesScaler, fit_scaler
 from lstmkit.tasks.forecast.windowing import fourier_terms, inference_windows, training_windows
-from lstmkit.train import ModelLoadError, TrainConfig, fit, load_model, save_model
 
 TASK = "forecast"
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets")
 
 
 def quantile_column(q: float) -> str:
@@ -44,19 +53,26 @@ def quantile_column(q: float) -> str:
     return f"y_q{q * 100:g}"
 
 
-class Forecaster:
+class Forecast(Task):
     """A global multi-series LSTM forecaster (see the module docstring)."""
 
-    def __init__(self, config: ForecastConfig | None = None) -> None:
-        if config is not None and not isinstance(config, ForecastConfig):
-            raise TypeError(f"config must be a ForecastConfig, received {type(config).__name__}")
-        self.config = config or ForecastConfig()
+    NAME: ClassVar[str] = TASK
+    CONFIG: ClassVar[type] = ForecastConfig
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
+    SUPPORTS_VAL: ClassVar[bool] = True
+    OUTPUT: ClassVar[str] = "frame"
+
+    def __init__(self, config: ForecastConfig | None = None, train: Any = None) -> None:
+        super().__init__(config, train)
         self.nets: torch.nn.ModuleList | None = None
         self.scalers: dict[str, SeriesScaler] = {}
         self.freq: str | None = None
         self.int_step = 1
-        self.fit_seconds = 0.0
         self.train_windows = 0
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.nets is not None
 
     # ------------------------------------------------------------------ features
     def _features(self, panel: Panel, scalers: list[SeriesScaler]):
@@ -81,21 +97,30 @@ class Forecaster:
     def _new_nets(self) -> torch.nn.ModuleList:
         n_known, n_past = self._n_features()
         return torch.nn.ModuleList(
-            ForecastNet(self.config.model, n_known, n_past) for _ in range(self.config.n_models)
+            ForecastNet(self.config.model, n_known, n_past) for _ in range(self.members)
         )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: Any, val_data: Any = None) -> Forecaster:
-        """Train on every window of every series in `data` (a table, see `data.read_table`).
+    def fit(self, train: Any, val: Any = None, *, val_data: Any = None, **hooks: Any) -> Forecast:
+        """Train on every window of every series in `train` (a table, see `data.read_table`).
 
-        `val_data` (optional, same layout, each series continuing its training
-        series) adds a validation loss per epoch; the weights of the best epoch are kept.
+        `val` (optional, same layout, each series continuing its training series)
+        adds a validation loss per epoch; the weights of the best epoch are kept
+        and `val_metrics` holds MAE, sMAPE and MASE of the forecast from the end of
+        `train` over `val`'s first horizon.  ``val_data=`` is the former name of `val`.
         """
-        cfg, mc = self.config, self.config.model
-        panel = prepare_panel(data, cfg.data, min_length=mc.lookback + mc.horizon, what="training data")
+        if val_data is not None:
+            warnings.warn("Forecast.fit(val_data=...) is deprecated; use val=...", DeprecationWarning,
+                          stacklevel=2)
+            val = val_data if val is None else val
+        return super().fit(train, val, **hooks)
+
+    def _fit(self, train: Any, val: Any) -> None:
+        mc, dc = self.config.model, self.config.data
+        panel = prepare_panel(train, dc, min_length=mc.lookback + mc.horizon, what="training data")
         self.freq, self.int_step = panel.freq, panel.int_step
         self.scalers = {
-            uid: fit_scaler(cfg.transform, panel.y[i],
+            uid: fit_scaler(dc.transform, panel.y[i],
                             np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
             for i, uid in enumerate(panel.ids)
         }
@@ -104,41 +129,47 @@ class Forecaster:
         floors = np.array([s.floor for s in scalers])
         win = training_windows(z, known, past, floors, mc.lookback, mc.horizon)
         dataset = TensorDataset(*(torch.from_numpy(a) for a in (win.enc, win.dec, win.target)))
-        val_loader = None
-        if val_data is not None:
-            val_loader = self._validation_loader(panel, val_data)
+        val_loader, val_panel = (None, None) if val is None else self._validation_loader(panel, val)
         self.nets = self._new_nets()
-        self.fit_seconds = 0.0
-        bar = tqdm(total=cfg.n_models * cfg.epochs, desc=f"training {cfg.n_models} model(s)",
-                   unit="epoch", disable=not cfg.progress)
-        with bar, warnings.catch_warnings():
+        with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*val_dataloader.*")
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             for k, net in enumerate(self.nets):
-                seed = cfg.seed + k
+                seed = self.train_config.seed + k
                 torch.manual_seed(seed)
                 net.apply(_reset)
-                module = ForecastModule(net, self._train_config(seed, val_loader is not None), bar)
-                loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
+                module = ForecastModule(net, self.train_config)
+                loader = DataLoader(dataset, batch_size=dc.batch_size, shuffle=True,
                                     generator=torch.Generator().manual_seed(seed))
-                result = fit(module, loader, val_loader, module.train_config)
-                module._progress = None
-                self.fit_seconds += result.seconds
+                self._train_member(module, loader, val_loader, k)
+        self.nets = self.nets.cpu().eval()
         self.train_windows = len(win)
-        return self
+        if val_panel is not None:
+            self.val_metrics = self._origin_metrics(panel, val_panel)
 
-    def _train_config(self, seed: int, has_val: bool) -> TrainConfig:
-        cfg = self.config
-        return TrainConfig(
-            max_epochs=cfg.epochs, lr=cfg.lr, weight_decay=cfg.weight_decay, schedule="cosine",
-            min_lr_ratio=0.05, gradient_clip_val=cfg.grad_clip, seed=seed, accelerator="cpu",
-            progress=False, checkpoint=False, restore_best=has_val, run_dir=None,
-        )
+    def _origin_metrics(self, history: Panel, later: Panel) -> dict[str, float]:
+        """Mean MAE, sMAPE and MASE of the forecast from the end of `history` over `later`."""
+        from lstmkit.tasks.forecast import metrics as fm
 
-    def _validation_loader(self, panel: Panel, val_data: Any) -> DataLoader:
+        horizon, m = self.config.model.horizon, self.config.data.season_length
+        pred, _ = self.predict_arrays(panel_to_frame(history, self.config.data))
+        index = {u: i for i, u in enumerate(history.ids)}
+        rows = []
+        for j, uid in enumerate(later.ids):
+            if len(later.y[j]) < horizon:
+                continue
+            fc = pred[pred[self.config.data.id_col] == uid]["y_hat"].to_numpy()
+            scores = fm.point_metrics(later.y[j][:horizon], fc, history.y[index[uid]], m)
+            rows.append({k: scores[k] for k in ("MAE", "sMAPE", "MASE")})
+        if not rows:
+            return {}
+        return {f"val_{k}": float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+    def _validation_loader(self, panel: Panel, val_data: Any) -> tuple[DataLoader, Panel]:
         """Windows whose horizon lies in `val_data`, appended to each training series."""
         mc, dc = self.config.model, self.config.data
-        val = prepare_panel(val_data, dc, what="validation data", freq=self.freq)
+        val = prepare_panel(val_data, dc, what="validation data", freq=self.freq,
+                            integer_time=self.freq is None)
         joined_y, joined_t, joined_p, joined_f, limits = [], [], [], [], []
         index = {u: i for i, u in enumerate(panel.ids)}
         for j, uid in enumerate(val.ids):
@@ -163,7 +194,7 @@ class Forecaster:
                 f"validation data: needs at least horizon = {mc.horizon} steps after the training data"
             )
         tensors = (torch.from_numpy(a[keep]) for a in (win.enc, win.dec, win.target))
-        return DataLoader(TensorDataset(*tensors), batch_size=4096)
+        return DataLoader(TensorDataset(*tensors), batch_size=4096), val
 
     # ------------------------------------------------------------------ predict
     def predict(self, data: Any, future: Any = None) -> pd.DataFrame:
@@ -192,12 +223,12 @@ class Forecaster:
 
         Returns (windows, panel, per-series scalers, per-series horizon timestamps).
         """
-        if self.nets is None:
-            raise RuntimeError("Forecaster.predict called before fit (or load)")
+        self._check_fitted("predict")
         cfg, mc = self.config, self.config.model
-        panel = prepare_panel(data, cfg.data, min_length=mc.lookback, freq=self.freq, what="prediction data")
+        panel = prepare_panel(data, cfg.data, min_length=mc.lookback, freq=self.freq,
+                              integer_time=self.freq is None, what="prediction data")
         scalers = [self.scalers.get(uid) or fit_scaler(
-            cfg.transform, panel.y[i], np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
+            cfg.data.transform, panel.y[i], np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
             for i, uid in enumerate(panel.ids)]
         z, known, past = self._features(panel, scalers)
         cache: dict[Any, tuple[Any, np.ndarray]] = {}            # series often end on the same date
@@ -228,7 +259,8 @@ class Forecaster:
                     f"prediction: the model uses future covariates {list(dc.future_covariates)}; "
                     f"pass future= with their values for the {mc.horizon} steps after each series"
                 )
-            fut_panel = prepare_panel(future, dc, require_target=False, freq=self.freq, what="future covariates")
+            fut_panel = prepare_panel(future, dc, require_target=False, freq=self.freq,
+                                      integer_time=self.freq is None, what="future covariates")
             fut_index = {u: j for j, u in enumerate(fut_panel.ids)}
         n_past = len(dc.past_covariates)
         for i, uid in enumerate(panel.ids):
@@ -260,32 +292,74 @@ class Forecaster:
             frame[quantile_column(q)] = y_q[:, :, k].reshape(-1)
         return frame
 
-    # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """Write the model directory (config.json + model.safetensors) atomically."""
-        if self.nets is None:
-            raise RuntimeError("Forecaster.save called before fit")
-        extras = {"scalers": {u: s.to_dict() for u, s in self.scalers.items()},
-                  "freq": self.freq, "int_step": self.int_step}
-        save_model(path, task=TASK, config=self.config.to_dict(),
-                   state_dict=self.nets.state_dict(), extras=extras)
+    # ------------------------------------------------------------------ evaluate
+    def evaluate(self, data: Any, baselines: tuple[str, ...] | None = None) -> dict[str, dict[str, float]]:
+        """Hold out the last `horizon` steps of each series in `data`, forecast them from the rest.
 
-    @classmethod
-    def load(cls, path) -> Forecaster:
-        """Rebuild a saved forecaster; problems raise `lstmkit.train.ModelLoadError`."""
-        saved = load_model(path, task=TASK)
-        try:
-            config = ForecastConfig.from_dict(saved.config)
-            scalers = {u: SeriesScaler.from_dict(s) for u, s in saved.extras["scalers"].items()}
-            freq, int_step = saved.extras["freq"], int(saved.extras["int_step"])
-        except (KeyError, TypeError, ValueError) as err:
-            raise ModelLoadError(f"'{path}' has an unusable forecast config: {err}") from None
-        self = cls(config)
+        Returns ``{"lstm": {MAE, RMSE, sMAPE, MASE, QL}, <baseline>: {...}}``, each the mean
+        over series; `baselines` default to naive, seasonal naive and ETS.
+        """
+        from lstmkit.tasks.forecast import baselines as bl
+        from lstmkit.tasks.forecast import metrics as fm
+
+        self._check_fitted("evaluate")
+        mc, dc = self.config.model, self.config.data
+        names = DEFAULT_BASELINES if baselines is None else tuple(baselines)
+        for name in names:
+            if name not in bl.BASELINES:
+                raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")
+        panel = prepare_panel(data, dc, min_length=mc.lookback + mc.horizon, freq=self.freq,
+                              integer_time=self.freq is None, what="evaluation data")
+        ends = [len(y) - mc.horizon for y in panel.y]
+        history = Panel(list(panel.ids), [d[:e] for d, e in zip(panel.ds, ends)],
+                        [t[:e] for t, e in zip(panel.t, ends)], [y[:e] for y, e in zip(panel.y, ends)],
+                        [p[:e] for p, e in zip(panel.past, ends)], [f[:e] for f, e in zip(panel.future, ends)],
+                        panel.freq, panel.int_step)
+        future = None
+        if dc.future_covariates:
+            future = panel_to_frame(panel, dc)
+        frame, y_q = self.predict_arrays(panel_to_frame(history, dc), future=future)
+        rows: dict[str, list[dict[str, float]]] = {"lstm": [], **{n: [] for n in names}}
+        m = dc.season_length
+        for i in range(len(panel)):
+            actual, insample = panel.y[i][ends[i]:], history.y[i]
+            point = y_q[i][:, mc.quantiles.index(0.5)]
+            quant = {q: y_q[i][:, k] for k, q in enumerate(mc.quantiles)}
+            rows["lstm"].append({**fm.point_metrics(actual, point, insample, m),
+                                 "QL": fm.quantile_loss(actual, quant)})
+            for name in names:
+                forecast = bl.baseline_forecast(name, insample, mc.horizon, m)
+                rows[name].append(fm.point_metrics(actual, forecast, insample, m))
+        return {name: {k: float(np.mean([r[k] for r in rs])) for k in rs[0]} for name, rs in rows.items()}
+
+    # ------------------------------------------------------------------ persistence
+    def _state_dict(self) -> dict[str, Any]:
+        return self.nets.state_dict()
+
+    def _extras(self) -> dict[str, Any]:
+        return {"scalers": {u: s.to_dict() for u, s in self.scalers.items()},
+                "freq": self.freq, "int_step": self.int_step}
+
+    def _restore(self, saved: Any) -> None:
+        scalers = {u: SeriesScaler.from_dict(s) for u, s in saved.extras["scalers"].items()}
         self.nets = self._new_nets()
         saved.load_into(self.nets)
         self.nets.eval()
-        self.scalers, self.freq, self.int_step = scalers, freq, int_step
-        return self
+        self.scalers = scalers
+        self.freq, self.int_step = saved.extras["freq"], int(saved.extras["int_step"])
+
+    @classmethod
+    def config_from_record(cls, record: Any) -> tuple[Any, Any]:
+        """Also reads the flat layout that lstmkit 0.1 saved (training knobs beside the sections)."""
+        legacy = split_legacy(dict(record))
+        if legacy is None:
+            return super().config_from_record(record)
+        sections, train = legacy
+        config, _ = super().config_from_record(sections)
+        return config, cls.default_train(**train)
+
+
+Forecaster = Forecast  # the former name
 
 
 def _reset(module: torch.nn.Module) -> None:
@@ -303,16 +377,14 @@ def _steps(stamps: Any, freq: str | None, int_step: int) -> np.ndarray:
 
 def default_config(horizon: int, season_length: int, *, lookback: int | None = None,
                    transform: str = "none", seasonal_periods: tuple[float, ...] | None = None,
-                   data: DataConfig = DEFAULT_DATA, **overrides: Any) -> ForecastConfig:
-    """A sensible configuration for a horizon and seasonal period m.
+                   data: DataConfig = DEFAULT_DATA, members: int = 1, **model: Any) -> ForecastConfig:
+    """A configuration for a horizon and seasonal period m (lookback and Fourier periods derived).
 
     lookback defaults to max(2 H, 3 m) (3 H without a season, m = 1); seasonal Fourier
-    terms use period m (or `seasonal_periods`).
+    terms use period m (or `seasonal_periods`); `model` are further `ModelConfig` fields.
     """
-    if lookback is None:
-        lookback = max(2 * horizon, 3 * season_length) if season_length > 1 else 3 * horizon
-    periods = seasonal_periods if seasonal_periods is not None else (
-        (float(season_length),) if season_length > 1 else ())
-    model = ModelConfig(lookback=lookback, horizon=horizon, seasonal_periods=periods)
-    return ForecastConfig(data=data, model=model, transform=transform, season_length=season_length,
-                          **overrides)
+    import dataclasses
+
+    data = dataclasses.replace(data, season_length=season_length, transform=transform)
+    return ForecastConfig(model=ModelConfig(horizon=horizon, lookback=lookback, members=members,
+                                            seasonal_periods=seasonal_periods, **model), data=data)

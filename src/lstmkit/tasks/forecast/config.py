@@ -1,17 +1,30 @@
-"""Frozen configurations of the forecasting pipeline, one per concern.
+"""Frozen configuration of the forecasting task: a ``data`` and a ``model`` section.
 
-`DataConfig` says how the long-format table is read, `ModelConfig` what the
-network looks like, and `ForecastConfig` bundles both with the training knobs
-that the forecaster owns (ensemble size, number of epochs).  Every field is
-validated on construction, so a bad value fails where it is written.
+`DataConfig` says how the long-format table is read and prepared (columns,
+frequency, seasonal period, per-series transform, batch size), `ModelConfig`
+what the network and its ensemble look like; `ForecastConfig` holds both and
+fills in the derived defaults (lookback, Fourier periods). Training knobs
+(epochs, learning rate, seed, ...) are the one `lstmkit.train.TrainConfig`.
+Every field is validated on construction, so a bad value fails where it is
+written; every field is also a CLI flag and a YAML key (`lstmkit.tasks.configs`).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any
 
-_TRANSFORMS = ("none", "log", "boxcox")
+from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
+
+TRANSFORMS = ("none", "log", "boxcox")
+_TRANSFORMS = TRANSFORMS
+
+
+TRAIN_DEFAULTS: dict[str, Any] = {  # the TrainConfig fields Forecast sets differently
+    "max_epochs": 100, "lr": 3e-3, "weight_decay": 1e-4, "schedule": "cosine",
+    "min_lr_ratio": 0.05, "gradient_clip_val": 1.0, "accelerator": "cpu",
+}
 
 
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
@@ -21,7 +34,7 @@ def _check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """How a long-format table is read.
+    """How a long-format table is read and prepared.
 
     Attributes:
         id_col, time_col, target_col: names of the series id, timestamp and target
@@ -33,14 +46,26 @@ class DataConfig:
             values for the horizon.
         freq: pandas frequency string (``"MS"``, ``"W-SAT"``, ``"YS"``...).  ``None``
             infers it from the timestamps; integer timestamps need none.
+        season_length: m, the seasonal period: seasonal-naive baseline, MASE's
+            scale, the default lookback and Fourier period.
+        transform: per-series variance-stabilising transform applied before
+            windowing: ``"none"``, ``"log"`` (log(y)) or ``"boxcox"`` (a per-series
+            Box-Cox lambda fitted on the training values, after shifting them to
+            be positive).  Use ``"log"``/``"boxcox"`` for multiplicative series.
+        batch_size: training windows per batch.
     """
 
-    id_col: str = "unique_id"
-    time_col: str = "ds"
-    target_col: str = "y"
-    past_covariates: tuple[str, ...] = ()
-    future_covariates: tuple[str, ...] = ()
-    freq: str | None = None
+    id_col: str = knob("unique_id", help="series id column (absent from the table: one series)")
+    time_col: str = knob("ds", help="timestamp column (dates or integer steps)")
+    target_col: str = knob("y", help="target column")
+    past_covariates: tuple[str, ...] = knob((), help="columns known only up to the forecast origin")
+    future_covariates: tuple[str, ...] = knob(
+        (), help="columns known for the horizon too (predict then needs their future values)")
+    freq: str | None = knob(None, help="pandas frequency, e.g. MS or W-SAT (none: inferred)")
+    season_length: int = knob(1, help="seasonal period m (seasonal naive, MASE, default lookback)")
+    transform: str = knob("none", choices=TRANSFORMS,
+                          help="per-series transform; log or boxcox for multiplicative series")
+    batch_size: int = knob(64, help="training windows per batch")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "past_covariates", tuple(self.past_covariates))
@@ -49,6 +74,10 @@ class DataConfig:
         names += list(self.past_covariates) + list(self.future_covariates)
         if len(set(names)) != len(names):
             raise ValueError(f"DataConfig column names must be distinct, received {names}")
+        if self.transform not in TRANSFORMS:
+            raise ValueError(f"transform must be one of {TRANSFORMS}, received {self.transform!r}")
+        _check_positive_int("season_length", self.season_length)
+        _check_positive_int("batch_size", self.batch_size)
 
 
 @dataclass(frozen=True)
@@ -56,7 +85,8 @@ class ModelConfig:
     """The network: an LSTM encoder over the lookback window and a direct multi-step head.
 
     Attributes:
-        lookback: number of past steps the encoder reads (L).
+        lookback: number of past steps the encoder reads (L); ``None``: max(2H, 3m),
+            or 3H without a season (filled in by `ForecastConfig`).
         horizon: number of future steps predicted at once (H).
         quantiles: quantile levels in (0, 1) predicted for each step; 0.5 is always
             included and gives the point forecast ``y_hat``.
@@ -65,98 +95,106 @@ class ModelConfig:
             horizon's known features to H x Q outputs.
         seasonal_periods: periods (in steps, may be fractional, e.g. 52.18 weeks)
             whose Fourier terms sin(2 pi k t / P), cos(2 pi k t / P), k = 1..K are
-            fed as known features at every step.
+            fed as known features at every step; ``None``: m when m > 1, else none.
         fourier_order: K above.
         linear_skip: add a linear autoregressive path from the L scaled inputs to
             the H outputs (the "highway" of LSTNet, Lai et al. 2018).
+        members: ensemble size; member k is trained with seed ``train.seed + k``
+            and the members' quantiles are averaged.
     """
 
-    lookback: int = 36
-    horizon: int = 12
-    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
-    hidden_size: int = 32
-    num_layers: int = 1
-    dropout: float = 0.0
-    head_hidden: int = 64
-    seasonal_periods: tuple[float, ...] = ()
-    fourier_order: int = 2
-    linear_skip: bool = True
+    lookback: int | None = knob(None, help="encoder window L (none: max(2H, 3m), 3H without season)")
+    horizon: int = knob(12, help="steps to forecast (H)")
+    quantiles: tuple[float, ...] = knob((0.1, 0.5, 0.9), help="quantile levels (0.5 is always added)")
+    hidden_size: int = knob(32, help="LSTM hidden units")
+    num_layers: int = knob(1, help="stacked LSTM layers")
+    dropout: float = knob(0.0, help="dropout in the head, in [0, 1)")
+    head_hidden: int = knob(64, help="width of the MLP head")
+    seasonal_periods: tuple[float, ...] | None = knob(
+        None, help="periods of the Fourier features (none: m when m > 1)")
+    fourier_order: int = knob(2, help="Fourier terms per period (K)")
+    linear_skip: bool = knob(True, help="add a linear path from the lookback to the horizon")
+    members: int = knob(1, help="ensemble size (seeds seed, seed+1, ...; quantiles averaged)")
 
     def __post_init__(self) -> None:
-        _check_positive_int("lookback", self.lookback, 2)
+        if self.lookback is not None:
+            _check_positive_int("lookback", self.lookback, 2)
         _check_positive_int("horizon", self.horizon)
         _check_positive_int("hidden_size", self.hidden_size)
         _check_positive_int("num_layers", self.num_layers)
         _check_positive_int("head_hidden", self.head_hidden)
         _check_positive_int("fourier_order", self.fourier_order)
+        _check_positive_int("members", self.members)
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), received {self.dropout!r}")
         qs = sorted({round(float(q), 6) for q in self.quantiles} | {0.5})
         if any(not 0.0 < q < 1.0 for q in qs):
             raise ValueError(f"quantiles must lie in (0, 1), received {self.quantiles!r}")
         object.__setattr__(self, "quantiles", tuple(qs))
-        periods = tuple(float(p) for p in self.seasonal_periods)
-        if any(p <= 1.0 for p in periods):
-            raise ValueError(f"seasonal_periods must be > 1, received {self.seasonal_periods!r}")
-        object.__setattr__(self, "seasonal_periods", periods)
+        if self.seasonal_periods is not None:
+            periods = tuple(float(p) for p in self.seasonal_periods)
+            if any(p <= 1.0 for p in periods):
+                raise ValueError(f"seasonal_periods must be > 1, received {self.seasonal_periods!r}")
+            object.__setattr__(self, "seasonal_periods", periods)
 
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    """Everything `Forecaster` needs besides the data.
+    """Everything `Forecast` needs besides the data and the training knobs.
 
-    Attributes:
-        data, model: see `DataConfig` and `ModelConfig`.
-        transform: per-series variance-stabilising transform applied before
-            windowing: ``"none"``, ``"log"`` (log(y)) or ``"boxcox"`` (a per-series
-            Box-Cox lambda fitted on the training values, after shifting them to
-            be positive).  Use ``"log"``/``"boxcox"`` for multiplicative series.
-        season_length: m, the seasonal period used by the seasonal-naive baseline
-            and by MASE's scale.
-        n_models: number of ensemble members (seeds ``seed, seed+1, ...``); their
-            quantiles are averaged.
-        epochs, batch_size, lr, weight_decay, grad_clip: training knobs per member.
-        seed: seed of the first ensemble member.
-        progress: show progress bars.
+    Sections ``data`` (`DataConfig`) and ``model`` (`ModelConfig`). On
+    construction the derived defaults are filled in, so ``config.model.lookback``
+    and ``config.model.seasonal_periods`` are always concrete.
     """
 
-    data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
-    transform: str = "none"
-    season_length: int = 1
-    n_models: int = 1
-    epochs: int = 100
-    batch_size: int = 64
-    lr: float = 3e-3
-    weight_decay: float = 1e-4
-    grad_clip: float = 1.0
-    seed: int = 0
-    progress: bool = True
+    data: DataConfig = field(default_factory=DataConfig)
 
     def __post_init__(self) -> None:
-        if self.transform not in _TRANSFORMS:
-            raise ValueError(f"transform must be one of {_TRANSFORMS}, received {self.transform!r}")
-        _check_positive_int("season_length", self.season_length)
-        _check_positive_int("n_models", self.n_models)
-        _check_positive_int("epochs", self.epochs)
-        _check_positive_int("batch_size", self.batch_size)
-        if not float(self.lr) > 0:
-            raise ValueError(f"lr must be > 0, received {self.lr!r}")
+        if not isinstance(self.model, ModelConfig) or not isinstance(self.data, DataConfig):
+            raise TypeError("ForecastConfig(model=ModelConfig(...), data=DataConfig(...))")
+        check_choices(self.data)
+        mc, m = self.model, self.data.season_length
+        changes: dict[str, Any] = {}
+        if mc.lookback is None:
+            changes["lookback"] = max(2 * mc.horizon, 3 * m) if m > 1 else 3 * mc.horizon
+        if mc.seasonal_periods is None:
+            changes["seasonal_periods"] = (float(m),) if m > 1 else ()
+        if changes:
+            object.__setattr__(self, "model", dataclasses.replace(mc, **changes))
+
+    # the former top-level names, read-only
+    @property
+    def transform(self) -> str:
+        return self.data.transform
+
+    @property
+    def season_length(self) -> int:
+        return self.data.season_length
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (tuples become lists)."""
-        return asdict(self)
+        """A JSON-ready dict ``{"model": ..., "data": ...}`` (tuples become lists)."""
+        return to_dict(self)
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ForecastConfig:
         """Inverse of `to_dict`; unknown keys raise ValueError naming them."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(raw) - known
-        if unknown:
-            raise ValueError(f"unknown ForecastConfig keys {sorted(unknown)}")
-        kwargs = dict(raw)
-        if isinstance(kwargs.get("data"), dict):
-            kwargs["data"] = DataConfig(**kwargs["data"])
-        if isinstance(kwargs.get("model"), dict):
-            kwargs["model"] = ModelConfig(**kwargs["model"])
-        return cls(**kwargs)
+        return from_dict(cls, raw)
+
+
+LEGACY_TRAIN_KEYS = {"epochs": "max_epochs", "lr": "lr", "weight_decay": "weight_decay",
+                     "grad_clip": "gradient_clip_val", "seed": "seed", "progress": "progress"}
+
+
+def split_legacy(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A config.json ``config`` of lstmkit 0.1 (flat training knobs) as (sections, train changes).
+
+    Returns None when ``raw`` already has the sectioned layout.
+    """
+    if "transform" not in raw and "n_models" not in raw and "epochs" not in raw:
+        return None
+    data = {**raw.get("data", {}), "transform": raw.get("transform", "none"),
+            "season_length": raw.get("season_length", 1), "batch_size": raw.get("batch_size", 64)}
+    model = {**raw.get("model", {}), "members": raw.get("n_models", 1)}
+    train = {new: raw[old] for old, new in LEGACY_TRAIN_KEYS.items() if old in raw}
+    return {"model": model, "data": data}, train

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -9,8 +10,8 @@ from pathlib import Path
 import torch
 
 from lstmkit.io import atomic_write_json
-from lstmkit.tasks.forecast.api import default_config
-from lstmkit.tasks.forecast.backtest import backtest, format_summary
+from lstmkit.tasks.forecast.api import Forecast, default_config
+from lstmkit.tasks.forecast.backtesting import backtest, format_summary
 from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
 from lstmkit.tasks.forecast.plots import plot_forecasts
 
@@ -20,9 +21,14 @@ SEASON = 12
 
 def airpassengers_config(*, seed: int = 0, quick: bool = False, progress: bool = True):
     """The fixed (never test-tuned) configuration used on AirPassengers: log transform,
-    lookback 48, yearly Fourier terms, 3 seeds x 100 epochs (1 x 30 when quick)."""
-    return default_config(HOLDOUT, SEASON, transform="log", seed=seed, n_models=1 if quick else 3,
-                          epochs=30 if quick else 100, batch_size=32, progress=progress)
+    lookback 48, yearly Fourier terms, 3 seeds x 100 epochs (1 x 30 when quick).
+
+    Returns ``(ForecastConfig, TrainConfig)``.
+    """
+    config = default_config(HOLDOUT, SEASON, transform="log", members=1 if quick else 3)
+    config = dataclasses.replace(config, data=dataclasses.replace(config.data, batch_size=32))
+    train = Forecast.default_train(max_epochs=30 if quick else 100, seed=seed, progress=progress)
+    return config, train
 
 
 def run_demo(out_dir: str | os.PathLike | None = "runs/demo", seed: int = 0, quick: bool = False) -> int:
@@ -45,10 +51,12 @@ def run_demo(out_dir: str | os.PathLike | None = "runs/demo", seed: int = 0, qui
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     started = time.perf_counter()
     data = load_airpassengers()
-    config = airpassengers_config(seed=seed, quick=quick)
+    config, train = airpassengers_config(seed=seed, quick=quick)
     print(f"AirPassengers: {len(data)} months, training on the first {len(data) - HOLDOUT}, "
-          f"forecasting the last {HOLDOUT} ({config.n_models} model(s), {config.epochs} epochs each)")
-    result = backtest(config, data, n_cutoffs=1, baselines=("naive", "seasonal_naive", "ets"))
+          f"forecasting the last {HOLDOUT} ({config.model.members} model(s), "
+          f"{train.max_epochs} epochs each)")
+    result = backtest(config, data, train=train, n_cutoffs=1,
+                      baselines=("naive", "seasonal_naive", "ets"))
     out = Path(out_dir or "runs/demo")
     with atomic_dir(out) as tmp:
         write_csv_atomic(result.forecasts, tmp / "forecast.csv")

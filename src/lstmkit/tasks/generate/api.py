@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.text import BPETokenizer, CharTokenizer, Vocab, WordTokenizer, tokenizer_from_config
 from lstmkit.train import FitResult, TrainConfig, load_model, save_model
 from lstmkit.train import fit as train_fit
@@ -186,6 +187,7 @@ class LanguageModelPipeline:
         )
 
     @classmethod
+    @load_errors("generate")
     def load(cls, path: str | Path) -> LanguageModelPipeline:
         """Read a directory written by :meth:`save`; problems raise ``ModelLoadError``."""
         saved = load_model(path, task=TASK)

@@ -9,6 +9,10 @@
 * Readers: :func:`read_parallel`, :func:`read_tsv_pairs`, :func:`read_lines`.
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.translate")  # one line naming the extra, not a deep ImportError
+
 from .api import TranslationModule, TranslationPipeline, fit
 from .data import read_lines, read_parallel, read_tsv_pairs
 from .decode import DecodeConfig, Hypotheses, beam_search, decode, greedy_decode

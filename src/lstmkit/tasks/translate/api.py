@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.text import (
     BPETokenizer,
     BucketBatchSampler,
@@ -41,6 +42,13 @@ from .metrics import bleu, chrf
 from .model import Seq2Seq, Seq2SeqConfig
 
 TASK = "translate"
+
+
+def _check_batch_size(batch_size: object) -> int:
+    """A batch size from the user: an integer >= 1 (0 would loop forever, -1 skip every sentence)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size (--batch-size): expected an integer >= 1, received {batch_size!r}")
+    return batch_size
 
 
 def _check_sentences(sentences: Sequence[str], name: str) -> list[str]:
@@ -146,6 +154,7 @@ class TranslationPipeline:
         return self.tgt_tokenizer.detokenize(pieces).strip(), pieces
 
     def _decode_batches(self, sentences: Sequence[str], config: DecodeConfig, batch_size: int):
+        _check_batch_size(batch_size)
         sentences = _check_sentences(sentences, "sentences")
         tokens = self._source_tokens(sentences)
         order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
@@ -210,6 +219,7 @@ class TranslationPipeline:
         )
 
     @classmethod
+    @load_errors("translate")
     def load(cls, path: str | Path) -> TranslationPipeline:
         saved = load_model(path, task=TASK)
         config = Seq2SeqConfig(**saved.config["model"])
@@ -238,6 +248,7 @@ def fit(
     batch_size: int = 32,
 ) -> TranslationPipeline:
     """Build tokenizers and vocabularies on the training pairs and train with teacher forcing."""
+    _check_batch_size(batch_size)
     config = config or Seq2SeqConfig()
     train_config = train_config or TrainConfig()
     sources = _check_sentences(sources, "sources")

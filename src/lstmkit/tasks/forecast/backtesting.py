@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from lstmkit.tasks.forecast import baselines as bl
 from lstmkit.tasks.forecast import metrics as fm
-from lstmkit.tasks.forecast.api import Forecaster, quantile_column
+from lstmkit.tasks.forecast.api import Forecast, quantile_column
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.data import Panel, prepare_panel
 
@@ -56,12 +56,19 @@ def _frame(panel: Panel, config: ForecastConfig) -> pd.DataFrame:
     return panel_to_frame(panel, config.data)
 
 
-def backtest(config: ForecastConfig, data: Any, *, n_cutoffs: int = 1, step: int | None = None,
-             refit: bool = False, baselines: Sequence[str] = DEFAULT_BASELINES,
+def backtest(config: ForecastConfig, data: Any, *, train: Any = None, n_cutoffs: int = 1,
+             step: int | None = None, refit: bool = False, baselines: Sequence[str] = DEFAULT_BASELINES,
              baseline_kwargs: dict[str, dict] | None = None) -> BacktestResult:
-    """Rolling-origin evaluation (see the module docstring); returns a `BacktestResult`."""
+    """Rolling-origin evaluation (see the module docstring); returns a `BacktestResult`.
+
+    `train`: the `lstmkit.train.TrainConfig` of each fit (default `Forecast.default_train()`).
+    """
+    train = Forecast.default_train() if train is None else train
     if not isinstance(n_cutoffs, int) or n_cutoffs < 1:
         raise ValueError(f"n_cutoffs must be an integer >= 1, received {n_cutoffs!r}")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
+        raise ValueError(f"step (--step, steps between forecast origins): expected an integer >= 1, "
+                         f"received {step!r}")
     for name in baselines:
         if name not in bl.BASELINES:
             raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")
@@ -78,18 +85,18 @@ def backtest(config: ForecastConfig, data: Any, *, n_cutoffs: int = 1, step: int
     m = config.season_length
     for k in sorted(cut_ends, reverse=True):
         ends = cut_ends[k]
-        train = _slice(panel, ends)
+        part = _slice(panel, ends)
         if forecaster is None or refit:
-            forecaster = Forecaster(config).fit(_frame(train, config))
+            forecaster = Forecast(config, train).fit(_frame(part, config))
             fit_seconds += forecaster.fit_seconds
         future = None
         if dc.future_covariates:
             future = _frame(_slice(panel, [e + horizon for e in ends], ends), config)
-        pred, _ = forecaster.predict_arrays(_frame(train, config), future=future)
-        cutoff_label = _cutoff_label(train)
+        pred, _ = forecaster.predict_arrays(_frame(part, config), future=future)
+        cutoff_label = _cutoff_label(part)
         per_series = []
         for i, uid in enumerate(panel.ids):
-            insample = train.y[i]
+            insample = part.y[i]
             actual = panel.y[i][ends[i]: ends[i] + horizon]
             stamps = panel.ds[i][ends[i]: ends[i] + horizon]
             fc = pred[pred[dc.id_col] == uid]
@@ -103,7 +110,7 @@ def backtest(config: ForecastConfig, data: Any, *, n_cutoffs: int = 1, step: int
             rows.append(row)
             per_series.append((i, uid, insample, actual, block))
         names = list(baselines)
-        for name in tqdm(names, desc=f"baselines (cut-off {k})", disable=not config.progress or not names):
+        for name in tqdm(names, desc=f"baselines (cut-off {k})", disable=not train.progress or not names):
             for i, uid, insample, actual, block in per_series:
                 kwargs = (baseline_kwargs or {}).get(name, {})
                 f = bl.baseline_forecast(name, insample, horizon, m, **kwargs)

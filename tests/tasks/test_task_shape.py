@@ -1,0 +1,203 @@
+"""Every registered task walks through the same life cycle with the same calls.
+
+    task = cls(config, train).fit(train_data, val=val_data)
+    task.predict(data); task.evaluate(data); task.save(dir); cls.load(dir)
+
+Each task contributes tiny data and a tiny config in :data:`CASES`; a task
+registered in :data:`lstmkit.tasks.base.TASKS` without a case fails
+``test_every_registered_task_has_a_case``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from lstmkit.tasks.base import TASKS, Task, task_class
+from lstmkit.train import TrainConfig
+
+
+@dataclass
+class Case:
+    """What a task needs for the walk: sections of a tiny config and data makers."""
+
+    sections: dict[str, dict[str, Any]]
+    train: Callable[[], Any]
+    val: Callable[[], Any]
+    test: Callable[[], Any]
+
+
+def _series_frame(n: int, start: int = 0, n_series: int = 2) -> pd.DataFrame:
+    parts = []
+    for i in range(n_series):
+        t = np.arange(start, start + n)
+        y = 20 + 5 * i + 3 * np.sin(2 * np.pi * t / 6) + 0.05 * t
+        parts.append(pd.DataFrame({"unique_id": f"s{i}", "ds": t, "y": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _detect_frame(n: int, seed: int, fault: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = np.sin(2 * np.pi * np.arange(n) / 12) + rng.normal(0, 0.05, n)
+    label = np.zeros(n, dtype=int)
+    if fault:
+        y[100:106] += 3.0
+        label[100:106] = 1
+    return pd.DataFrame({"ds": np.arange(n), "y": y, "label": label})
+
+
+def _chorales(n: int, seed: int) -> list[list[list[int]]]:
+    """Tiny four-voice chorales as frames (cadences in C with some variation)."""
+    rng = np.random.default_rng(seed)
+    chords = [[48, 64, 67, 72], [53, 65, 69, 72], [55, 62, 67, 71], [48, 64, 67, 72]]
+    return [[sorted({p + int(rng.integers(0, 2)) * (j == 0) for j, p in enumerate(chords[t % 4])})
+             for t in range(int(rng.integers(6, 10)))] for _ in range(n)]
+
+
+CASES: dict[str, Case] = {
+    "forecast": Case(
+        sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
+                  "data": {"season_length": 6, "batch_size": 16}},
+        train=lambda: _series_frame(40),
+        val=lambda: _series_frame(6, start=40),
+        test=lambda: _series_frame(46),
+    ),
+    "detect": Case(
+        sections={"model": {"window": 12, "hidden_size": 8}, "data": {"max_train_windows": 100}},
+        train=lambda: _detect_frame(150, seed=0),
+        val=lambda: _detect_frame(60, seed=1),
+        test=lambda: _detect_frame(160, seed=2, fault=True),
+    ),
+    "music": Case(
+        sections={"model": {"kind": "nade", "hidden_size": 8, "nade_size": 4},
+                  "data": {"low": 45, "high": 75, "batch_size": 2}},
+        train=lambda: _chorales(4, seed=0),
+        val=lambda: _chorales(2, seed=1),
+        test=lambda: _chorales(2, seed=2),
+    ),
+}
+
+
+def test_every_registered_task_has_a_case():
+    assert set(CASES) == set(TASKS)
+
+
+def _task(name: str) -> Task:
+    cls = task_class(name)
+    config = cls.CONFIG.from_dict(CASES[name].sections) if hasattr(cls.CONFIG, "from_dict") else None
+    train = cls.default_train(max_epochs=2, progress=False)
+    return cls(config, train)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_task_walks_the_life_cycle(name, tmp_path, capsys):
+    case = CASES[name]
+    task = _task(name)
+    cls = type(task)
+    assert cls.NAME == name and cls.OUTPUT in ("frame", "text")
+    assert task.fit(case.train(), val=case.val() if cls.SUPPORTS_VAL else None) is task
+
+    # one progress line per epoch and member when there is no terminal
+    err = capsys.readouterr().err
+    epochs = [line for line in err.splitlines() if "epoch " in line]
+    assert len(epochs) == 2 * task.members, err
+    if task.members > 1:
+        assert any(f"member {task.members}/{task.members}" in line for line in epochs)
+    summary = task.fit_summary()
+    assert len(summary) >= task.members and all("kept epoch" in line for line in summary[: task.members])
+
+    test = case.test()
+    predicted = task.predict(test)
+    if cls.OUTPUT == "frame":
+        assert isinstance(predicted, pd.DataFrame) and len(predicted) > 0
+    report = task.evaluate(test)
+    assert isinstance(report, dict) and len(report) >= 2, "the model and at least one baseline"
+    for row in report.values():
+        assert all(np.isfinite(v) for v in row.values() if isinstance(v, float))
+
+    task.save(tmp_path / "model")
+    header = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert {"model", "data", "train"} <= set(header["config"])
+    assert header["config"]["train"]["max_epochs"] == 2
+    run = yaml.safe_load((tmp_path / "model" / "run.yaml").read_text())
+    assert run == header["config"]
+
+    loaded = cls.load(tmp_path / "model")
+    assert loaded.config == task.config and loaded.train_config == task.train_config
+    again = loaded.predict(test)
+    if cls.OUTPUT == "frame":
+        pd.testing.assert_frame_equal(predicted, again)
+    else:
+        assert predicted == again
+    assert loaded.evaluate(test) == report
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_config_round_trips_through_its_record(name):
+    task = _task(name)
+    config, train = type(task).config_from_record(json.loads(json.dumps(task.config_record())))
+    assert config == task.config and train == task.train_config
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_lifecycle_errors_are_plain_value_errors(name, tmp_path):
+    task = _task(name)
+    with pytest.raises(ValueError, match="before fit"):
+        task.predict(CASES[name].test())
+    with pytest.raises(ValueError, match="before fit"):
+        task.save(tmp_path / "m")
+    with pytest.raises(TypeError, match="TrainConfig"):
+        type(task)(None, {"max_epochs": 1})
+
+
+def test_callbacks_and_tensorboard_logger_reach_lightning(tmp_path):
+    import lightning as L
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    class Count(L.Callback):
+        epochs = 0
+
+        def on_train_epoch_end(self, trainer, pl_module):
+            Count.epochs += 1
+
+    case = CASES["detect"]
+    task = _task("detect")
+    task.fit(case.train(), callbacks=[Count()], logger=TensorBoardLogger(tmp_path / "tb", name="run"))
+    assert Count.epochs == 2
+    events = list((tmp_path / "tb").rglob("events.out.tfevents.*"))
+    assert events, "TensorBoard wrote no event file"
+
+
+def test_ensemble_members_get_their_own_run_dir_and_seed(tmp_path):
+    case = CASES["forecast"]
+    task = _task("forecast")
+    task.train_config = task.train_config.replace(run_dir=str(tmp_path / "run"))
+    task.fit(case.train())
+    assert [r.config.seed for r in task.fit_results] == [0, 1]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["member-1", "member-2"]
+    assert all((tmp_path / "run" / m / "checkpoints" / "last.ckpt").is_file() for m in ("member-1", "member-2"))
+
+
+def test_train_knobs_live_only_in_train_config():
+    for name in TASKS:
+        cls = task_class(name)
+        for section in ("model", "data"):
+            fields = getattr(cls.CONFIG(), section).__dataclass_fields__
+            assert not {"epochs", "max_epochs", "lr", "seed", "progress"} & set(fields), (name, section)
+        assert isinstance(cls.default_train(), TrainConfig)
+
+
+@pytest.mark.parametrize("module", ["lstmkit.tasks.configs", "lstmkit.commands._options"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
