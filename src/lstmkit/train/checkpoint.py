@@ -17,7 +17,9 @@ is not a checkpoint raises :class:`CheckpointError` (one line).
 from __future__ import annotations
 
 import os
+import pickle
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +71,18 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file at '{path}'")
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notes on pickle protocols are not for our users
             state = torch.load(handle, map_location=map_location, weights_only=True)
     # the bytes are untrusted input: whatever the unpickler or the zip reader raises, it is
     # this file's fault, and the user gets one line naming it
     except Exception as exc:  # noqa: BLE001
-        detail = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+        if isinstance(exc, pickle.UnpicklingError):  # torch's text advises turning the safe loader off: never
+            detail = "it is not a checkpoint, or it holds objects other than tensors and plain values"
+        else:
+            detail = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")[:200]
         raise CheckpointError(
-            f"'{path}' is not a usable lstmkit checkpoint ({type(exc).__name__}: {detail[:200]})"
+            f"'{path}' is not a usable lstmkit checkpoint ({type(exc).__name__}: {detail})"
         ) from None
     if not isinstance(state, dict) or any(key not in state for key in CHECKPOINT_KEYS):
         raise CheckpointError(
@@ -235,3 +241,57 @@ class BestWeights(L.Callback):
         if better:
             self.score = score
             self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+
+class NonFiniteLossError(ValueError):
+    """The training loss became NaN or infinite; the fit was stopped (one-line message)."""
+
+
+class FiniteLoss(L.Callback):
+    """Stop the fit with :class:`NonFiniteLossError` at the first non-finite training loss.
+
+    The message names the optimizer step (``trainer.global_step`` once the
+    batch has run, so the first batch of a fit is step 1), the epoch and the
+    batch. Continuing would only spread NaN through every weight.
+    """
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if isinstance(loss, torch.Tensor) and loss.numel() == 1 and not bool(torch.isfinite(loss.detach())):
+            raise NonFiniteLossError(
+                f"training loss became {float(loss)} at step {max(trainer.global_step, 1)} "
+                f"(epoch {trainer.current_epoch}, batch {batch_idx}); the fit was stopped: "
+                "check the data for extreme values or lower the learning rate"
+            )
+
+
+class SamplerEpoch(L.Callback):
+    """Tell the training batch samplers which epoch starts: ``set_epoch(trainer.current_epoch)``.
+
+    Lightning calls ``set_epoch`` only on a loader's ``sampler`` and on its
+    ``batch_sampler.sampler``, never on a ``batch_sampler`` itself (such as
+    :class:`~lstmkit.text.BucketBatchSampler`), which then counted its epochs
+    alone and restarted from 0 after a resume, replaying the first epoch's
+    batch order. ``trainer.current_epoch`` is restored with the checkpoint, so
+    a resumed epoch draws the order the uninterrupted run drew. It runs at
+    every epoch start, before the first batch is drawn (the sampler draws its
+    order at the first batch, see ``BucketBatchSampler.__iter__``).
+    """
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for loader in _loaders(trainer.train_dataloader):
+            for part in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
+                set_epoch = getattr(part, "set_epoch", None)
+                if callable(set_epoch):
+                    set_epoch(trainer.current_epoch)
+
+
+def _loaders(obj: Any) -> list[Any]:
+    """The data loaders in what ``trainer.train_dataloader`` returns (a loader, or a list/dict of them)."""
+    if isinstance(obj, dict):
+        return [x for value in obj.values() for x in _loaders(value)]
+    if isinstance(obj, (list, tuple)):
+        return [x for value in obj for x in _loaders(value)]
+    return [] if obj is None else [obj]

@@ -46,8 +46,11 @@ from lstmkit.train.checkpoint import (
     AtomicCheckpointIO,
     BestWeights,
     CheckpointError,
+    FiniteLoss,
     History,
+    NonFiniteLossError,  # noqa: F401  (re-exported: lstmkit.train.engine.NonFiniteLossError)
     RNGState,
+    SamplerEpoch,
     load_checkpoint,
 )
 from lstmkit.train.config import TrainConfig
@@ -56,30 +59,6 @@ from lstmkit.train.module import TaskModule
 CHECKPOINT_SUBDIR = "checkpoints"
 LAST_CHECKPOINT = "last.ckpt"
 LOCK_FILE = ".lock"
-
-
-class NonFiniteLossError(ValueError):
-    """The training loss became NaN or infinite; the fit was stopped (one-line message)."""
-
-
-class FiniteLoss(L.Callback):
-    """Stop the fit with :class:`NonFiniteLossError` at the first non-finite training loss.
-
-    The message names the optimizer step (``trainer.global_step`` once the
-    batch has run, so the first batch of a fit is step 1), the epoch and the
-    batch. Continuing would only spread NaN through every weight.
-    """
-
-    def on_train_batch_end(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
-    ) -> None:
-        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
-        if isinstance(loss, torch.Tensor) and loss.numel() == 1 and not bool(torch.isfinite(loss.detach())):
-            raise NonFiniteLossError(
-                f"training loss became {float(loss)} at step {max(trainer.global_step, 1)} "
-                f"(epoch {trainer.current_epoch}, batch {batch_idx}); the fit was stopped: "
-                "check the data for extreme values or lower the learning rate"
-            )
 
 
 @dataclass(frozen=True)
@@ -149,36 +128,6 @@ def _resolve_strategy(config: TrainConfig, accelerator: str) -> Any:
     if accelerator == "cpu":
         return DDPStrategy(process_group_backend="gloo", start_method="spawn")
     return DDPStrategy(start_method="spawn")
-
-
-class SamplerEpoch(L.Callback):
-    """Tell the training batch samplers which epoch starts: ``set_epoch(trainer.current_epoch)``.
-
-    Lightning calls ``set_epoch`` only on a loader's ``sampler`` and on its
-    ``batch_sampler.sampler``, never on a ``batch_sampler`` itself (such as
-    :class:`~lstmkit.text.BucketBatchSampler`), which then counted its epochs
-    alone and restarted from 0 after a resume, replaying the first epoch's
-    batch order. ``trainer.current_epoch`` is restored with the checkpoint, so
-    a resumed epoch draws the order the uninterrupted run drew. It runs at
-    every epoch start, before the first batch is drawn (the sampler draws its
-    order at the first batch, see ``BucketBatchSampler.__iter__``).
-    """
-
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        for loader in _loaders(trainer.train_dataloader):
-            for part in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
-                set_epoch = getattr(part, "set_epoch", None)
-                if callable(set_epoch):
-                    set_epoch(trainer.current_epoch)
-
-
-def _loaders(obj: Any) -> list[Any]:
-    """The data loaders in what ``trainer.train_dataloader`` returns (a loader, or a list/dict of them)."""
-    if isinstance(obj, dict):
-        return [x for value in obj.values() for x in _loaders(value)]
-    if isinstance(obj, (list, tuple)):
-        return [x for value in obj for x in _loaders(value)]
-    return [] if obj is None else [obj]
 
 
 def _inside(path: str | os.PathLike, folder: Path) -> bool:
