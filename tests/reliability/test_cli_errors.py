@@ -133,7 +133,7 @@ def test_an_output_path_that_is_a_directory(run, tmp_path):
     pd.DataFrame({"ds": np.arange(10), "y": np.arange(10.0)}).to_csv(tmp_path / "h.csv", index=False)
     (tmp_path / "out.csv").mkdir()
     one_line(run("forecast", "predict", "--model", "model", "--data", "h.csv", "--out", "out.csv"),
-             "Is a directory", "out.csv")
+             "a directory", "out.csv")  # lstmkit.io checks before writing
 
 
 @pytest.mark.parametrize("trained_on,ds", [("MS", np.arange(10)), ("MS", np.arange(10) + 0.0),

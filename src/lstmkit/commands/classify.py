@@ -124,7 +124,9 @@ def _check_labels(clf, labels, lines, path) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.classify import ClassifierConfig, TextClassifier, read_table
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out, args.metrics_out)  # before any training: refuse unusable outputs
     regression = args.task == "regression"
     texts, labels, _ = read_table(args.data, args.text_col, args.label_col, args.delimiter, regression)
     if args.val_data:

@@ -76,7 +76,9 @@ def _documents(path: str) -> list[str]:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.generate import LanguageModelConfig, StreamConfig, fit
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     config = LanguageModelConfig(
         tokenizer=args.tokenizer, lowercase=args.lowercase, embed_size=args.embed_size,
         hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,

@@ -128,7 +128,9 @@ def _write_json(path: str, data: dict) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.tag import Tagger, TaggerConfig, fit_ensemble, read_conll
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out, args.metrics_out)  # before any training: refuse unusable outputs
     if args.members < 1:
         raise ValueError(f"--members: expected an int >= 1, got {args.members}")
     train = read_conll(args.data, args.fmt, args.column)

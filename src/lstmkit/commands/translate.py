@@ -98,7 +98,9 @@ def register(subparsers: Any) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.translate import Seq2SeqConfig, fit
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     src, tgt = _read_pairs(args.source, args.target, args.pairs, "training data")
     val_src = val_tgt = None
     if args.val_source or args.val_target or args.val_pairs:
