@@ -53,6 +53,17 @@ def _detect_frame(n: int, seed: int, fault: bool = False) -> pd.DataFrame:
     return pd.DataFrame({"ds": np.arange(n), "y": y, "label": label})
 
 
+POS = ["a great film", "great acting and a fine story", "fine and great", "what a great fine movie",
+       "i loved it", "loved the great story", "a fine great cast", "great and loved"]
+NEG = ["a bad film", "awful acting and a dull story", "dull and bad", "what a bad awful movie",
+       "i hated it", "hated the dull story", "a dull bad cast", "bad and hated"]
+
+
+def _reviews(n: int, offset: int = 0) -> pd.DataFrame:
+    texts = [(POS if i % 2 == 0 else NEG)[(i // 2 + offset) % len(POS)] for i in range(n)]
+    return pd.DataFrame({"text": texts, "label": ["pos" if i % 2 == 0 else "neg" for i in range(n)]})
+
+
 CASES: dict[str, Case] = {
     "forecast": Case(
         sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
@@ -66,6 +77,13 @@ CASES: dict[str, Case] = {
         train=lambda: _detect_frame(150, seed=0),
         val=lambda: _detect_frame(60, seed=1),
         test=lambda: _detect_frame(160, seed=2, fault=True),
+    ),
+    "classify": Case(
+        sections={"model": {"embed_size": 8, "hidden_size": 8, "pooling": "attention", "attn_size": 4},
+                  "data": {"batch_size": 4}},
+        train=lambda: _reviews(16),
+        val=lambda: _reviews(6, offset=3),
+        test=lambda: _reviews(8, offset=1),
     ),
 }
 

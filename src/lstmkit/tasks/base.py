@@ -46,6 +46,7 @@ from lstmkit.tasks import configs
 TASKS: dict[str, str] = {
     "forecast": "lstmkit.tasks.forecast.api:Forecast",
     "detect": "lstmkit.tasks.anomaly.api:Detect",
+    "classify": "lstmkit.tasks.classify.task:Classify",
 }
 RUN_FILE = "run.yaml"
 
