@@ -64,6 +64,20 @@ def _reviews(n: int, offset: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"text": texts, "label": ["pos" if i % 2 == 0 else "neg" for i in range(n)]})
 
 
+WORDS = {"the": "DET", "a": "DET", "dog": "NOUN", "cat": "NOUN", "bird": "NOUN", "runs": "VERB",
+         "sleeps": "VERB", "sings": "VERB", "big": "ADJ", "small": "ADJ"}
+
+
+def _sentences(n: int, offset: int = 0) -> list[tuple[list[str], list[str]]]:
+    det, adj, noun, verb = ["the", "a"], ["big", "small"], ["dog", "cat", "bird"], ["runs", "sleeps", "sings"]
+    out = []
+    for i in range(offset, offset + n):
+        words = [det[i % 2], adj[i % 2], noun[i % 3], verb[(i // 2) % 3]] if i % 3 else \
+            [det[i % 2], noun[i % 3], verb[i % 3]]
+        out.append((words, [WORDS[w] for w in words]))
+    return out
+
+
 CASES: dict[str, Case] = {
     "forecast": Case(
         sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
@@ -84,6 +98,14 @@ CASES: dict[str, Case] = {
         train=lambda: _reviews(16),
         val=lambda: _reviews(6, offset=3),
         test=lambda: _reviews(8, offset=1),
+    ),
+    "tag": Case(
+        sections={"model": {"embed_size": 8, "char_embed_size": 4, "char_hidden_size": 4, "hidden_size": 8,
+                            "members": 2},
+                  "data": {"batch_size": 4, "folds": 4}},
+        train=lambda: _sentences(12),
+        val=lambda: _sentences(4, offset=12),
+        test=lambda: _sentences(6, offset=20),
     ),
 }
 

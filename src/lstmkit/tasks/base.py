@@ -47,6 +47,7 @@ TASKS: dict[str, str] = {
     "forecast": "lstmkit.tasks.forecast.api:Forecast",
     "detect": "lstmkit.tasks.anomaly.api:Detect",
     "classify": "lstmkit.tasks.classify.task:Classify",
+    "tag": "lstmkit.tasks.tag.task:Tag",
 }
 RUN_FILE = "run.yaml"
 

@@ -1,7 +1,11 @@
 """Sequence labelling: BiLSTM over word + character encodings with a CRF or softmax head.
 
-* :class:`Tagger` (``fit``, ``predict``, ``evaluate``, ``save``, ``load``) and
-  :class:`TaggerConfig`;
+* :class:`Tag` (the task: ``fit(train, val=None) -> self`` with one tagger or a
+  fold-per-member ensemble, ``predict`` -> DataFrame, ``evaluate`` with the
+  most-frequent-tag and feature-tagger baselines, ``save`` / ``load``) and
+  :class:`TagConfig` (``model`` and ``data`` sections);
+* :class:`Tagger` (one network: ``fit``, ``predict``, ``evaluate``, ``save``, ``load``) and
+  :class:`TaggerConfig`: the 0.1 interface;
 * :class:`TaggerEnsemble`: several taggers decoding as one CRF with averaged
   scores; :func:`fit_ensemble` trains one (on rotating validation folds),
   :func:`load_tagger` loads a saved tagger or ensemble;
@@ -18,13 +22,19 @@ from .conll import Sentence, read_conll, write_conll
 from .crf import CRF, bio_constraints
 from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
 from .metrics import bio_spans, span_prf, span_scores, tag_scores, token_accuracy
+from .config import TagConfig, TagDataConfig, TagModelConfig
 from .model import TaggerConfig
+from .task import Tag, read_sentences
 
 __all__ = [
     "CRF",
     "FeatureTagger",
     "MostFrequentTagger",
     "Sentence",
+    "Tag",
+    "TagConfig",
+    "TagDataConfig",
+    "TagModelConfig",
     "Tagger",
     "TaggerConfig",
     "TaggerEnsemble",
@@ -34,6 +44,7 @@ __all__ = [
     "fold_split",
     "load_tagger",
     "read_conll",
+    "read_sentences",
     "span_prf",
     "span_scores",
     "tag_scores",
