@@ -26,7 +26,7 @@ import torch
 
 from lstmkit.data.timeseries import load_ecg_diff_count_3, load_kdd_tsad_135
 from lstmkit.io import atomic_write_json
-from lstmkit.tasks.anomaly import AnomalyDetector, DetectorConfig, zscore_baseline
+from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectModelConfig, zscore_baseline
 from lstmkit.tasks.anomaly.metrics import all_metrics
 
 RESULTS = Path(__file__).resolve().parent / "results" / "anomaly.json"
@@ -50,16 +50,20 @@ def main(argv=None) -> int:
         entry = {"train_points": len(x_train), "test_points": len(x_test),
                  "anomalous_points": int(y_test.sum()), "results": {}}
         for detector in ("prediction", "reconstruction"):
-            config = DetectorConfig(detector=detector, epochs=epochs[detector], progress=False)
+            config = DetectConfig(model=DetectModelConfig(detector=detector))
+            train = Detect.default_train(max_epochs=epochs[detector], progress=False)
+            model = Detect(config, train)
+            # the same model from the command line (the training series as CSV with a y column):
+            print(f"reproduce: {model.command_line(data=f'{name}-train.csv', out=f'{name}-{detector}/')}")
             t0 = time.perf_counter()
-            model = AnomalyDetector(config).fit(x_train)
+            model.fit(x_train)
             fit_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
             result = model.score(x_test)
             score_seconds = time.perf_counter() - t0
             entry["results"][detector] = {
                 **all_metrics(y_test, result.scores, result.flags), "window": model.window,
-                "epochs": config.epochs, "fit_seconds": fit_seconds, "score_seconds": score_seconds,
+                "epochs": train.max_epochs, "fit_seconds": fit_seconds, "score_seconds": score_seconds,
                 "intervals": [[a, b, s] for a, b, s in result.intervals],
             }
         base = zscore_baseline(x_test, 100)

@@ -18,6 +18,7 @@ checking the table.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -31,7 +32,7 @@ import torch
 
 from lstmkit.data.timeseries import load_airpassengers, load_co2, load_sunspots
 from lstmkit.io import atomic_write_json
-from lstmkit.tasks.forecast import Forecaster, default_config
+from lstmkit.tasks.forecast import Forecast, default_config
 from lstmkit.tasks.forecast.backtest import backtest, format_summary
 
 RESULTS = Path(__file__).resolve().parent / "results" / "forecast.json"
@@ -45,28 +46,34 @@ ISSUE_REFERENCE = {
 WEEKS_PER_YEAR = 365.25 / 7
 
 
+def _batch(config, batch_size: int):
+    return dataclasses.replace(config, data=dataclasses.replace(config.data, batch_size=batch_size))
+
+
 def configs(quick: bool, n_models: int) -> dict:
+    """{name: (loader, ForecastConfig, TrainConfig, baseline kwargs)}."""
     scale = 0.2 if quick else 1.0
     members = 1 if quick else n_models
     return {
-        "AirPassengers": (load_airpassengers, default_config(
-            24, 12, transform="log", n_models=members, epochs=max(10, int(100 * scale)),
-            batch_size=32, progress=True), {}),
-        "CO2": (load_co2, default_config(
+        "AirPassengers": (load_airpassengers, _batch(default_config(
+            24, 12, transform="log", members=members), 32),
+            Forecast.default_train(max_epochs=max(10, int(100 * scale))), {}),
+        "CO2": (load_co2, _batch(default_config(
             52, 52, lookback=104, seasonal_periods=(WEEKS_PER_YEAR,), transform="none",
-            n_models=members, epochs=max(3, int(20 * scale)), batch_size=64, progress=True),
+            members=members), 64),
+            Forecast.default_train(max_epochs=max(3, int(20 * scale))),
             {"arima": {"fourier_period": WEEKS_PER_YEAR}}),
-        "sunspots": (load_sunspots, default_config(
-            11, 11, transform="boxcox", n_models=members, epochs=max(10, int(100 * scale)),
-            batch_size=32, progress=True), {}),
+        "sunspots": (load_sunspots, _batch(default_config(
+            11, 11, transform="boxcox", members=members), 32),
+            Forecast.default_train(max_epochs=max(10, int(100 * scale))), {}),
     }
 
 
 def speed(n_series: int = 1000) -> dict:
     """Save/load a small forecaster and time predicting `n_series` series one horizon ahead."""
     base = load_airpassengers()
-    config = default_config(24, 12, transform="log", n_models=1, epochs=5, progress=False)
-    model = Forecaster(config).fit(base.iloc[:-24])
+    config = default_config(24, 12, transform="log")
+    model = Forecast(config, Forecast.default_train(max_epochs=5, progress=False)).fit(base.iloc[:-24])
     rng = np.random.default_rng(0)
     y = base["y"].to_numpy()
     frames = []
@@ -76,7 +83,7 @@ def speed(n_series: int = 1000) -> dict:
     table = pd.concat(frames, ignore_index=True)
     with tempfile.TemporaryDirectory() as tmp:
         model.save(Path(tmp) / "model")
-        loaded = Forecaster.load(Path(tmp) / "model")
+        loaded = Forecast.load(Path(tmp) / "model")
     # model time: the batched network pass over ready windows (best of 5)
     win, *_ = loaded.prepare_windows(table)
     timings = []
@@ -103,18 +110,24 @@ def main(argv=None) -> int:
     warnings.filterwarnings("ignore", category=UserWarning)
     started = time.perf_counter()
     report = {"threads": 1, "quick": args.quick, "datasets": {}}
-    for name, (loader, config, kwargs) in configs(args.quick, args.n_models).items():
+    for name, (loader, config, train, kwargs) in configs(args.quick, args.n_models).items():
         print(f"\n== {name}: horizon {config.model.horizon}, m = {config.season_length}, "
-              f"transform {config.transform}, {config.n_models} model(s) x {config.epochs} epochs")
+              f"transform {config.transform}, {config.model.members} model(s) x {train.max_epochs} epochs")
+        # the same model from the command line (the series as CSV: loader().to_csv(...)):
+        command = Forecast(config, train).command_line(
+            "backtest", data=f"{name.lower()}.csv", out=f"bt-{name.lower()}/",
+            baselines=("naive", "seasonal_naive", "ets", "arima"))
+        print(f"reproduce: {command}")
         t0 = time.perf_counter()
-        result = backtest(config, loader(), n_cutoffs=1,
+        result = backtest(config, loader(), train=train, n_cutoffs=1,
                           baselines=("naive", "seasonal_naive", "ets", "arima"), baseline_kwargs=kwargs)
         print(format_summary(result.summary))
         summary = {row["model"]: {k: row[k] for k in ("MAE", "RMSE", "sMAPE", "MASE", "QL")}
                    for row in result.summary.to_dict(orient="records")}
         report["datasets"][name] = {
             "horizon": config.model.horizon, "season_length": config.season_length,
-            "config": config.to_dict(), "metrics": summary, "issue_reference_mase": ISSUE_REFERENCE[name],
+            "config": {**config.to_dict(), "train": train.to_dict()}, "command": command,
+            "metrics": summary, "issue_reference_mase": ISSUE_REFERENCE[name],
             "lstm_fit_seconds": result.fit_seconds, "seconds": time.perf_counter() - t0,
         }
     print("\n== speed: 1,000 series, one horizon (24 steps) from a saved model")

@@ -56,9 +56,10 @@ def main() -> None:
     unit = int(corr.abs().argmax())
     print(f"cell unit {unit} tracks depth with correlation {corr[unit]:+.3f}")
     tokens = ["(" if v > 0 else ")" for v in x[0, :, 0]]
-    print("wrote", plot_gates(tr, f"{args.out}/gates.png", units=[unit], tokens=tokens,
-                              title=f"unit {unit}: the depth counter"))
-    print("wrote", plot_saturation(tr, f"{args.out}/saturation.png"))
+    plot_gates(tr, f"{args.out}/gates.png", units=[unit], tokens=tokens,
+               title=f"unit {unit}: the depth counter")
+    plot_saturation(tr, f"{args.out}/saturation.png")
+    print("wrote", f"{args.out}/gates.png", f"{args.out}/saturation.png")
 
 
 if __name__ == "__main__":

@@ -183,3 +183,115 @@ def test_building_the_parsers_does_not_load_lightning():
                           check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False", "a command module imports the trainer at import time"
+
+
+# ----------------------------------------------------------------------------- generated from configs
+def _print_config(capsys, *argv: str) -> str:
+    assert cli.main([*argv, "--print-config"]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["forecast", "fit"], ["forecast", "backtest"], ["detect", "fit"]])
+def test_print_config_round_trips_through_config(command, tmp_path, capsys):
+    import yaml
+
+    first = _print_config(capsys, *command, "--hidden-size", "8", "--epochs", "3", "--seed", "5",
+                          "--no-progress", "--out", "m")
+    saved = tmp_path / "run.yaml"
+    saved.write_text(first)
+    assert _print_config(capsys, *command, "--config", str(saved)) == first
+    effective = yaml.safe_load(first)
+    assert effective["model"]["hidden_size"] == 8 and effective["out"] == "m"
+    assert effective["train"]["max_epochs"] == 3 and effective["train"]["seed"] == 5
+    assert effective["train"]["progress"] is False
+    # the command line beats the file, the file beats the task's defaults
+    again = yaml.safe_load(_print_config(capsys, *command, "--config", str(saved), "--epochs", "4"))
+    assert again["train"]["max_epochs"] == 4 and again["model"]["hidden_size"] == 8
+
+
+def test_flat_yaml_of_the_older_layout_still_reads(tmp_path, capsys):
+    import yaml
+
+    flat = tmp_path / "flat.yaml"
+    flat.write_text("horizon: 6\nseason-length: 12\nepochs: 2\nprogress: false\nval-data: v.csv\n")
+    effective = yaml.safe_load(_print_config(capsys, "forecast", "fit", "--config", str(flat)))
+    assert effective["model"]["horizon"] == 6 and effective["model"]["lookback"] == 36
+    assert effective["data"]["season_length"] == 12 and effective["train"]["max_epochs"] == 2
+    assert effective["val-data"] == "v.csv"
+
+
+def test_deprecated_flag_still_works_with_a_one_line_notice(capsys):
+    import yaml
+
+    assert cli.main(["forecast", "fit", "--n-models", "3", "--print-config"]) == 0
+    captured = capsys.readouterr()
+    assert yaml.safe_load(captured.out)["model"]["members"] == 3
+    assert captured.err == ("lstmkit: warning: --n-models is deprecated and will be removed in the next "
+                            "release; use --members\n")
+
+
+@pytest.mark.parametrize(
+    "yaml_text, message",
+    [
+        ("model:\n  hidden_sise: 3\n", "unknown key 'hidden_sise' in section 'model'; valid: .*hidden_size"),
+        ("model:\n  hidden_size: 2.5\n", "error: model.hidden_size: expected an integer, got 2.5"),
+        ("data:\n  transform: sqrt\n", "'sqrt' is not one of none, log, boxcox"),
+        ("train:\n  schedule: sometimes\n", "TrainConfig.schedule: expected one of"),
+        ("bogus: 1\n", "unknown key 'bogus'; valid top-level keys"),
+    ],
+)
+def test_bad_sectioned_yaml_is_one_line(tmp_path, capsys, yaml_text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    assert cli.main(["forecast", "fit", "--config", str(path), "--data", "x.csv", "--out", "m"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lstmkit: error: ") and err.count("\n") == 1
+    assert __import__("re").search(message, err), err
+
+
+def test_required_options_are_checked_after_the_yaml(capsys):
+    assert cli.main(["detect", "fit", "--epochs", "1"]) == 2
+    assert "required: --data, --out" in capsys.readouterr().err
+
+
+def test_generated_help_has_a_text_and_one_default_per_flag(capsys):
+    for command in (["forecast", "fit"], ["forecast", "backtest"], ["detect", "fit"]):
+        with pytest.raises(SystemExit):
+            cli.main([*command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        for flag in ("--hidden-size", "--epochs", "--resume", "--devices", "--schedule", "--precision",
+                     "--run-dir", "--batch-size", *(["--val-data"] if command[1] == "fit" else [])):
+            assert flag in text, (command, flag)
+        assert "(default: 32)" in text and text.count("(default: 32) (default") == 0
+        assert "==SUPPRESS==" not in text
+    parser = cli.build_parser()
+    for name in ("forecast", "detect"):
+        group = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+        subs = next(a for a in group._actions if isinstance(a, argparse._SubParsersAction)).choices
+        for sub in subs.values():
+            for action in sub._actions:
+                if action.help != argparse.SUPPRESS:
+                    assert action.help and not action.help.startswith(" ("), (name, action.option_strings)
+
+
+def test_command_line_of_a_task_rebuilds_its_config(capsys):
+    import shlex
+
+    import yaml
+
+    from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectModelConfig
+    from lstmkit.tasks.forecast import Forecast, default_config
+
+    tasks = [
+        Forecast(default_config(52, 52, lookback=104, seasonal_periods=(365.25 / 7,), members=3,
+                                quantiles=(0.05, 0.95), linear_skip=False),
+                 Forecast.default_train(max_epochs=20, gradient_clip_val=None, progress=False)),
+        Detect(DetectConfig(model=DetectModelConfig(detector="reconstruction", window=30)),
+               Detect.default_train(max_epochs=30, seed=3)),
+    ]
+    for task in tasks:
+        words = shlex.split(task.command_line(data="x.csv", out="m/"))
+        assert words[0] == "lstmkit"
+        effective = yaml.safe_load(_print_config(capsys, *words[1:]))
+        assert effective.pop("out") == "m/"
+        assert effective == task.config_record()

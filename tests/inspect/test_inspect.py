@@ -38,10 +38,16 @@ def test_saturation_fractions():
 def test_plots_write_png(tmp_path):
     torch.manual_seed(0)
     tr = trace(lstmkit.LSTM(3, 4, peephole=True), torch.randn(5, 3))["l0"]
-    p = plot_gates(tr, tmp_path / "g.png", tokens=list("abcde"))
-    q = plot_saturation(tr, tmp_path / "s.png")
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    p, q, r = tmp_path / "g.png", tmp_path / "s.png", tmp_path / "w.png"
+    fig = plot_gates(tr, p, tokens=list("abcde"))
+    assert len(fig.axes) >= len(tr.values)  # the Figure comes back, e.g. for a notebook
+    plot_saturation(tr, q)
     wide = trace(lstmkit.GRU(3, 12), torch.randn(5, 3))["l0"]  # many units: heat maps
-    r = plot_gates(wide, tmp_path / "w.png", units=range(10))
+    plot_gates(wide, r, units=range(10))
+    assert matplotlib.get_backend() == backend  # the user's backend is left alone
     for f in (p, q, r):
         assert f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["g.png", "s.png", "w.png"]  # no temp files left

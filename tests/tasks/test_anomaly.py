@@ -15,7 +15,10 @@ import torch
 import lstmkit
 from lstmkit.tasks.anomaly import (
     AnomalyDetector,
-    DetectorConfig,
+    Detect,
+    DetectConfig,
+    DetectDataConfig,
+    DetectModelConfig,
     estimate_period,
     intervals_frame,
     rolling_zscore,
@@ -123,30 +126,30 @@ def test_detectors_flag_an_injected_fault_and_reload_identically(detector, tmp_p
     train = _sine(600)
     test = _sine(600, seed=2)
     test[400:410] += 2.5
-    config = DetectorConfig(detector=detector, window=20, epochs=3, hidden_size=16, progress=False,
-                            max_train_windows=400)
-    det = AnomalyDetector(config).fit(train)
+    config = DetectConfig(model=DetectModelConfig(detector=detector, window=20, hidden_size=16),
+                          data=DetectDataConfig(max_train_windows=400))
+    det = Detect(config, Detect.default_train(max_epochs=3, progress=False)).fit(train)
     net_lstms = [m for m in det.net.modules() if isinstance(m, lstmkit.LSTM)]
     assert net_lstms, "detectors must use lstmkit.LSTM"
     result = det.score(test)
     assert result.scores.shape == (600,) and result.flags.shape == (600,)
     assert 395 <= int(np.argmax(result.scores)) <= 430
     det.save(tmp_path / "det")
-    again = AnomalyDetector.load(tmp_path / "det").score(test)
+    again = AnomalyDetector.load(tmp_path / "det").score(test)  # the former name still works
     np.testing.assert_array_equal(result.scores, again.scores)
     np.testing.assert_array_equal(result.flags, again.flags)
 
 
 def test_detector_input_errors():
-    det = AnomalyDetector(DetectorConfig(window=20, epochs=1, progress=False))
+    det = Detect(DetectConfig(model=DetectModelConfig(window=20)), Detect.default_train(max_epochs=1))
     with pytest.raises(ValueError, match="fewer than window \\+ 2 = 22"):
         det.fit(np.zeros(10))
     with pytest.raises(ValueError, match="NaN or infinite"):
         det.fit(np.array([1.0, np.nan] * 30))
-    with pytest.raises(RuntimeError, match="before fit"):
+    with pytest.raises(ValueError, match="before fit"):
         det.score(np.zeros(50))
-    with pytest.raises(ValueError, match="detector must be one of"):
-        DetectorConfig(detector="isolation-forest")
+    with pytest.raises(ValueError, match="'isolation-forest' is not one of prediction, reconstruction"):
+        DetectModelConfig(detector="isolation-forest")
 
 
 # ----------------------------------------------------------------------------- CSV input
@@ -208,3 +211,27 @@ def test_detect_cli_refuses_labelled_training_data(tmp_path, capsys, monkeypatch
     assert main(["detect", "fit", "--data", "train.csv", "--out", "det", "--no-progress"]) == 2
     assert "1 point(s) labelled anomalous" in capsys.readouterr().err
     assert not (tmp_path / "det").exists()
+
+
+def test_plots_draw_on_given_axes_return_the_figure_and_keep_the_backend(tmp_path):
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from lstmkit.tasks.anomaly.plots import plot_anomalies
+    from lstmkit.tasks.forecast.plots import plot_forecasts
+
+    backend = matplotlib.get_backend()
+    fig = Figure()
+    top, bottom = fig.subplots(2, 1)
+    x = _sine(50)
+    assert plot_anomalies(np.arange(50), x, np.abs(x), [(10, 12, 1.0)], ax=(top, bottom), threshold=0.5) is fig
+    assert len(top.lines) >= 1 and len(bottom.lines) >= 2
+    history = pd.DataFrame({"unique_id": "a", "ds": np.arange(20), "y": np.arange(20.0)})
+    forecast = pd.DataFrame({"unique_id": "a", "ds": np.arange(20, 23), "y_hat": [20.0, 21, 22],
+                             "y_q10": [19.0, 20, 21], "y_q90": [21.0, 22, 23]})
+    other = Figure()
+    ax = other.subplots()
+    assert plot_forecasts(history, forecast, ax=ax) is other and len(ax.lines) == 2
+    drawn = plot_forecasts(history, forecast, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG" and drawn.axes
+    assert matplotlib.get_backend() == backend

@@ -124,11 +124,11 @@ def test_configs_validate_and_round_trip():
     with pytest.raises(ValueError, match="quantiles must lie in \\(0, 1\\)"):
         ModelConfig(quantiles=(0.1, 1.5))
     with pytest.raises(ValueError, match="transform must be one of"):
-        ForecastConfig(transform="sqrt")
+        DataConfig(transform="sqrt")
     assert ModelConfig(quantiles=(0.9, 0.1)).quantiles == (0.1, 0.5, 0.9)
     cfg = ForecastConfig(model=ModelConfig(seasonal_periods=(12,)), data=DataConfig(past_covariates=["a"]))
     assert ForecastConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ValueError, match="unknown ForecastConfig keys \\['bogus'\\]"):
+    with pytest.raises(ValueError, match="ForecastConfig: unknown key 'bogus'"):
         ForecastConfig.from_dict({"bogus": 1})
 
 

@@ -1,4 +1,4 @@
-"""Forecaster: fit a few epochs, predict quantiles, save/load identically, covariates, backtest, demo."""
+"""Forecast (the former Forecaster): fit a few epochs, predict quantiles, save/load identically, covariates, backtest, demo."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import lstmkit
-from lstmkit.tasks.forecast import ForecastDataError, Forecaster, default_config, run_demo
+from lstmkit.tasks.forecast import Forecast, ForecastDataError, Forecaster, default_config, run_demo
 from lstmkit.tasks.forecast.backtest import backtest, format_summary
 from lstmkit.tasks.forecast.config import DataConfig
 from lstmkit.tasks.forecast.model import ForecastNet
@@ -40,10 +40,12 @@ def _panel(n_series: int = 2, n: int = 60, covariates: bool = False) -> pd.DataF
     return pd.concat(parts, ignore_index=True)
 
 
-def _config(**kw):
-    base = {"lookback": 24, "epochs": 2, "progress": False, "batch_size": 32}
-    base.update(kw)
-    return default_config(6, 12, **base)
+TRAIN = Forecast.default_train(max_epochs=2, progress=False)
+
+
+def _config(data: DataConfig | None = None, **kw):
+    data = DataConfig(batch_size=32) if data is None else data
+    return default_config(6, 12, **{"lookback": 24, "data": data, **kw})
 
 
 def test_network_uses_lstmkit_lstm_and_outputs_horizon_by_quantiles():
@@ -56,7 +58,7 @@ def test_network_uses_lstmkit_lstm_and_outputs_horizon_by_quantiles():
 
 def test_fit_predict_global_model_quantiles_are_ordered():
     data = _panel()
-    fc = Forecaster(_config(n_models=2)).fit(data)
+    fc = Forecast(_config(members=2), TRAIN).fit(data)
     out = fc.predict(data)
     assert list(out.columns) == ["unique_id", "ds", "y_hat", "y_q10", "y_q50", "y_q90"]
     assert len(out) == 2 * 6 and out.unique_id.tolist() == ["s0"] * 6 + ["s1"] * 6
@@ -68,13 +70,14 @@ def test_fit_predict_global_model_quantiles_are_ordered():
 
 def test_save_load_gives_identical_predictions(tmp_path):
     data = _panel()
-    fc = Forecaster(_config(transform="log", n_models=2)).fit(data)
+    fc = Forecast(_config(transform="log", members=2), TRAIN).fit(data)
     before = fc.predict(data)
     fc.save(tmp_path / "model")
     assert (tmp_path / "model" / "config.json").exists()
     loaded = Forecaster.load(tmp_path / "model")
     pd.testing.assert_frame_equal(before, loaded.predict(data))
-    assert loaded.config == fc.config
+    assert loaded.config == fc.config and loaded.train_config == TRAIN
+    assert Forecaster is Forecast  # the former name still works
 
 
 def test_loading_a_missing_or_foreign_directory_is_one_line(tmp_path):
@@ -90,7 +93,7 @@ def test_loading_a_missing_or_foreign_directory_is_one_line(tmp_path):
 
 def test_single_array_with_integer_steps():
     y = 10 + np.sin(np.arange(80) * 2 * np.pi / 12) + np.arange(80) * 0.05
-    fc = Forecaster(_config()).fit(y)
+    fc = Forecast(_config(), TRAIN).fit(y)
     out = fc.predict(y)
     np.testing.assert_array_equal(out.ds.to_numpy(), np.arange(80, 86))
     assert out.unique_id.unique().tolist() == ["series_0"]
@@ -101,7 +104,7 @@ def test_past_and_future_covariates(tmp_path):
     config = _config(data=DataConfig(past_covariates=("temp",), future_covariates=("promo",)))
     history = data.groupby("unique_id").head(54)
     future = data.groupby("unique_id").tail(6)[["unique_id", "ds", "promo"]]
-    fc = Forecaster(config).fit(history)
+    fc = Forecast(config, TRAIN).fit(history)
     with pytest.raises(ForecastDataError, match="future covariates \\['promo'\\].*pass future="):
         fc.predict(history)
     out = fc.predict(history, future=future)
@@ -117,20 +120,24 @@ def test_validation_data_runs_a_validation_loss():
     data = _panel()
     train = data.groupby("unique_id").head(48)
     val = data.groupby("unique_id").tail(12)
-    fc = Forecaster(_config()).fit(train, val_data=val)
+    fc = Forecast(_config(), TRAIN).fit(train, val=val)
     assert len(fc.predict(train)) == 12
+    assert set(fc.val_metrics) == {"val_MAE", "val_sMAPE", "val_MASE"}
+    assert all(np.isfinite(v) for v in fc.val_metrics.values())
+    with pytest.warns(DeprecationWarning, match="val_data"):
+        Forecast(_config(), TRAIN).fit(train, val_data=val)
 
 
 def test_predict_needs_lookback_steps():
     data = _panel()
-    fc = Forecaster(_config()).fit(data)
+    fc = Forecast(_config(), TRAIN).fit(data)
     with pytest.raises(ForecastDataError, match="series 's0' has 10 step\\(s\\), fewer than the 24 needed"):
         fc.predict(data.groupby("unique_id").head(10))
 
 
 def test_rolling_origin_backtest_reports_lstm_and_baselines():
     data = _panel(n_series=1, n=72)
-    result = backtest(_config(), data, n_cutoffs=2, step=6, baselines=("naive", "seasonal_naive"))
+    result = backtest(_config(), data, train=TRAIN, n_cutoffs=2, step=6, baselines=("naive", "seasonal_naive"))
     assert result.scores.cutoff.nunique() == 2
     assert result.summary.model.tolist() == ["lstm", "naive", "seasonal_naive"]
     assert set(result.forecasts.columns) >= {"y", "y_hat", "y_q10", "y_q90", "naive", "seasonal_naive"}

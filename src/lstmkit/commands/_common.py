@@ -1,15 +1,15 @@
-"""What every subcommand shares: ``--config FILE.yaml``, training options, the end summary.
+"""What every subcommand shares: the end summary, and the parser helpers of the older commands.
 
-A command module exposes ``register(subparsers)``; inside it a command
-builds its parser with :func:`add_parser` (which adds ``--config``), may add
-the training options with :func:`add_train_arguments` and turn them into a
-:class:`~lstmkit.train.TrainConfig` with :func:`train_config_from_args`, and
-ends with :func:`print_summary`.
+Commands on the task shape (``forecast``, ``detect``) build their parsers with
+:func:`lstmkit.commands._options.command`: flags and YAML keys generated from
+the config dataclasses, ``--print-config``, deprecated aliases.
 
-YAML configs: a mapping from option names (``hidden-size`` or
-``hidden_size``) to values. They become the parser's defaults, so the
-command line still overrides them. Unknown names and values of the wrong
-type are errors that name the file and the option.
+The commands not moved yet (``classify``, ``tag``, ``generate``,
+``translate``) still use :func:`add_parser`, :func:`add_train_arguments`,
+:func:`train_config_from_args` and the flat YAML of
+:func:`apply_yaml_defaults` (a mapping from option names to values that
+become the parser's defaults). These go when the last of them moves onto the
+shape; :func:`apply_yaml_defaults` leaves the generated commands alone.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from lstmkit.commands._options import SPEC_KEY, CommandError
+
 CONFIG_DEST = "config"
-
-
-class CommandError(ValueError):
-    """A bad command line or YAML config (printed as one ``lstmkit: error:`` line)."""
+__all__ = ["CommandError", "add_parser", "add_train_arguments", "apply_yaml_defaults", "format_table",
+           "load_yaml_config", "print_summary", "train_config_from_args"]
 
 
 # --------------------------------------------------------------------------- parsers
@@ -203,6 +203,8 @@ def apply_yaml_defaults(parser: argparse.ArgumentParser, argv: Sequence[str]) ->
     if path is None:
         return
     leaf = _leaf_parser(parser, argv)
+    if leaf.get_default(SPEC_KEY) is not None:  # a generated command reads its YAML itself
+        return
     values = load_yaml_config(path)
     by_dest: dict[str, argparse.Action] = {}
     by_flag: dict[str, argparse.Action] = {}

@@ -14,114 +14,83 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+import os
 from pathlib import Path
 from typing import Any
 
-from lstmkit.commands._common import add_parser, print_summary
+from lstmkit.commands._common import print_summary
+from lstmkit.commands._options import command
 
 
 def register(subparsers: Any) -> None:
+    from lstmkit.tasks.anomaly.config import TRAIN_DEFAULTS, DetectConfig
+
     parser = subparsers.add_parser("detect", help="LSTM time-series anomaly detection: fit, score",
                                    description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="detect_command", metavar="SUBCOMMAND", required=True)
 
-    fit = add_parser(sub, "fit", help="train a detector on normal data and save it", func=run_fit)
-    fit.add_argument("--data", required=True, help="CSV of normal (anomaly-free) data")
-    fit.add_argument("--out", required=True, help="directory to save the model in")
-    fit.add_argument("--detector", choices=["prediction", "reconstruction"], default="prediction",
-                     help="prediction error + dynamic threshold (Hundman 2018) or "
-                          "encoder-decoder reconstruction (Malhotra 2016)")
-    fit.add_argument("--window", type=int, default=None,
-                     help="lookback / window length (default: the series' dominant period)")
-    fit.add_argument("--stride", type=int, default=None, help="step between training windows")
-    fit.add_argument("--hidden-size", type=int, default=32, help="LSTM hidden size")
-    fit.add_argument("--num-layers", type=int, default=1, help="LSTM layers")
-    fit.add_argument("--epochs", type=int, default=10, help="training epochs")
-    fit.add_argument("--batch-size", type=int, default=64, help="windows per batch")
-    fit.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
-    fit.add_argument("--smoothing", type=int, default=8, help="EWMA span of the errors")
-    fit.add_argument("--min-decrease", type=float, default=0.13, help="pruning parameter p")
-    fit.add_argument("--seed", type=int, default=0, help="random seed")
-    fit.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                     help="show a progress bar")
-    _add_columns(fit)
+    fit = command(sub, "fit", help="train a detector on normal data and save it", func=run_fit,
+                  config=DetectConfig, train_defaults=TRAIN_DEFAULTS)
+    fit.option("--data", required=True, help="CSV of normal (anomaly-free) data")
+    fit.option("--out", required=True, help="directory to save the model in")
+    fit.option("--val-data", help="more normal data: validation loss per epoch, best epoch kept")
 
-    score = add_parser(sub, "score", help="score a series with a saved detector", func=run_score)
-    score.add_argument("--model", required=True, help="a directory written by 'detect fit'")
-    score.add_argument("--data", required=True, help="CSV to score")
-    score.add_argument("--out", required=True,
-                       help="directory for scores.csv, intervals.csv, plot.png, metrics.json")
-    score.add_argument("--zscore-window", type=int, default=100, help="window of the z-score baseline")
-    _add_columns(score)
-
-
-def _add_columns(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("columns")
-    group.add_argument("--value-col", default="y", help="value column")
-    group.add_argument("--time-col", default="ds", help="time column (absent: row number)")
-    group.add_argument("--label-col", default="label", help="0/1 label column (optional)")
+    score = command(sub, "score", help="score a series with a saved detector", func=run_score)
+    score.option("--model", required=True, help="a directory written by 'detect fit'")
+    score.option("--data", required=True, help="CSV to score")
+    score.option("--out", required=True, help="directory for scores.csv, intervals.csv, plot.png, metrics.json")
+    score.option("--zscore-window", type=int, default=100, help="window of the rolling z-score baseline")
+    score.option("--value-col", help="value column (none: the one the model was trained with)")
+    score.option("--time-col", help="time column (none: the one the model was trained with)")
+    score.option("--label-col", help="0/1 label column (none: the one the model was trained with)")
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.anomaly import AnomalyDetector, DetectorConfig
-    from lstmkit.tasks.anomaly.data import read_series
+    from lstmkit.tasks.anomaly import Detect
 
-    config = DetectorConfig(
-        detector=args.detector, window=args.window, stride=args.stride, hidden_size=args.hidden_size,
-        num_layers=args.num_layers, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        seed=args.seed, smoothing=args.smoothing, min_decrease=args.min_decrease, progress=args.progress,
-    )
-    series = read_series(args.data, value_col=args.value_col, time_col=args.time_col,
-                         label_col=args.label_col, min_length=3, what="training data")
-    if series.labels is not None and series.labels.any():
-        raise ValueError(f"training data: series {series.name!r} has {int(series.labels.sum())} point(s) "
-                         "labelled anomalous; fit on normal data only")
-    started = time.perf_counter()
-    detector = AnomalyDetector(config).fit(series.values)
-    seconds = time.perf_counter() - started
-    detector.save(args.out)
-    print_summary("detect fit", {args.detector: {"points": len(series.values), "window": detector.window,
-                                                 "fit_seconds": round(seconds, 2)}},
-                  files={"model": args.out})
+    task = Detect(args.config_obj, args.train_config).fit(args.data, val=args.val_data)
+    task.save(args.out)
+    print_summary("detect fit", {task.config.model.detector: {
+        "window": task.window, "fit_seconds": round(task.fit_seconds, 2)}},
+        files={"model": args.out}, notes=task.fit_summary())
     return 0
 
 
 def run_score(args: argparse.Namespace) -> int:
-    import pandas as pd
+    import dataclasses
 
-    from lstmkit.tasks.anomaly import AnomalyDetector, intervals_frame, zscore_baseline
-    from lstmkit.tasks.anomaly.data import read_series
-    from lstmkit.tasks.anomaly.metrics import all_metrics
+    from lstmkit.tasks.anomaly import Detect, intervals_frame
     from lstmkit.tasks.anomaly.plots import plot_anomalies
     from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
 
-    detector = AnomalyDetector.load(args.model)
-    series = read_series(args.data, value_col=args.value_col, time_col=args.time_col,
-                         label_col=args.label_col, min_length=detector.window + 1, what="data to score")
-    result = detector.score(series.values)
-    table = pd.DataFrame({args.time_col: series.index, args.value_col: series.values,
-                          "score": result.scores, "flag": result.flags.astype(int)})
+    detector = Detect.load(args.model)
+    columns = {k: getattr(args, k) for k in ("value_col", "time_col", "label_col") if getattr(args, k)}
+    if columns:
+        detector.config = dataclasses.replace(
+            detector.config, data=dataclasses.replace(detector.config.data, **columns))
+    dc = detector.config.data
+    table = detector.predict(args.data)
+    values = table[dc.value_col].to_numpy()
+    labels = table[dc.label_col].to_numpy() if dc.label_col in table else None
+    result = detector.score(values)
     metrics: dict[str, dict[str, float]] = {}
-    if series.labels is not None:
-        table[args.label_col] = series.labels
-        if 0 < series.labels.sum() < len(series.labels):
-            base = zscore_baseline(series.values, args.zscore_window)
-            metrics[detector.config.detector] = all_metrics(series.labels, result.scores, result.flags)
-            metrics["rolling_zscore"] = all_metrics(series.labels, base.scores, base.flags)
+    if labels is not None and 0 < labels.sum() < len(labels):
+        metrics = detector.evaluate(args.data, zscore_window=args.zscore_window)
+    name = os.path.splitext(os.path.basename(str(args.data)))[0]
     out = Path(args.out)
     with atomic_dir(out) as tmp:
         write_csv_atomic(table, tmp / "scores.csv")
-        write_csv_atomic(intervals_frame(result.intervals, series.index), tmp / "intervals.csv")
-        plot_anomalies(series.index, series.values, result.scores, result.intervals, tmp / "plot.png",
-                       threshold=result.threshold, labels=series.labels,
-                       title=f"{series.name}: {detector.config.detector} detector")
+        write_csv_atomic(intervals_frame(result.intervals, table[dc.time_col].to_numpy()),
+                         tmp / "intervals.csv")
+        plot_anomalies(table[dc.time_col].to_numpy(), values, result.scores, result.intervals,
+                       tmp / "plot.png", threshold=result.threshold, labels=labels,
+                       title=f"{name}: {detector.config.detector} detector")
         (tmp / "metrics.json").write_text(json.dumps(
             {"detector": detector.config.detector, "threshold": result.threshold,
              "flagged_intervals": len(result.intervals), "metrics": metrics}, indent=2, default=float))
     shown = {name: {k: row[k] for k in ("roc_auc", "pr_auc", "point_f1", "event_f1")}
              for name, row in metrics.items()} or {
-        detector.config.detector: {"points": len(series.values), "flagged_intervals": len(result.intervals)}}
+        detector.config.detector: {"points": len(values), "flagged_intervals": len(result.intervals)}}
     print_summary("detect score", shown,
                   files={k: out / k for k in ("scores.csv", "intervals.csv", "plot.png", "metrics.json")})
     return 0

@@ -19,7 +19,8 @@ Contract of a task class (a subclass of :class:`Task`):
 * it implements ``_fit(train, val)``, ``predict``, ``evaluate``,
   ``_state_dict()``, ``_extras()`` and ``_restore(saved)``; ``_fit`` trains
   each network with :meth:`Task._train_member`, which seeds member k with
-  ``seed + k``, gives it ``run_dir/member-k`` when there are several, prints
+  ``seed + k``, gives it ``run_dir/member-k`` when there are several (and
+  writes no checkpoints without a ``run_dir``), prints
   progress and passes ``callbacks=`` and ``logger=`` on to Lightning.
 
 ``save`` writes ``config.json`` whose ``config`` holds the ``model``,
@@ -120,6 +121,13 @@ class Task:
         train_config = cls.default_train() if train is None else configs.from_dict(TrainConfig, train)
         return config, train_config
 
+    def command_line(self, words: str = "fit", **options: Any) -> str:
+        """The ``lstmkit`` command that trains this configuration, e.g. ``task.command_line(data="x.csv")``."""
+        from lstmkit.commands._options import command_line
+
+        return command_line(f"{self.NAME} {words}", self.config, self.train_config,
+                            self.TRAIN_DEFAULTS, **options)
+
     # ------------------------------------------------------------------ life cycle
     @property
     def is_fitted(self) -> bool:
@@ -165,6 +173,8 @@ class Task:
 
         cfg, total = self.train_config, self.members
         changes: dict[str, Any] = {"seed": cfg.seed + member}
+        if cfg.run_dir is None:
+            changes["checkpoint"] = False  # nothing would be kept; the best weights stay in memory
         if total > 1 and cfg.run_dir is not None:
             changes["run_dir"] = os.fspath(Path(cfg.run_dir) / f"member-{member + 1}")
         if total > 1 and cfg.resume not in (None, "last"):

@@ -185,22 +185,26 @@ def key_index(cls: type) -> dict[str, dataclasses.Field]:
 
 
 def from_dict(cls: type, raw: Mapping[str, Any], where: str = "") -> Any:
-    """Build ``cls`` (nested sections included) from a mapping; see the module docstring."""
-    where = where or cls.__name__
+    """Build ``cls`` (nested sections included) from a mapping; see the module docstring.
+
+    Errors name the key by its path from the top (``model.hidden_size``).
+    """
+    label = where or cls.__name__
     if not isinstance(raw, Mapping):
-        raise ValueError(f"{where}: expected a mapping of field: value, got {type(raw).__name__}")
+        raise ValueError(f"{label}: expected a mapping of field: value, got {type(raw).__name__}")
     index = key_index(cls)
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         f = index.get(str(key))
         if f is None:
-            valid = ", ".join(field_flag(f) for f in dataclasses.fields(cls))
-            raise ValueError(f"{where}: unknown key '{key}'; valid keys: {valid}")
+            valid = ", ".join(f.name for f in dataclasses.fields(cls))
+            raise ValueError(f"{label}: unknown key '{key}'; valid keys: {valid}")
         tp = hints(cls)[f.name]
+        path = f"{where}.{f.name}" if where else f.name
         if is_section(tp):
-            kwargs[f.name] = value if isinstance(value, tp) else from_dict(tp, value, f"{where}.{f.name}")
+            kwargs[f.name] = value if isinstance(value, tp) else from_dict(tp, value, path)
         else:
-            kwargs[f.name] = coerce(value, field_type(cls, f.name), f"{where}.{field_flag(f)}",
+            kwargs[f.name] = coerce(value, field_type(cls, f.name), path if where else f"{cls.__name__}.{f.name}",
                                     f.metadata.get("choices"))
     return cls(**kwargs)
 

@@ -31,7 +31,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.data import DataLoader, TensorDataset
 
-from lstmkit.tasks.anomaly.config import DetectConfig, split_legacy
+from lstmkit.tasks.anomaly.config import TRAIN_DEFAULTS, DetectConfig, split_legacy
 from lstmkit.tasks.anomaly.models import EncDecModule, EncDecNet, PredictorModule, PredictorNet
 from lstmkit.tasks.anomaly.threshold import dynamic_threshold, ewma, runs
 from lstmkit.tasks.base import Task
@@ -96,9 +96,7 @@ class Detect(Task):
     NAME: ClassVar[str] = "detect"
     SAVED_AS: ClassVar[str] = TASK
     CONFIG: ClassVar[type] = DetectConfig
-    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {
-        "max_epochs": 10, "lr": 3e-3, "schedule": "cosine", "min_lr_ratio": 0.05, "accelerator": "cpu",
-    }
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "frame"
 

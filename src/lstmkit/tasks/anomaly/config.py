@@ -15,6 +15,11 @@ from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 DETECTORS = ("prediction", "reconstruction")
 
 
+TRAIN_DEFAULTS: dict[str, Any] = {  # the TrainConfig fields Detect sets differently
+    "max_epochs": 10, "lr": 3e-3, "schedule": "cosine", "min_lr_ratio": 0.05, "accelerator": "cpu",
+}
+
+
 def _positive(name: str, value: Any, low: int = 1, optional: bool = False) -> None:
     if optional and value is None:
         return

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
 from lstmkit.tasks.forecast.plots import save_figure_atomic
 
 
-def plot_anomalies(index, values: np.ndarray, scores: np.ndarray, intervals, path: str | os.PathLike, *,
-                   threshold: float | None = None, labels: np.ndarray | None = None,
-                   title: str = "") -> Path:
+def plot_anomalies(index, values: np.ndarray, scores: np.ndarray, intervals,
+                   path: str | os.PathLike | None = None, *, threshold: float | None = None,
+                   labels: np.ndarray | None = None, title: str = "", ax=None):
     """Two panels: the series with flagged intervals shaded and true anomalies in orange,
-    and the anomaly score with the threshold."""
-    import matplotlib
+    and the anomaly score with the threshold.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    ``ax``: two axes (series, score) to draw on; else a new figure, made without pyplot
+    (the matplotlib backend is never changed). Returns the Figure; with ``path`` also
+    writes it as a PNG atomically.
+    """
+    from matplotlib.figure import Figure
 
     x = np.asarray(index)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 5), sharex=True,
-                                      gridspec_kw={"height_ratios": [2, 1]})
+    if ax is None:
+        fig = Figure(figsize=(11, 5))
+        top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    else:
+        top, bottom = ax
+        fig = top.figure
     top.plot(x, values, color="black", lw=0.8, label="series")
     if labels is not None and np.any(labels):
         top.plot(x, np.where(np.asarray(labels) > 0, values, np.nan), color="tab:orange", lw=2.0,
@@ -39,7 +44,6 @@ def plot_anomalies(index, values: np.ndarray, scores: np.ndarray, intervals, pat
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    try:
-        return save_figure_atomic(fig, path)
-    finally:
-        plt.close(fig)
+    if path is not None:
+        save_figure_atomic(fig, path)
+    return fig

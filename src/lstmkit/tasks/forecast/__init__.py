@@ -1,25 +1,35 @@
 """Forecasting with a global LSTM: long-format data in, quantile forecasts out.
 
-Public API: `Forecast` (formerly `Forecaster`), the configs (`ForecastConfig`, `ModelConfig`, `DataConfig`),
-`backtest`, the metrics and baselines modules, `plot_forecasts` and `run_demo`
-(the AirPassengers demo behind ``lstmkit demo``).
+Public API: `Forecast` (formerly `Forecaster`), the configs (`ForecastConfig`,
+`ModelConfig`, `DataConfig`), `backtest`, the metrics and baselines modules,
+`plot_forecasts` and `run_demo` (the AirPassengers demo behind ``lstmkit demo``).
+
+Names are imported on first use, so reading the configs (what the command line
+needs to build its parsers) does not load torch's trainer.
 """
 
-from lstmkit.tasks.forecast.api import Forecast, Forecaster, default_config, quantile_column
-from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig
-from lstmkit.tasks.forecast.data import ForecastDataError, prepare_panel, read_table
-from lstmkit.tasks.forecast.demo import run_demo
+from __future__ import annotations
 
-__all__ = [
-    "DataConfig",
-    "Forecast",
-    "ForecastConfig",
-    "ForecastDataError",
-    "Forecaster",
-    "ModelConfig",
-    "default_config",
-    "prepare_panel",
-    "quantile_column",
-    "read_table",
-    "run_demo",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Forecast": "api", "Forecaster": "api", "default_config": "api", "quantile_column": "api",
+    "DataConfig": "config", "ForecastConfig": "config", "ModelConfig": "config",
+    "TRAIN_DEFAULTS": "config",
+    "ForecastDataError": "data", "prepare_panel": "data", "read_table": "data",
+    "run_demo": "demo",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lstmkit.tasks.forecast' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"lstmkit.tasks.forecast.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -25,7 +25,13 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from lstmkit.tasks.base import Task
-from lstmkit.tasks.forecast.config import DataConfig, ForecastConfig, ModelConfig, split_legacy
+from lstmkit.tasks.forecast.config import (
+    TRAIN_DEFAULTS,
+    DataConfig,
+    ForecastConfig,
+    ModelConfig,
+    split_legacy,
+)
 from lstmkit.tasks.forecast.data import (
     DEFAULT_DATA,
     ForecastDataError,
@@ -52,10 +58,7 @@ class Forecast(Task):
 
     NAME: ClassVar[str] = TASK
     CONFIG: ClassVar[type] = ForecastConfig
-    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {
-        "max_epochs": 100, "lr": 3e-3, "weight_decay": 1e-4, "schedule": "cosine",
-        "min_lr_ratio": 0.05, "gradient_clip_val": 1.0, "accelerator": "cpu",
-    }
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "frame"
 
@@ -113,7 +116,7 @@ class Forecast(Task):
         return super().fit(train, val, **hooks)
 
     def _fit(self, train: Any, val: Any) -> None:
-        cfg, mc, dc = self.config, self.config.model, self.config.data
+        mc, dc = self.config.model, self.config.data
         panel = prepare_panel(train, dc, min_length=mc.lookback + mc.horizon, what="training data")
         self.freq, self.int_step = panel.freq, panel.int_step
         self.scalers = {

@@ -21,6 +21,12 @@ TRANSFORMS = ("none", "log", "boxcox")
 _TRANSFORMS = TRANSFORMS
 
 
+TRAIN_DEFAULTS: dict[str, Any] = {  # the TrainConfig fields Forecast sets differently
+    "max_epochs": 100, "lr": 3e-3, "weight_decay": 1e-4, "schedule": "cosine",
+    "min_lr_ratio": 0.05, "gradient_clip_val": 1.0, "accelerator": "cpu",
+}
+
+
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, received {value!r}")

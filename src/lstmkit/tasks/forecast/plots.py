@@ -16,11 +16,11 @@ def save_figure_atomic(fig, path: str | os.PathLike) -> Path:
     return atomic_savefig(fig, path, dpi=110, bbox_inches="tight")
 
 
-def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os.PathLike, *,
+def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os.PathLike | None = None, *,
                    actual: pd.DataFrame | None = None, baselines: dict[str, pd.DataFrame] | None = None,
                    max_series: int = 4, history_steps: int | None = None,
                    id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
-                   title: str | None = None) -> Path:
+                   title: str | None = None, ax=None):
     """Plot the first `max_series` series: history, median forecast, the widest interval.
 
     Args:
@@ -28,16 +28,23 @@ def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os
         forecast: long frame with ``y_hat`` and quantile columns ``y_q*``.
         baselines: optional {name: frame with id, ds, y_hat} drawn as dashed lines.
         history_steps: show only the last this-many history steps.
-    """
-    import matplotlib
+        ax: an axes (or a sequence of axes, one per series) to draw on; else a new
+            figure, made without pyplot (the matplotlib backend is never changed).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Returns the Figure; with `path` it is also written as a PNG atomically.
+    """
+    from matplotlib.figure import Figure
 
     ids = list(dict.fromkeys(forecast[id_col].astype(str)))[:max_series]
     qcols = sorted((c for c in forecast.columns if c.startswith("y_q")), key=lambda c: float(c[3:]))
-    fig, axes = plt.subplots(len(ids), 1, figsize=(9, 3.0 * len(ids)), squeeze=False)
-    for ax, uid in zip(axes[:, 0], ids):
+    if ax is None:
+        fig = Figure(figsize=(9, 3.0 * len(ids)))
+        axes = list(fig.subplots(len(ids), 1, squeeze=False)[:, 0])
+    else:
+        axes = list(np.asarray(ax, dtype=object).reshape(-1))
+        ids = ids[: len(axes)]
+        fig = axes[0].figure
+    for ax, uid in zip(axes, ids):
         hist = history[history[id_col].astype(str) == uid]
         if history_steps is not None:
             hist = hist.iloc[-history_steps:]
@@ -60,7 +67,6 @@ def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os
         if np.issubdtype(np.asarray(hist[time_col]).dtype, np.datetime64):
             fig.autofmt_xdate()
     fig.tight_layout()
-    try:
-        return save_figure_atomic(fig, path)
-    finally:
-        plt.close(fig)
+    if path is not None:
+        save_figure_atomic(fig, path)
+    return fig
