@@ -18,11 +18,11 @@
 
 from .api import Tagger
 from .baselines import FeatureTagger, MostFrequentTagger
+from .config import TagConfig, TagDataConfig, TagModelConfig
 from .conll import Sentence, read_conll, write_conll
 from .crf import CRF, bio_constraints
 from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
 from .metrics import bio_spans, span_prf, span_scores, tag_scores, token_accuracy
-from .config import TagConfig, TagDataConfig, TagModelConfig
 from .model import TaggerConfig
 from .task import Tag, read_sentences
 

@@ -206,6 +206,14 @@ class Tagger:
         in training gives a warning: its features, and so some predictions, may differ.
         """
         saved = load_model(path, task=TASK_NAME)
+        if "model" in saved.config:  # a Tag model directory: its one tagger
+            from .task import Tag
+
+            task = Tag.load(path, lexicon=lexicon)
+            if task.members != 1:
+                raise ModelLoadError(f"'{path}' holds an ensemble of {task.members} taggers: "
+                                     "load it with Tag.load or load_tagger")
+            return task.taggers[0]
         config = dict(saved.config)
         encoder = dict(saved.extras["encoder"])
         if lexicon is not None:

@@ -194,7 +194,7 @@ class Tag(Task):
         """
         self._check_fitted("evaluate")
         rows = self.sentences(data, "evaluation data")
-        for toks, tags, where in rows:
+        for _, tags, where in rows:
             self.taggers[0].encoder.tag_ids(tags, where=f"{where}: sentence ")
         pairs = [(t, g) for t, g, _ in rows]
         tokens = [t for t, _ in pairs]
