@@ -1,6 +1,9 @@
 """Language modelling and text generation with LSTMs.
 
-* :func:`fit` trains a character, word or BPE :class:`LanguageModel` with
+* :class:`Generate`: the task (``fit(train, val=None) -> self``, ``predict(prime)`` ->
+  text, ``evaluate`` beside unigram and Kneser-Ney baselines, ``save`` / ``load``) and
+  :class:`GenerateConfig` (``model``, ``data`` and ``sample`` sections);
+* :func:`fit` (0.1 interface, a thin wrapper over :class:`Generate`) trains a character, word or BPE :class:`LanguageModel` with
   truncated backpropagation through time over a continuous stream.
 * :class:`LanguageModelPipeline`: ``sample`` / ``stream`` (temperature,
   top-k, top-p, greedy, stop strings), ``evaluate`` (perplexity, bits per
@@ -10,12 +13,19 @@
 """
 
 from .api import LanguageModelPipeline, build_tokenizer, fit
+from .config import GenerateConfig, GenerateDataConfig, GenerateModelConfig, GenerateSampleConfig
 from .model import LanguageModel, LanguageModelConfig, tbptt_loss
 from .ngram import KneserNeyLM, UnigramLM
 from .sampling import SamplingConfig, filter_probs, next_token
+from .task import Generate, read_documents
 from .training import LanguageModelModule, StreamConfig, StreamWindows, batchify
 
 __all__ = [
+    "Generate",
+    "GenerateConfig",
+    "GenerateDataConfig",
+    "GenerateModelConfig",
+    "GenerateSampleConfig",
     "KneserNeyLM",
     "LanguageModel",
     "LanguageModelConfig",
@@ -30,5 +40,6 @@ __all__ = [
     "filter_probs",
     "fit",
     "next_token",
+    "read_documents",
     "tbptt_loss",
 ]
