@@ -78,6 +78,10 @@ def _sentences(n: int, offset: int = 0) -> list[tuple[list[str], list[str]]]:
     return out
 
 
+VERSES = ["in the beginning was the word", "and the word was with god", "the light shines in the dark",
+          "and the dark has not overcome it", "there was a man sent from god", "he came as a witness"]
+
+
 CASES: dict[str, Case] = {
     "forecast": Case(
         sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
@@ -106,6 +110,21 @@ CASES: dict[str, Case] = {
         train=lambda: _sentences(12),
         val=lambda: _sentences(4, offset=12),
         test=lambda: _sentences(6, offset=20),
+    ),
+    "generate": Case(
+        sections={"model": {"embed_size": 8, "hidden_size": 8, "num_layers": 1},
+                  "data": {"batch_size": 4, "bptt": 12, "ngram_order": 3}, "sample": {"max_length": 12}},
+        train=lambda: VERSES * 3,
+        val=lambda: VERSES[:2],
+        test=lambda: ["the word was light", "and the man came"],
+    ),
+    "translate": Case(
+        sections={"model": {"embed_size": 8, "hidden_size": 8}, "data": {"batch_size": 4, "min_freq": 1},
+                  "decode": {"beam_size": 2, "max_length": 8}},
+        train=lambda: (["ein haus", "eine katze", "das haus", "die katze"] * 3,
+                       ["a house", "a cat", "the house", "the cat"] * 3),
+        val=lambda: (["ein haus"], ["a house"]),
+        test=lambda: pd.DataFrame({"source": ["das haus", "eine katze"], "target": ["the house", "a cat"]}),
     ),
 }
 

@@ -49,6 +49,8 @@ TASKS: dict[str, str] = {
     "detect": "lstmkit.tasks.anomaly.api:Detect",
     "classify": "lstmkit.tasks.classify.task:Classify",
     "tag": "lstmkit.tasks.tag.task:Tag",
+    "generate": "lstmkit.tasks.generate.task:Generate",
+    "translate": "lstmkit.tasks.translate.task:Translate",
 }
 RUN_FILE = "run.yaml"
 
