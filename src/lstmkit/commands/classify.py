@@ -42,7 +42,9 @@ def register(subparsers: Any) -> None:
     fit.option("--metrics-out", help="JSON file for the metrics")
     fit.aliases(ALIASES).aliases(BASELINE_ALIASES)
 
-    pred = command(sub, "predict", help="predict labels with probabilities (or scores)", func=run_predict)
+    pred = command(sub, "predict", help="predict labels with probabilities (or scores)", func=run_predict,
+                   description="predict labels with probabilities (or scores); the table options left out "
+                               "keep the model's")
     pred.option("--model", required=True, help="a directory written by 'classify fit'")
     pred.option("--data", required=True, help="table with a text column")
     pred.option("--out", required=True, help="CSV to write: the input columns, prediction, p_<class>")
@@ -50,7 +52,9 @@ def register(subparsers: Any) -> None:
                 help="add the tokens and attention weights (attention pooling only) as JSON columns")
     _table_options(pred, labels=False)
 
-    ev = command(sub, "evaluate", help="metrics of a saved model on a labelled table", func=run_evaluate)
+    ev = command(sub, "evaluate", help="metrics of a saved model on a labelled table", func=run_evaluate,
+                 description="metrics of a saved model on a labelled table; the table options left out "
+                             "keep the model's")
     ev.option("--model", required=True, help="a directory written by 'classify fit'")
     ev.option("--data", required=True, help="labelled table")
     ev.option("--train-data", help="training table: fits the TF-IDF baseline for the report")
@@ -61,10 +65,10 @@ def register(subparsers: Any) -> None:
 
 
 def _table_options(cmd: Any, labels: bool) -> None:
-    cmd.option("--text-col", help="name of the text column (none: the model's)")
+    cmd.option("--text-col", help="name of the text column")
     if labels:
-        cmd.option("--label-col", help="name of the label (or score) column (none: the model's)")
-    cmd.option("--delimiter", help="field separator (none: the model's, else tab for .tsv and comma otherwise)")
+        cmd.option("--label-col", help="name of the label (or score) column")
+    cmd.option("--delimiter", help="field separator")
 
 
 def _load(args: argparse.Namespace) -> Any:

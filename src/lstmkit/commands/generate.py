@@ -46,21 +46,21 @@ def register(subparsers: Any) -> None:
     fit.aliases(FIT_ALIASES)
 
     sample = command(sub, "sample", help="continue a prime, printing the text as it is generated",
-                     func=run_sample)
+                     description="continue a prime, printing the text as it is generated; the sampling options left out keep the model's sample section", func=run_sample)
     model_options(sample, "generate")
     sample.option("--prime", required=True, help="text the generation continues")
-    sample.option("--temperature", type=float, help="sampling temperature (none: the model's sample section)")
-    sample.option("--top-k", type=int, help="sample among the k most probable tokens (none: the model's)")
-    sample.option("--top-p", type=float, help="sample from the nucleus of this mass (none: the model's)")
+    sample.option("--temperature", type=float, help="sampling temperature")
+    sample.option("--top-k", type=int, help="sample among the k most probable tokens")
+    sample.option("--top-p", type=float, help="sample from the nucleus of this mass")
     sample.option("--greedy", type=bool, default=False, help="always take the most probable token")
-    sample.option("--max-length", type=int, help="most tokens to generate (none: the model's)")
-    sample.option("--stop", many=True, help="stop after any of these strings (none: the model's)")
-    sample.option("--sample-seed", type=int, help="seed of the sampler (none: the model's)")
+    sample.option("--max-length", type=int, help="most tokens to generate")
+    sample.option("--stop", many=True, help="stop after any of these strings")
+    sample.option("--sample-seed", type=int, help="seed of the sampler")
     sample.aliases({"--seed": "--sample-seed"})
 
     ev = command(sub, "evaluate", help="perplexity / bits per character on held-out text", func=run_evaluate)
     model_options(ev, "generate")
-    ev.option("--data", help="UTF-8 text file, one document per line (required)")
+    ev.option("--data", required=True, help="UTF-8 text file, one document per line")
     ev.option("--train-data", help="training text: fits the Kneser-Ney baseline for the report")
     ev.option("--baselines", type=bool, default=True, help="report the n-gram baselines too")
     ev.option("--metrics-out", help="JSON file for the metrics")
@@ -111,11 +111,8 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.commands._options import CommandError
     from lstmkit.tasks.generate import Generate
 
-    if args.data is None:
-        raise CommandError("the following arguments are required: --data")
     task = Generate.load(model_dir(args))
     rows = task.evaluate(args.data, train=args.train_data, baselines=args.baselines)
     files = {}

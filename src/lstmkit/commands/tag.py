@@ -47,13 +47,17 @@ def register(subparsers: Any) -> None:
     fit.option("--metrics-out", help="JSON file for the metrics")
     fit.aliases(ALIASES)
 
-    pred = command(sub, "predict", help="tag a file, writing the same format", func=run_predict)
+    pred = command(sub, "predict", help="tag a file, writing the same format", func=run_predict,
+                   description="tag a file, writing the same format; --format and --column left out keep "
+                               "the model's")
     pred.option("--model", required=True, help="a directory written by 'tag fit'")
     pred.option("--data", required=True, help="file to tag (tags may be absent)")
     pred.option("--out", required=True, help="file to write (same format, predicted column)")
     _format_options(pred)
 
-    ev = command(sub, "evaluate", help="token accuracy and span P/R/F1 of a saved model", func=run_evaluate)
+    ev = command(sub, "evaluate", help="token accuracy and span P/R/F1 of a saved model", func=run_evaluate,
+                 description="token accuracy and span P/R/F1 of a saved model; --format and --column left "
+                             "out keep the model's")
     ev.option("--model", required=True, help="a directory written by 'tag fit'")
     ev.option("--data", required=True, help="tagged file")
     ev.option("--train-data", help="training file: fits the feature-tagger baseline for the report")
@@ -63,8 +67,8 @@ def register(subparsers: Any) -> None:
 
 
 def _format_options(cmd: Any) -> None:
-    cmd.option("--format", choices=("auto", "conllu", "conll"), help="file format (none: the model's)")
-    cmd.option("--column", help="CoNLL-U tag column: name (upos, xpos, ...) or 1..10 (none: the model's)")
+    cmd.option("--format", choices=("auto", "conllu", "conll"), help="file format")
+    cmd.option("--column", help="CoNLL-U tag column: name (upos, xpos, ...) or 1..10")
 
 
 def _load(args: argparse.Namespace) -> Any:

@@ -46,15 +46,18 @@ def register(subparsers: Any) -> None:
     fit.option("--val-target", help="validation target file aligned with --val-source")
     fit.aliases(FIT_ALIASES)
 
-    tr = command(sub, "translate", help="translate a file, one sentence per line", func=run_translate)
+    tr = command(sub, "translate", help="translate a file, one sentence per line", func=run_translate,
+                 description="translate a file, one sentence per line; decoding options left out keep "
+                             "the model's decode section")
     model_options(tr, "translate")
-    tr.option("--data", help="source sentences, one per line (required)")
-    tr.option("--out", help="file to write, one translation per line (required)")
+    tr.option("--data", required=True, help="source sentences, one per line")
+    tr.option("--out", required=True, help="file to write, one translation per line")
     _decode_options(tr)
     tr.aliases({"--input": "--data", "--output": "--out", **DECODE_ALIASES})
 
     ev = command(sub, "evaluate", help="BLEU and chrF on parallel text, beside copying the source",
-                 func=run_evaluate)
+                 func=run_evaluate, description="BLEU and chrF on parallel text, beside copying the source; "
+                                                "decoding options left out keep the model's decode section")
     model_options(ev, "translate")
     _pair_options(ev, "evaluation")
     ev.option("--heatmap", help="write the attention heatmap of one sentence to this PNG")
@@ -70,10 +73,10 @@ def _pair_options(cmd: Any, what: str) -> None:
 
 
 def _decode_options(cmd: Any) -> None:
-    cmd.option("--beam-size", type=int, help="beam size, 1 = greedy (none: the model's decode section)")
-    cmd.option("--max-length", type=int, help="most target tokens (none: the model's)")
-    cmd.option("--length-penalty", type=float, help="alpha of ((5 + |y|) / 6)^alpha (none: the model's)")
-    cmd.option("--decode-batch-size", type=int, help="sentences decoded at once (none: the model's)")
+    cmd.option("--beam-size", type=int, help="beam size, 1 = greedy")
+    cmd.option("--max-length", type=int, help="most target tokens")
+    cmd.option("--length-penalty", type=float, help="alpha of ((5 + |y|) / 6)^alpha")
+    cmd.option("--decode-batch-size", type=int, help="sentences decoded at once")
 
 
 def _pairs(data: str | None, source: str | None, target: str | None, what: str, flags: str = "") -> Any:
@@ -118,8 +121,6 @@ def run_translate(args: argparse.Namespace) -> int:
     from lstmkit.io import atomic_write_text
     from lstmkit.tasks.translate import read_lines
 
-    if args.data is None or args.out is None:
-        raise CommandError("the following arguments are required: --data, --out")
     task = _load(args)
     outputs = task.predict(read_lines(args.data))
     path = atomic_write_text(args.out, "".join(line.replace("\n", " ") + "\n" for line in outputs))
