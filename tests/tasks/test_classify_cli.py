@@ -61,7 +61,9 @@ def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
     assert r.returncode == 2
     assert "odd.tsv:3: label 'neutral' was not seen in training" in r.stderr
     assert not (workdir / "odd.json").exists()
-    r = run_in_process("classify", "predict", "--model", "model", "--data", "new.tsv", "--out", "p2.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    # the model remembers its columns (review); another name must exist in the file
+    r = run_in_process("classify", "predict", "--model", "model", "--data", "new.tsv", "--text-col", "text",
+                       "--out", "p2.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 2 and "new.tsv:1: no column 'text' in the header" in r.stderr
     assert not (workdir / "p2.csv").exists()
     r = run_in_process("classify", "predict", "--model", "nowhere", "--data", "new.tsv", "--out", "p3.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
