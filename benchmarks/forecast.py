@@ -33,7 +33,7 @@ import torch
 from lstmkit.data.timeseries import load_airpassengers, load_co2, load_sunspots
 from lstmkit.io import atomic_write_json
 from lstmkit.tasks.forecast import Forecast, default_config
-from lstmkit.tasks.forecast.backtest import backtest, format_summary
+from lstmkit.tasks.forecast.backtesting import backtest, format_summary
 
 RESULTS = Path(__file__).resolve().parent / "results" / "forecast.json"
 

@@ -5,8 +5,9 @@ Every subcommand lives in ``lstmkit.commands.<name>`` (listed in
 setting ``func(args) -> int``. Errors in the user's input that the library
 reports (``ValueError``, ``TypeError``, ``FileNotFoundError``,
 :class:`~lstmkit.train.ModelLoadError`) are printed as one line
-``lstmkit: error: ...`` and the exit status is 2; anything else is a bug
-and keeps its traceback.
+``lstmkit: error: ...`` and the exit status is 2; so is a missing optional
+dependency (``lstmkit: error: ... pip install 'lstmkit[train]'``, see
+:mod:`lstmkit._extras`); anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from lstmkit import __version__
-from lstmkit.commands._common import apply_yaml_defaults
+from lstmkit._extras import MissingExtra, missing_message
 
 COMMANDS = ("demo", "generate", "translate", "forecast", "classify", "tag", "detect", "bench")
 
@@ -46,8 +47,10 @@ def _error(message: object) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     try:
+        from lstmkit.commands._common import apply_yaml_defaults
+
+        parser = build_parser()
         apply_yaml_defaults(parser, argv)
         args = parser.parse_args(argv)
         func = getattr(args, "func", None)
@@ -55,6 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args([*argv, "--help"])
             return EXIT_USAGE
         status = func(args)
+    except MissingExtra as exc:
+        return _error(exc)
+    except ModuleNotFoundError as exc:  # an optional dependency: one line naming the extra
+        hint = missing_message(exc.name or "", "the command line")
+        if hint is None:
+            raise
+        return _error(hint)
     except FileNotFoundError as exc:
         return _error(exc.strerror and exc.filename and f"{exc.strerror}: '{exc.filename}'" or exc)
     except (ValueError, TypeError) as exc:  # lstmkit.train.ModelLoadError is a ValueError

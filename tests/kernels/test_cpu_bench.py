@@ -6,13 +6,15 @@ import json
 
 import pytest
 
+from lstmkit import benchmark
 from lstmkit.cli import main
-from lstmkit.kernels.cpu import benchmark
 
 
-def test_bench_quick_writes_ratios(tmp_path, capsys):
-    out = tmp_path / "kernels.json"
-    assert main(["bench", "--quick", "--options", "peephole", "--out", str(out)]) == 0
+def test_bench_quick_writes_ratios(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing may land in ./benchmarks of the working directory
+    assert main(["bench", "--quick", "--options", "peephole", "--out", "run"]) == 0
+    out = tmp_path / "run" / "results" / "kernels.json"  # under the run's --out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     result = json.loads(out.read_text())
     names = {r["contestant"] for r in result["grid"]}
     assert names == {"lstm/torch", "lstm/reference", "lstm/cpu", "lstm/auto", "gru/torch", "gru/reference",

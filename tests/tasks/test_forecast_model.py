@@ -11,7 +11,7 @@ import torch
 
 import lstmkit
 from lstmkit.tasks.forecast import Forecast, ForecastDataError, Forecaster, default_config, run_demo
-from lstmkit.tasks.forecast.backtest import backtest, format_summary
+from lstmkit.tasks.forecast.backtesting import backtest, format_summary
 from lstmkit.tasks.forecast.config import DataConfig
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.train import ModelLoadError
@@ -159,3 +159,10 @@ def test_quick_demo_writes_plot_forecasts_and_metrics(tmp_path, capsys):
     for word in ("MAE", "RMSE", "sMAPE", "MASE", "seasonal_naive", "ets"):
         assert word in printed
     assert (tmp_path / "demo" / "forecast.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_backtest_name_is_the_function():
+    """``from lstmkit.tasks.forecast import backtest`` gives the function, not a module."""
+    from lstmkit.tasks.forecast import backtest as imported
+
+    assert callable(imported) and imported is backtest

@@ -22,14 +22,14 @@ from torch import Tensor, nn
 
 from lstmkit import init as rinit
 from lstmkit.cells.functional import gru_step, lstm_step, rnn_step, zoneout
-from lstmkit.kernels.spec import CellSpec, DirParams
-from lstmkit.layers.checks import (
+from lstmkit.checks import (
     check_shape,
     check_tensor,
     positive_int,
     probability,
     zoneout_rates,
 )
+from lstmkit.kernels.spec import CellSpec, DirParams
 
 
 class CellBase(nn.Module):

@@ -121,7 +121,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.forecast.backtest import backtest
+    from lstmkit.tasks.forecast.backtesting import backtest
     from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
     from lstmkit.tasks.forecast.plots import plot_forecasts
 

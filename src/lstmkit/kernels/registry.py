@@ -14,8 +14,11 @@ fastest by ``benchmarks/kernels.py``: when gradients are needed (training),
 ``AUTO_TRAIN`` (the fused ``cpu`` kernels beat torch's own forward+backward on
 CPU); without them (inference), ``AUTO_INFER`` per cell (torch's oneDNN
 forward is the fastest LSTM inference, the fused kernels the fastest GRU/RNN). A backend
-named by the user is never silently replaced: if it cannot run the
-configuration, ``resolve`` raises ``ValueError`` saying why.
+named by the user is never silently replaced: its optional ``prepare()`` runs
+first (the ``cpu`` backend builds its kernels there, with messages, if they
+are not built yet), and if it still cannot run the configuration, ``resolve``
+raises ``ValueError`` saying why. ``"auto"`` never waits for a build: a backend
+that is not ready reports it from ``unsupported`` and the next one is taken.
 """
 
 from __future__ import annotations
@@ -85,6 +88,19 @@ def get(name: str) -> Backend:
     return _loaded[name]
 
 
+def preload() -> None:
+    """Import every registered backend now (compiling nothing).
+
+    The layers call this when they are built, so that a traced forward
+    (``torch.compile``, ``torch.export``) never meets an import or a first
+    look-up, which would break its graph. A backend's optional ``warm()``
+    does its own first look-up here (the ``cpu`` backend finds its build)."""
+    for name in _BACKENDS:
+        warm = getattr(get(name), "warm", None)
+        if warm is not None:
+            warm()
+
+
 def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,
             needs_grad: bool = True) -> Backend:
     """The backend that runs this call; raises ValueError when the named one cannot.
@@ -93,6 +109,9 @@ def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,
     """
     if check_name(name) != "auto":
         backend = get(name)
+        prepare = getattr(backend, "prepare", None)
+        if prepare is not None:  # a named backend may build itself first (and say so)
+            prepare()
         why = backend.unsupported(spec, x, return_gates)
         if why is not None:
             raise ValueError(f"backend {name!r} cannot run this configuration: {why}")

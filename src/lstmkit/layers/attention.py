@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from lstmkit.layers.checks import positive_int
+from lstmkit.checks import positive_int
 
 
 def masked_softmax(scores: Tensor, mask: Tensor | None) -> Tensor:

@@ -27,16 +27,14 @@ H_cell = hidden_size; H_out = proj_size if proj_size > 0 else hidden_size.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar, overload
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from lstmkit import init as rinit
-from lstmkit.kernels import registry
-from lstmkit.kernels.spec import CellSpec, DirParams, LayerSpec
-from lstmkit.layers.checks import (
+from lstmkit.checks import (
     check_lengths,
     check_shape,
     check_tensor,
@@ -44,9 +42,16 @@ from lstmkit.layers.checks import (
     probability,
     zoneout_rates,
 )
+from lstmkit.kernels import registry
+from lstmkit.kernels.spec import CellSpec, DirParams, LayerSpec
+
+State = TypeVar("State", Tensor, tuple[Tensor, Tensor])
+"""The recurrent state: ``(h, c)`` for the LSTM, ``h`` for the GRU and the RNN."""
+Gates = dict[str, dict[str, Tensor]]
+"""Per layer and direction (``"l0"``, ``"l0_reverse"``, ...): gate name -> per-step values."""
 
 
-class RecurrentBase(nn.Module):
+class RecurrentBase(nn.Module, Generic[State]):
     """The shared machinery of LSTM, GRU and RNN (see the module docstring)."""
 
     mode: str = "LSTM"
@@ -93,6 +98,7 @@ class RecurrentBase(nn.Module):
         self.dropout = probability("dropout", dropout)
         self.bidirectional = bool(bidirectional)
         self.backend = registry.check_name(backend)
+        registry.preload()  # no import inside a traced forward
         zc, zh = zoneout_rates(zoneout)
         if mode != "LSTM":
             zc = 0.0
@@ -224,13 +230,41 @@ class RecurrentBase(nn.Module):
         return s
 
     # ------------------------------------------------------------------ forward
+    @overload
     def forward(
         self,
         input: Tensor | PackedSequence,
-        hx: Tensor | tuple[Tensor, Tensor] | None = None,
+        hx: State | None = None,
+        lengths: Tensor | list[int] | None = None,
+        return_gates: Literal[False] = False,
+    ) -> tuple[Tensor | PackedSequence, State]: ...
+
+    @overload
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: State | None = None,
+        lengths: Tensor | list[int] | None = None,
+        *,
+        return_gates: Literal[True],
+    ) -> tuple[Tensor | PackedSequence, State, Gates]: ...
+
+    @overload
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: State | None,
+        lengths: Tensor | list[int] | None,
+        return_gates: Literal[True],
+    ) -> tuple[Tensor | PackedSequence, State, Gates]: ...
+
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: State | None = None,
         lengths: Tensor | list[int] | None = None,
         return_gates: bool = False,
-    ):
+    ) -> tuple[Tensor | PackedSequence, State] | tuple[Tensor | PackedSequence, State, Gates]:
         """Run the layer. ``lengths`` (N,) gives each sequence's true length: outputs
         past it are zero and final states are taken at its last valid step.
         ``return_gates=True`` adds a third result: per layer and direction
@@ -323,7 +357,7 @@ def _map_gates(gates, fn):
     return {k: {n: fn(v) for n, v in d.items()} for k, d in gates.items()}
 
 
-class LSTM(RecurrentBase):
+class LSTM(RecurrentBase[tuple[Tensor, Tensor]]):
     r"""Long Short-Term Memory (Hochreiter & Schmidhuber 1997, with the forget gate of
     Gers, Schmidhuber & Cummins 2000), a drop-in for ``torch.nn.LSTM``.
 
@@ -359,7 +393,7 @@ class LSTM(RecurrentBase):
                          bidirectional, proj_size, device, dtype, **_only(options, _LSTM_OPTIONS))
 
 
-class GRU(RecurrentBase):
+class GRU(RecurrentBase[Tensor]):
     r"""Gated Recurrent Unit (Cho et al. 2014), a drop-in for ``torch.nn.GRU``.
 
     .. math::
@@ -387,7 +421,7 @@ class GRU(RecurrentBase):
         return self.spec.cell.reset_after
 
 
-class RNN(RecurrentBase):
+class RNN(RecurrentBase[Tensor]):
     r"""Elman RNN, a drop-in for ``torch.nn.RNN``:
     ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``, act = tanh or relu.
 

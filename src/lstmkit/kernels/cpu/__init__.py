@@ -7,12 +7,16 @@ variable lengths and initial states. Layers, directions and masks come from
 ``run_stack`` (the same mask order and draws as the reference backend); each
 layer and direction runs in ``functions.run_direction``.
 
-Importing this package compiles nothing: the extension is built on first use
-(see ``_loader``), and when it cannot be built ``unsupported`` says why so that
-``"auto"`` falls back to another backend.
+Importing this package compiles nothing. The extension is normally built when
+the package is installed (``setup.py``); see ``_loader`` for the on-demand
+fallback. ``unsupported`` never builds (it says why the kernels are not ready,
+so that ``"auto"`` takes the next backend); ``prepare``, which the registry
+calls only for an explicit ``backend="cpu"``, builds them if need be.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch import Tensor
@@ -28,6 +32,7 @@ class CPUBackend(LoopBackend):
     """Fused C++ kernels for CPU tensors in float32 / float64."""
 
     name = "cpu"
+    _warned = False
 
     def unsupported(self, spec: LayerSpec, x: Tensor, return_gates: bool) -> str | None:
         if x.device.type != "cpu":
@@ -38,7 +43,21 @@ class CPUBackend(LoopBackend):
             return "return_gates is not traced by the fused kernels (the reference backend traces them)"
         if x.shape[0] == 0:
             return "an empty sequence (T = 0)"
-        return _loader.reason()
+        why = _loader.reason(build=False)
+        if why is not None and not self._warned and not torch.compiler.is_compiling():
+            self._warned = True  # once per process, when "auto" first passes the kernels by
+            warnings.warn(f"lstmkit: {why}; 'auto' uses the next backend. {_loader.HOW_TO_BUILD}",
+                          RuntimeWarning, stacklevel=4)
+        return why
+
+    def warm(self) -> None:
+        """Find an installed or cached build now (never compiles, never warns), so
+        that a traced forward only reads the answer (see ``registry.preload``)."""
+        _loader.load(build=False)
+
+    def prepare(self) -> None:
+        """Build the kernels now if they are not built (an explicit ``backend="cpu"``)."""
+        _loader.load(build=True)
 
     def direction_runner(self) -> RunDirection:
         from lstmkit.kernels.cpu.functions import run_direction  # loads the extension

@@ -24,4 +24,12 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
   module.def("lstm_backward", &lstmkit_cpu::lstm_backward);
   module.def("gru_rnn_forward", &lstmkit_cpu::gru_rnn_forward);
   module.def("gru_rnn_backward", &lstmkit_cpu::gru_rnn_backward);
+  // The source key the build was made from (see buildinfo.py); the loader rejects a mismatch.
+#ifdef LSTMKIT_BUILD_KEY
+#define LSTMKIT_STR2(v) #v
+#define LSTMKIT_STR(v) LSTMKIT_STR2(v)
+  module.attr("build_key") = LSTMKIT_STR(LSTMKIT_BUILD_KEY);
+#else
+  module.attr("build_key") = "";
+#endif
 }

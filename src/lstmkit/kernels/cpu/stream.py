@@ -76,7 +76,9 @@ class Stream:
         return (h, torch.zeros(rows, batch, cell.hidden_size, dtype=self.dtype)) if self.lstm else h
 
     @torch.no_grad()
-    def __call__(self, x: Tensor, state: Tensor | tuple[Tensor, Tensor] | None = None):
+    def __call__(
+        self, x: Tensor, state: Tensor | tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor | tuple[Tensor, Tensor]]:
         single = x.dim() == 2
         if x.dim() not in (2, 3) or x.shape[-1] != self.spec.input_size:
             raise ValueError(

@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from lstmkit._extras import require
+
 _EXPORTS = {
     **dict.fromkeys(("AnomalyDetector", "Detect", "ScoreResult", "estimate_period", "intervals_frame",
                      "rolling_zscore", "zscore_baseline"), "api"),
@@ -28,6 +30,8 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'lstmkit.tasks.anomaly' has no attribute {name!r}")
+    if _EXPORTS[name] != "config":  # the configs need no extra; the rest needs the trainer
+        require("train", feature="lstmkit.tasks.anomaly")
     value = getattr(importlib.import_module(f"lstmkit.tasks.anomaly.{_EXPORTS[name]}"), name)
     globals()[name] = value
     return value

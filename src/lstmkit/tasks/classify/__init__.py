@@ -9,6 +9,10 @@
 * :mod:`.baselines`: TF-IDF + logistic regression / ridge.
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.classify")  # one line naming the extra, not a deep ImportError
+
 from .api import TextClassifier
 from .baselines import TfidfBaseline
 from .config import ClassifyConfig, ClassifyDataConfig, ClassifyModelConfig

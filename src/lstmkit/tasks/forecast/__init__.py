@@ -1,7 +1,8 @@
 """Forecasting with a global LSTM: long-format data in, quantile forecasts out.
 
 Public API: `Forecast` (formerly `Forecaster`), the configs (`ForecastConfig`,
-`ModelConfig`, `DataConfig`), `backtest`, the metrics and baselines modules,
+`ModelConfig`, `DataConfig`), `backtest` (the function; its module is
+``backtesting``), the metrics and baselines modules,
 `plot_forecasts` and `run_demo` (the AirPassengers demo behind ``lstmkit demo``).
 
 Names are imported on first use, so reading the configs (what the command line
@@ -13,12 +14,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from lstmkit._extras import require
+
 _EXPORTS = {
     "Forecast": "api", "Forecaster": "api", "default_config": "api", "quantile_column": "api",
     "DataConfig": "config", "ForecastConfig": "config", "ModelConfig": "config",
     "TRAIN_DEFAULTS": "config",
     "ForecastDataError": "data", "prepare_panel": "data", "read_table": "data",
     "run_demo": "demo",
+    "backtest": "backtesting", "format_summary": "backtesting",  # the function, not a module
 }
 __all__ = sorted(_EXPORTS)
 
@@ -26,6 +30,8 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'lstmkit.tasks.forecast' has no attribute {name!r}")
+    if _EXPORTS[name] != "config":  # the configs need no extra; the rest needs the trainer
+        require("train", feature="lstmkit.tasks.forecast")
     value = getattr(importlib.import_module(f"lstmkit.tasks.forecast.{_EXPORTS[name]}"), name)
     globals()[name] = value
     return value

@@ -11,7 +11,7 @@ import torch
 
 from lstmkit.io import atomic_write_json
 from lstmkit.tasks.forecast.api import Forecast, default_config
-from lstmkit.tasks.forecast.backtest import backtest, format_summary
+from lstmkit.tasks.forecast.backtesting import backtest, format_summary
 from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
 from lstmkit.tasks.forecast.plots import plot_forecasts
 

@@ -12,6 +12,10 @@
 * Transfer to a classifier's encoder: :mod:`lstmkit.tasks.generate.transfer`.
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.generate")  # one line naming the extra, not a deep ImportError
+
 from .api import LanguageModelPipeline, build_tokenizer, fit
 from .config import GenerateConfig, GenerateDataConfig, GenerateModelConfig, GenerateSampleConfig
 from .model import LanguageModel, LanguageModelConfig, tbptt_loss

@@ -16,6 +16,10 @@
 * :mod:`.baselines`: most-frequent-tag and logistic-regression feature taggers.
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.tag")  # one line naming the extra, not a deep ImportError
+
 from .api import Tagger
 from .baselines import FeatureTagger, MostFrequentTagger
 from .config import TagConfig, TagDataConfig, TagModelConfig

@@ -12,6 +12,10 @@
 * Readers: :func:`read_parallel`, :func:`read_tsv_pairs`, :func:`read_lines`.
 """
 
+from lstmkit._extras import require
+
+require("train", feature="lstmkit.tasks.translate")  # one line naming the extra, not a deep ImportError
+
 from .api import TranslationModule, TranslationPipeline, fit
 from .config import (
     TranslateConfig,

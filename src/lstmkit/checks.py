@@ -1,7 +1,14 @@
 """Argument and input checks shared by the recurrent layers and cells.
 
 Every check runs before any computation and raises ValueError or TypeError
-naming the argument, what was expected and what was received.
+naming the argument, what was expected and what was received. This module sits
+below the cells, the layers and the kernels (it imports only torch), so that
+each of them can use it without an import running against the layering
+(see docs/architecture.md).
+
+Under ``torch.compile`` / ``torch.export`` the checks that would read tensor
+values (the range of ``lengths``) are skipped: a value-dependent branch would
+break the graph. Shapes and types are still checked.
 """
 
 from __future__ import annotations
@@ -69,6 +76,8 @@ def check_lengths(lengths: object, batch: int, steps: int) -> Tensor:
         raise TypeError(f"lengths: expected a 1-D integer tensor or list of ints, got {lengths!r}")
     if values.numel() != batch:
         raise ValueError(f"lengths: expected {batch} values (one per sequence), got {values.numel()}")
+    if torch.compiler.is_compiling():  # value checks would break the traced graph
+        return values
     if values.numel() and (values.min() < 1 or values.max() > steps):
         raise ValueError(
             f"lengths: expected every length in [1, {steps}] (the sequence length), "

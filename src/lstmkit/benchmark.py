@@ -243,7 +243,7 @@ def bench_memory(cfg: BenchConfig) -> list[dict]:
             mib = {}
             for backend in ("torch", "cpu"):
                 code = (
-                    "import json; from lstmkit.kernels.cpu.benchmark import memory_probe; "
+                    "import json; from lstmkit.benchmark import memory_probe; "
                     f"print(json.dumps(memory_probe({family!r}, {backend!r}, {tuple(shape)!r})))"
                 )
                 out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -356,8 +356,10 @@ def _shape(text: str) -> tuple[int, int, int, int]:
     return tuple(int(p) for p in parts)  # type: ignore[return-value]
 
 
-def add_arguments(parser: Any) -> None:
-    """The benchmark's options, shared by benchmarks/kernels.py and ``lstmkit bench``."""
+def add_arguments(parser: Any, out_default: str = BenchConfig.out,
+                  out_help: str = "JSON output path") -> None:
+    """The benchmark's options, shared by benchmarks/kernels.py and ``lstmkit bench``
+    (which makes ``--out`` a run directory, see ``lstmkit.commands.bench``)."""
     d = BenchConfig()
     parser.add_argument("--shapes", nargs="+", type=_shape, default=list(d.shapes), metavar="T,B,I,H",
                         help="grid of (T, B, I, H)")
@@ -370,7 +372,7 @@ def add_arguments(parser: Any) -> None:
                         metavar="T,B,I,H", help="shapes of the peak-memory probes")
     parser.add_argument("--options", nargs="*", choices=list(OPTIONS), default=list(d.options),
                         help="LSTM options timed alone")
-    parser.add_argument("--out", default=d.out, help="JSON output path")
+    parser.add_argument("--out", default=out_default, help=out_help)
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: one small shape, 1 thread, 2 repeats (not for the targets)")  # fmt: skip
 
