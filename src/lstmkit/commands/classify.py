@@ -27,14 +27,14 @@ BASELINE_ALIASES = {"--baseline": "--baselines", "--no-baseline": "--baselines"}
 
 
 def register(subparsers: Any) -> None:
-    from lstmkit.tasks.classify import Classify, ClassifyConfig
+    from lstmkit.tasks.classify.config import TRAIN_DEFAULTS, ClassifyConfig
 
     parser = subparsers.add_parser("classify", help="LSTM text classification / sentiment: fit, predict, evaluate",
                                    description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="classify_command", metavar="SUBCOMMAND", required=True)
 
     fit = command(sub, "fit", help="train a classifier on a CSV/TSV and save it", func=run_fit,
-                  config=ClassifyConfig, train_defaults=Classify.TRAIN_DEFAULTS)
+                  config=ClassifyConfig, train_defaults=TRAIN_DEFAULTS)
     fit.option("--data", required=True, help="training table with a text and a label column")
     fit.option("--out", required=True, help="directory to save the model in")
     fit.option("--val-data", help="validation table (none: --val-fraction of --data held out)")

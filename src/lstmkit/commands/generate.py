@@ -29,14 +29,14 @@ SAMPLE_FIELDS = ("temperature", "top_k", "top_p", "greedy", "max_length", "stop"
 
 
 def register(subparsers: Any) -> None:
-    from lstmkit.tasks.generate import Generate, GenerateConfig
+    from lstmkit.tasks.generate.config import TRAIN_DEFAULTS, GenerateConfig
 
     parser = subparsers.add_parser("generate", help="LSTM language models: fit, sample, evaluate",
                                    description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="generate_command", metavar="SUBCOMMAND", required=True)
 
     fit = command(sub, "fit", help="train a language model on a text file and save it", func=run_fit,
-                  config=GenerateConfig, train_defaults=Generate.TRAIN_DEFAULTS)
+                  config=GenerateConfig, train_defaults=TRAIN_DEFAULTS)
     fit.option("--data", required=True, help="UTF-8 text file, one document per line")
     fit.option("--out", required=True, help="model directory to write")
     fit.option("--val-data", help="held-out text file (validation loss / bits per character per epoch)")

@@ -31,14 +31,14 @@ ALIASES = {"--word-dim": "--embed-size", "--char-dim": "--char-embed-size", "--c
 
 
 def register(subparsers: Any) -> None:
-    from lstmkit.tasks.tag import Tag, TagConfig
+    from lstmkit.tasks.tag.config import TRAIN_DEFAULTS, TagConfig
 
     parser = subparsers.add_parser("tag", help="BiLSTM-CRF sequence labelling: fit, predict, evaluate",
                                    description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="tag_command", metavar="SUBCOMMAND", required=True)
 
     fit = command(sub, "fit", help="train a tagger (or an ensemble) on CoNLL(-U) and save it", func=run_fit,
-                  config=TagConfig, train_defaults=Tag.TRAIN_DEFAULTS)
+                  config=TagConfig, train_defaults=TRAIN_DEFAULTS)
     fit.option("--data", required=True, help="training file (CoNLL-U or two-column CoNLL)")
     fit.option("--out", required=True, help="directory to save the model in")
     fit.option("--val-data", help="validation file (none: member k holds out fold k of --folds)")

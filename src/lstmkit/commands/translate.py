@@ -31,14 +31,14 @@ DECODE_FIELDS = ("beam_size", "max_length", "length_penalty", "decode_batch_size
 
 
 def register(subparsers: Any) -> None:
-    from lstmkit.tasks.translate import Translate, TranslateConfig
+    from lstmkit.tasks.translate.config import TRAIN_DEFAULTS, TranslateConfig
 
     parser = subparsers.add_parser("translate", help="translation with attention: fit, translate, evaluate",
                                    description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="translate_command", metavar="SUBCOMMAND", required=True)
 
     fit = command(sub, "fit", help="train an encoder-decoder on parallel text and save it", func=run_fit,
-                  config=TranslateConfig, train_defaults=Translate.TRAIN_DEFAULTS)
+                  config=TranslateConfig, train_defaults=TRAIN_DEFAULTS)
     _pair_options(fit, "training")
     fit.option("--out", required=True, help="model directory to write")
     fit.option("--val-data", help="validation TSV of source<TAB>target lines")

@@ -14,7 +14,10 @@ from typing import Any
 
 from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
-from .model import POOLINGS, TASKS, TOKENIZERS, ClassifierConfig
+POOLINGS = ("last", "max", "mean", "attention")
+TOKENIZERS = ("word", "char", "bpe")
+TASKS = ("classes", "regression")
+TRAIN_DEFAULTS: dict[str, Any] = {"max_epochs": 10, "lr": 2e-3}
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,10 @@ class ClassifyConfig:
             raise TypeError("ClassifyConfig(model=ClassifyModelConfig(...), data=ClassifyDataConfig(...))")
         self.network()  # the network's own checks (sizes >= 1, dropout in [0, 1), ...)
 
-    def network(self) -> ClassifierConfig:
-        """The flat config the network and the text encoder read."""
+    def network(self) -> Any:
+        """The flat ``ClassifierConfig`` the network and the text encoder read."""
+        from .model import ClassifierConfig
+
         m, d = self.model, self.data
         return ClassifierConfig(
             task=m.task, tokenizer=d.tokenizer, lowercase=d.lowercase, bpe_vocab_size=d.bpe_vocab_size,
@@ -96,7 +101,7 @@ class ClassifyConfig:
             subword_buckets=m.subword_buckets, subword_min_n=m.subword_min_n, subword_max_n=m.subword_max_n)
 
     @classmethod
-    def from_network(cls, flat: ClassifierConfig, **data: Any) -> ClassifyConfig:
+    def from_network(cls, flat: Any, **data: Any) -> ClassifyConfig:
         """The sectioned config of a flat 0.1 ``ClassifierConfig`` (``data``: more data fields)."""
         model = ClassifyModelConfig(
             task=flat.task, pooling=flat.pooling, embed_size=flat.embed_dim, hidden_size=flat.hidden,

@@ -30,7 +30,7 @@ import torch
 
 from lstmkit.tasks.base import Task
 
-from .config import ClassifyConfig
+from .config import TRAIN_DEFAULTS, ClassifyConfig
 from .data import TextEncoder, make_loader
 from .frames import Rows, input_frame, read_rows
 from .metrics import classification_report, regression_report
@@ -61,7 +61,7 @@ class Classify(Task):
 
     NAME: ClassVar[str] = TASK
     CONFIG: ClassVar[type] = ClassifyConfig
-    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {"max_epochs": 10, "lr": 2e-3}
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "frame"
 

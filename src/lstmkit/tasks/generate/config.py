@@ -15,9 +15,8 @@ from typing import Any
 
 from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
-from .model import TOKENIZERS, LanguageModelConfig
-from .sampling import SamplingConfig
-from .training import StreamConfig
+TOKENIZERS = ("char", "word", "bpe")
+TRAIN_DEFAULTS: dict[str, Any] = {"max_epochs": 5}
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,10 @@ class GenerateConfig:
                             "sample=GenerateSampleConfig(...))")
         self.network(), self.stream(), self.sampling()  # their own checks
 
-    def network(self) -> LanguageModelConfig:
+    def network(self) -> Any:
+        """The flat ``LanguageModelConfig`` the network reads."""
+        from .model import LanguageModelConfig
+
         m, d = self.model, self.data
         return LanguageModelConfig(
             tokenizer=d.tokenizer, lowercase=d.lowercase, embed_size=m.embed_size, hidden_size=m.hidden_size,
@@ -89,19 +91,26 @@ class GenerateConfig:
             weight_drop=m.weight_drop, tie_weights=m.tie_weights, min_freq=d.min_freq, max_vocab=d.max_vocab,
             bpe_vocab_size=d.bpe_vocab_size)
 
-    def stream(self) -> StreamConfig:
+    def stream(self) -> Any:
+        """The ``StreamConfig`` that cuts the token stream."""
+        from .training import StreamConfig
+
         d = self.data
         return StreamConfig(batch_size=d.batch_size, bptt=d.bptt, eval_batch_size=d.eval_batch_size)
 
-    def sampling(self) -> SamplingConfig:
+    def sampling(self) -> Any:
+        """The ``SamplingConfig`` of ``predict``."""
+        from .sampling import SamplingConfig
+
         s = self.sample
         return SamplingConfig(temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, greedy=s.greedy,
                               max_length=s.max_length, stop=tuple(s.stop), seed=s.sample_seed)
 
     @classmethod
-    def from_network(cls, net: LanguageModelConfig, stream: StreamConfig | None = None,
-                     sampling: SamplingConfig | None = None) -> GenerateConfig:
+    def from_network(cls, net: Any, stream: Any = None, sampling: Any = None) -> GenerateConfig:
         """The sectioned config of the flat 0.1 configs."""
+        from .training import StreamConfig
+
         stream = stream or StreamConfig()
         model = GenerateModelConfig(
             embed_size=net.embed_size, hidden_size=net.hidden_size, num_layers=net.num_layers,
@@ -125,8 +134,10 @@ class GenerateConfig:
         return from_dict(cls, raw)
 
 
-def network_from_record(record: dict[str, Any]) -> LanguageModelConfig:
+def network_from_record(record: dict[str, Any]) -> Any:
     """The network config of a saved ``generate`` model, either layout (0.1: flat ``model`` + ``stream``)."""
+    from .model import LanguageModelConfig
+
     if "data" not in record:
         return LanguageModelConfig(**record["model"])
     sections = {k: v for k, v in record.items() if k != "train"}

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader
 from lstmkit.tasks.base import Task
 from lstmkit.text import Vocab, tokenizer_from_config
 
-from .config import GenerateConfig
+from .config import TRAIN_DEFAULTS, GenerateConfig
 from .model import LanguageModel, LanguageModelConfig
 from .ngram import KneserNeyLM, UnigramLM
 from .training import LanguageModelModule, StreamConfig, StreamWindows, batchify
@@ -63,7 +63,7 @@ class Generate(Task):
 
     NAME: ClassVar[str] = TASK
     CONFIG: ClassVar[type] = GenerateConfig
-    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {"max_epochs": 5}
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "text"
 

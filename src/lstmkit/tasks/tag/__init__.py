@@ -14,44 +14,56 @@
 * :mod:`.metrics`: token accuracy, span precision / recall / F1 (``span_scores``:
   only where the tags are BIO);
 * :mod:`.baselines`: most-frequent-tag and logistic-regression feature taggers.
+
+Names are imported on first use, so reading the configs (what the command line
+needs to build its parsers) does not load torch's trainer.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from lstmkit._extras import require
 
-require("train", feature="lstmkit.tasks.tag")  # one line naming the extra, not a deep ImportError
+_EXPORTS = {
+    "CRF": "crf",
+    "FeatureTagger": "baselines",
+    "MostFrequentTagger": "baselines",
+    "Sentence": "conll",
+    "TRAIN_DEFAULTS": "config",
+    "Tag": "task",
+    "TagConfig": "config",
+    "TagDataConfig": "config",
+    "TagModelConfig": "config",
+    "Tagger": "api",
+    "TaggerConfig": "model",
+    "TaggerEnsemble": "ensemble",
+    "bio_constraints": "crf",
+    "bio_spans": "metrics",
+    "fit_ensemble": "ensemble",
+    "fold_split": "ensemble",
+    "load_tagger": "ensemble",
+    "read_conll": "conll",
+    "read_sentences": "task",
+    "span_prf": "metrics",
+    "span_scores": "metrics",
+    "tag_scores": "metrics",
+    "token_accuracy": "metrics",
+    "write_conll": "conll",
+}
+__all__ = sorted(_EXPORTS)
 
-from .api import Tagger
-from .baselines import FeatureTagger, MostFrequentTagger
-from .config import TagConfig, TagDataConfig, TagModelConfig
-from .conll import Sentence, read_conll, write_conll
-from .crf import CRF, bio_constraints
-from .ensemble import TaggerEnsemble, fit_ensemble, fold_split, load_tagger
-from .metrics import bio_spans, span_prf, span_scores, tag_scores, token_accuracy
-from .model import TaggerConfig
-from .task import Tag, read_sentences
 
-__all__ = [
-    "CRF",
-    "FeatureTagger",
-    "MostFrequentTagger",
-    "Sentence",
-    "Tag",
-    "TagConfig",
-    "TagDataConfig",
-    "TagModelConfig",
-    "Tagger",
-    "TaggerConfig",
-    "TaggerEnsemble",
-    "bio_constraints",
-    "bio_spans",
-    "fit_ensemble",
-    "fold_split",
-    "load_tagger",
-    "read_conll",
-    "read_sentences",
-    "span_prf",
-    "span_scores",
-    "tag_scores",
-    "token_accuracy",
-    "write_conll",
-]
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lstmkit.tasks.tag' has no attribute {name!r}")
+    if _EXPORTS[name] != "config":  # the configs need no extra; the rest needs the trainer
+        require("train", feature="lstmkit.tasks.tag")
+    value = getattr(importlib.import_module(f"lstmkit.tasks.tag.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -14,9 +14,9 @@ from typing import Any
 
 from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
-from .model import HEADS, TaggerConfig
-
+HEADS = ("crf", "softmax")
 FORMATS = ("auto", "conllu", "conll")
+TRAIN_DEFAULTS: dict[str, Any] = {"max_epochs": 30, "lr": 2e-3}
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,10 @@ class TagConfig:
             raise TypeError("TagConfig(model=TagModelConfig(...), data=TagDataConfig(...))")
         self.network()
 
-    def network(self) -> TaggerConfig:
-        """The flat config each network reads."""
+    def network(self) -> Any:
+        """The flat ``TaggerConfig`` each network reads."""
+        from .model import TaggerConfig
+
         m, d = self.model, self.data
         return TaggerConfig(
             word_dim=m.embed_size, char_dim=m.char_embed_size, char_hidden=m.char_hidden_size,
@@ -92,7 +94,7 @@ class TagConfig:
             subword_max_n=m.subword_max_n, lexicon=m.lexicon, lexicon_dim=m.lexicon_size)
 
     @classmethod
-    def from_network(cls, flat: TaggerConfig, members: int = 1, **data: Any) -> TagConfig:
+    def from_network(cls, flat: Any, members: int = 1, **data: Any) -> TagConfig:
         """The sectioned config of a flat 0.1 ``TaggerConfig``."""
         model = TagModelConfig(
             head=flat.head, bio=flat.bio, embed_size=flat.word_dim, char_embed_size=flat.char_dim,

@@ -35,7 +35,7 @@ from .crf import CRF, bio_constraints
 
 __all__ = ["TaggerConfig", "TaggerNet", "TaggerModule"]
 
-HEADS = ("crf", "softmax")
+from .config import HEADS  # noqa: E402  (declared once, beside the config)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from lstmkit.tasks.base import Task
 
 from .api import Tagger, check_lexicon
 from .baselines import FeatureTagger, MostFrequentTagger
-from .config import TagConfig
+from .config import TRAIN_DEFAULTS, TagConfig
 from .data import TagEncoder
 from .ensemble import MANIFEST, TaggerEnsemble, fold_split
 from .metrics import tag_scores
@@ -76,7 +76,7 @@ class Tag(Task):
 
     NAME: ClassVar[str] = TASK
     CONFIG: ClassVar[type] = TagConfig
-    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {"max_epochs": 30, "lr": 2e-3}
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "frame"
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
-from .decode import DecodeConfig
-from .model import ATTENTIONS, Seq2SeqConfig
+ATTENTIONS = ("additive", "general", "concat", "none")
+TRAIN_DEFAULTS: dict[str, Any] = {"max_epochs": 10}
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,10 @@ class TranslateConfig:
         if self.decode.decode_batch_size < 1:
             raise ValueError(f"decode_batch_size must be >= 1, received {self.decode.decode_batch_size!r}")
 
-    def network(self) -> Seq2SeqConfig:
+    def network(self) -> Any:
+        """The flat ``Seq2SeqConfig`` the network reads."""
+        from .model import Seq2SeqConfig
+
         m, d = self.model, self.data
         return Seq2SeqConfig(
             tokenizer=d.tokenizer, lowercase=d.lowercase, embed_size=m.embed_size, hidden_size=m.hidden_size,
@@ -83,12 +86,15 @@ class TranslateConfig:
             max_source_len=d.max_source_len, max_target_len=d.max_target_len, min_freq=d.min_freq,
             max_vocab=d.max_vocab, bpe_vocab_size=d.bpe_vocab_size)
 
-    def decoding(self) -> DecodeConfig:
+    def decoding(self) -> Any:
+        """The ``DecodeConfig`` of ``predict`` and ``evaluate``."""
+        from .decode import DecodeConfig
+
         c = self.decode
         return DecodeConfig(beam_size=c.beam_size, max_length=c.max_length, length_penalty=c.length_penalty)
 
     @classmethod
-    def from_network(cls, net: Seq2SeqConfig, batch_size: int = 32) -> TranslateConfig:
+    def from_network(cls, net: Any, batch_size: int = 32) -> TranslateConfig:
         """The sectioned config of a flat 0.1 ``Seq2SeqConfig``."""
         model = TranslateModelConfig(embed_size=net.embed_size, hidden_size=net.hidden_size,
                                      num_layers=net.num_layers, dropout=net.dropout, attention=net.attention,

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader
 from lstmkit.tasks.base import Task
 from lstmkit.text import BucketBatchSampler, Vocab, tokenizer_from_config
 
-from .config import TranslateConfig
+from .config import TRAIN_DEFAULTS, TranslateConfig
 from .metrics import bleu, chrf
 from .model import Seq2Seq, Seq2SeqConfig
 
@@ -82,7 +82,7 @@ class Translate(Task):
 
     NAME: ClassVar[str] = TASK
     CONFIG: ClassVar[type] = TranslateConfig
-    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = {"max_epochs": 10}
+    TRAIN_DEFAULTS: ClassVar[dict[str, Any]] = TRAIN_DEFAULTS
     SUPPORTS_VAL: ClassVar[bool] = True
     OUTPUT: ClassVar[str] = "text"
 
