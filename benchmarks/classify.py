@@ -31,6 +31,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from lstmkit.data.text_corpora import load_movie_reviews, load_sms_spam
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.classify import (
     ClassifierConfig,
     TextClassifier,
@@ -38,7 +39,6 @@ from lstmkit.tasks.classify import (
     classification_report,
     regression_report,
 )
-from lstmkit.text import atomic_write_text
 from lstmkit.train import TrainConfig
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -200,7 +200,7 @@ def main() -> None:
     print(table(results))
     print(json.dumps(results["checks"], indent=1))
     RESULTS.mkdir(exist_ok=True)
-    atomic_write_text(out, json.dumps(results, indent=2) + "\n")
+    atomic_write_json(out, results)
     print(f"wrote {out}")
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 import torch
 
 from lstmkit.data.text_corpora import load_turkish_web_treebank, turkish_hunspell_path
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.tag import (
     FeatureTagger,
     MostFrequentTagger,
@@ -49,7 +50,6 @@ from lstmkit.tasks.tag import (
     fold_split,
     tag_scores,
 )
-from lstmkit.text import atomic_write_text
 from lstmkit.text.lexicon import Lexicon
 from lstmkit.train import TrainConfig
 
@@ -203,7 +203,7 @@ def main() -> None:
     print(table(results))
     print(json.dumps(results["checks"], indent=1))
     RESULTS.mkdir(exist_ok=True)
-    atomic_write_text(out, json.dumps(results, indent=2) + "\n")
+    atomic_write_json(out, results)
     print(f"wrote {out}")
 
 

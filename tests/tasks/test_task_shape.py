@@ -82,6 +82,14 @@ VERSES = ["in the beginning was the word", "and the word was with god", "the lig
           "and the dark has not overcome it", "there was a man sent from god", "he came as a witness"]
 
 
+def _chorales(n: int, seed: int) -> list[list[list[int]]]:
+    """Tiny four-voice chorales as frames (cadences in C with some variation)."""
+    rng = np.random.default_rng(seed)
+    chords = [[48, 64, 67, 72], [53, 65, 69, 72], [55, 62, 67, 71], [48, 64, 67, 72]]
+    return [[sorted({p + int(rng.integers(0, 2)) * (j == 0) for j, p in enumerate(chords[t % 4])})
+             for t in range(int(rng.integers(6, 10)))] for _ in range(n)]
+
+
 CASES: dict[str, Case] = {
     "forecast": Case(
         sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
@@ -125,6 +133,13 @@ CASES: dict[str, Case] = {
                        ["a house", "a cat", "the house", "the cat"] * 3),
         val=lambda: (["ein haus"], ["a house"]),
         test=lambda: pd.DataFrame({"source": ["das haus", "eine katze"], "target": ["the house", "a cat"]}),
+    ),
+    "music": Case(
+        sections={"model": {"kind": "nade", "hidden_size": 8, "nade_size": 4},
+                  "data": {"low": 45, "high": 75, "batch_size": 2}},
+        train=lambda: _chorales(4, seed=0),
+        val=lambda: _chorales(2, seed=1),
+        test=lambda: _chorales(2, seed=2),
     ),
 }
 

@@ -233,6 +233,9 @@ def load_yaml(path: str) -> dict[str, Any]:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CommandError(f"--config '{file}' is not valid YAML: {' '.join(str(exc).split())}") from None
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"--config '{file}' is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at "
+                           f"offset {exc.start}); re-encode it as UTF-8") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

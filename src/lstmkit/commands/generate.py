@@ -16,7 +16,6 @@ key of ``--config FILE.yaml``; ``--print-config`` shows the effective run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -68,9 +67,9 @@ def register(subparsers: Any) -> None:
 
 
 def _write_json(path: str, data: dict) -> None:
-    from lstmkit.io import atomic_write_text
+    from lstmkit.io import atomic_write_json
 
-    atomic_write_text(path, json.dumps(data, indent=2, default=float) + "\n")
+    atomic_write_json(path, data)
 
 
 def run_fit(args: argparse.Namespace) -> int:

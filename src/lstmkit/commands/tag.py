@@ -19,7 +19,6 @@ Every field of the model, data and train sections is a flag and a key of
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from lstmkit.commands._common import print_summary
@@ -84,9 +83,9 @@ def _load(args: argparse.Namespace) -> Any:
 
 
 def _write_json(path: str, data: dict) -> None:
-    from lstmkit.io import atomic_write_text
+    from lstmkit.io import atomic_write_json
 
-    atomic_write_text(path, json.dumps(data, indent=2, default=float) + "\n")
+    atomic_write_json(path, data)
 
 
 def _row_name(task: Any) -> str:

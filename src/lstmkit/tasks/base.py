@@ -51,6 +51,7 @@ TASKS: dict[str, str] = {
     "tag": "lstmkit.tasks.tag.task:Tag",
     "generate": "lstmkit.tasks.generate.task:Generate",
     "translate": "lstmkit.tasks.translate.task:Translate",
+    "music": "lstmkit.tasks.music.api:Music",
 }
 RUN_FILE = "run.yaml"
 
@@ -253,6 +254,9 @@ class Task:
         task = cls(config, train)
         try:
             task._restore(saved)
-        except (KeyError, TypeError) as err:
-            raise ModelLoadError(f"'{path}' has unusable {cls.NAME} extras: {err}") from None
+        except ModelLoadError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            # a hand-edited config.json is user input: one line; chained, so --debug shows where
+            raise ModelLoadError(f"'{path}' has unusable {cls.NAME} extras: {err}") from err
         return task

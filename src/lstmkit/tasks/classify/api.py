@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.train import FitResult, TrainConfig
 
 from .config import ClassifyConfig
@@ -142,6 +143,7 @@ class TextClassifier:
         return self.task.save(path)
 
     @classmethod
+    @load_errors("classify")
     def load(cls, path: str | os.PathLike) -> TextClassifier:
         """Load a directory written by :meth:`save` or by ``Classify.save`` (0.1 layouts too)."""
         return cls._wrap(Classify.load(path))

@@ -13,7 +13,6 @@ an error message (``train.csv:12``, ``row 3``, ``item 3``).
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from collections.abc import Sequence
@@ -98,10 +97,9 @@ def read_rows(data: Any, text_col: str, label_col: str | None, delimiter: str | 
 def input_frame(data: Any, text_col: str, delimiter: str | None = None) -> pd.DataFrame:
     """The rows a prediction table starts from: every input column (file cells kept as text)."""
     if isinstance(data, (str, os.PathLike)):
-        from lstmkit.text import read_text_lines
+        from lstmkit.text import read_csv_rows
 
-        delim = delimiter_for(data, delimiter)
-        rows = [r for r in csv.reader(read_text_lines(data), delimiter=delim) if r and any(c.strip() for c in r)]
+        rows = [r for _, r in read_csv_rows(data, delimiter_for(data, delimiter))]  # as read_table reads them
         header, body = rows[0], rows[1:]
         width = len(header)
         return pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=header, dtype=object)

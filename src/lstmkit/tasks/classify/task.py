@@ -280,7 +280,14 @@ class Classify(Task):
         return {"encoder": self.encoder.to_dict(), "prior": self.prior}
 
     def _restore(self, saved: Any) -> None:
+        from lstmkit.train import ModelLoadError
+
         self.encoder = TextEncoder.from_dict(saved.extras["encoder"])
+        labels = self.encoder.labels
+        if not self.regression and not (isinstance(labels, list) and len(labels) >= 2
+                                        and all(isinstance(c, str) for c in labels)):
+            raise ModelLoadError(f"'{saved.path}' is a classification model without its class labels "
+                                 f"(config.json extras.encoder.labels: expected >= 2 names, found {labels!r})")
         if "train_config" in saved.extras and "model" not in saved.config:  # lstmkit 0.1
             from lstmkit.train import TrainConfig
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.text import BPETokenizer, CharTokenizer, Vocab, WordTokenizer
 from lstmkit.train import FitResult, TrainConfig
 
@@ -182,6 +183,7 @@ class LanguageModelPipeline:
         return task.save(path)
 
     @classmethod
+    @load_errors("generate")
     def load(cls, path: str | Path) -> LanguageModelPipeline:
         """Read a ``generate`` model directory (either layout); problems raise ``ModelLoadError``."""
         from .task import Generate

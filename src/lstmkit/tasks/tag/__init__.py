@@ -10,9 +10,9 @@
   scores; :func:`fit_ensemble` trains one (on rotating validation folds),
   :func:`load_tagger` loads a saved tagger or ensemble;
 * :mod:`.crf`: linear-chain CRF (forward algorithm, batched Viterbi, BIO constraints);
-* :mod:`.conll`: CoNLL-U / two-column CoNLL reading and writing;
-* :mod:`.metrics`: token accuracy, span precision / recall / F1 (``span_scores``:
-  only where the tags are BIO);
+* :mod:`lstmkit.text.conll`: CoNLL-U / two-column CoNLL reading and writing;
+* :mod:`.metrics`: token accuracy, span precision / recall / F1 by seqeval (``span_scores``:
+  only where the tags mark spans: BIO, IOBES or BILOU; ``span_report``: per entity type);
 * :mod:`.baselines`: most-frequent-tag and logistic-regression feature taggers.
 
 Names are imported on first use, so reading the configs (what the command line
@@ -30,7 +30,7 @@ _EXPORTS = {
     "CRF": "crf",
     "FeatureTagger": "baselines",
     "MostFrequentTagger": "baselines",
-    "Sentence": "conll",
+    "Sentence": "lstmkit.text.conll",
     "TRAIN_DEFAULTS": "config",
     "Tag": "task",
     "TagConfig": "config",
@@ -44,13 +44,14 @@ _EXPORTS = {
     "fit_ensemble": "ensemble",
     "fold_split": "ensemble",
     "load_tagger": "ensemble",
-    "read_conll": "conll",
+    "read_conll": "lstmkit.text.conll",
     "read_sentences": "task",
     "span_prf": "metrics",
+    "span_report": "metrics",
     "span_scores": "metrics",
     "tag_scores": "metrics",
     "token_accuracy": "metrics",
-    "write_conll": "conll",
+    "write_conll": "lstmkit.text.conll",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -60,7 +61,8 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'lstmkit.tasks.tag' has no attribute {name!r}")
     if _EXPORTS[name] != "config":  # the configs need no extra; the rest needs the trainer
         require("train", feature="lstmkit.tasks.tag")
-    value = getattr(importlib.import_module(f"lstmkit.tasks.tag.{_EXPORTS[name]}"), name)
+    module = _EXPORTS[name]
+    value = getattr(importlib.import_module(module if "." in module else f"lstmkit.tasks.tag.{module}"), name)
     globals()[name] = value
     return value
 

@@ -6,7 +6,7 @@ Example:
     >>> tagger.predict([["Ali", "geldi", "."]])                                 # doctest: +SKIP
     [['NOUN', 'VERB', 'PUNCT']]
 
-Sentences are ``(tokens, tags)`` pairs or :class:`~lstmkit.tasks.tag.conll.Sentence`.
+Sentences are ``(tokens, tags)`` pairs or :class:`~lstmkit.text.conll.Sentence`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.text import init_embedding
 from lstmkit.train import FitResult, ModelLoadError, TrainConfig, fit, load_model, save_model
 
@@ -198,6 +199,7 @@ class Tagger:
                           extras={"encoder": self.encoder.to_dict(), "train_config": self.train_config.to_dict()})
 
     @classmethod
+    @load_errors("tag")
     def load(cls, path: str | os.PathLike, lexicon: str | os.PathLike | None = None) -> "Tagger":
         """Load a directory written by :meth:`save` (raises ``ModelLoadError`` when unusable).
 

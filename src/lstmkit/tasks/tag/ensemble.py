@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from lstmkit.io import atomic_dir
+from lstmkit.io import atomic_dir, atomic_write_json
 from lstmkit.text import lengths_to_mask
 from lstmkit.train import FitResult, ModelLoadError, TrainConfig
 
@@ -129,8 +129,7 @@ class TaggerEnsemble:
             names = [f"member-{i}" for i in range(len(self.members))]
             for name, m in zip(names, self.members):
                 m.save(tmp / name)
-            (tmp / MANIFEST).write_text(json.dumps({"format_version": FORMAT_VERSION, "task": "tag",
-                                                    "members": names}, indent=2) + "\n")
+            atomic_write_json(tmp / MANIFEST, {"format_version": FORMAT_VERSION, "task": "tag", "members": names})
         return Path(path)
 
     @classmethod

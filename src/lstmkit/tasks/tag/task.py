@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.tasks.base import Task
 
 from .api import Tagger, check_lexicon
@@ -45,7 +46,7 @@ def read_sentences(data: Any, fmt: str = "auto", column: str = "upos", require_t
                    what: str = "data") -> list[tuple[list[str], list[str] | None, str]]:
     """``(tokens, tags, where)`` per sentence of a CoNLL(-U) path, Sentences or pairs (or token lists)."""
     if isinstance(data, (str, os.PathLike)):
-        from .conll import read_conll
+        from lstmkit.text.conll import read_conll
 
         return [(s.tokens, s.tags, f"{data}:{s.start_line}")
                 for s in read_conll(data, fmt, column, require_tags=require_tags)]
@@ -161,7 +162,7 @@ class Tag(Task):
 
     def write_predictions(self, data: str | os.PathLike, out: str | os.PathLike) -> tuple[Path, int, int]:
         """Tag the file ``data`` and write ``out`` in its format: ``(path, sentences, tokens)``."""
-        from .conll import detect_format, read_conll, write_conll
+        from lstmkit.text.conll import detect_format, read_conll, write_conll
 
         self._check_fitted("predict")
         dc = self.config.data
@@ -239,6 +240,7 @@ class Tag(Task):
         self.most_frequent.best, self.most_frequent.default = dict(mf["best"]), mf["default"]
 
     @classmethod
+    @load_errors("tag")
     def load(cls, path: str | os.PathLike, lexicon: str | os.PathLike | None = None) -> Tag:
         """Rebuild a saved tagger; also reads 0.1 layouts (one tagger, or an ``ensemble.json`` folder).
 

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from lstmkit.tasks._loading import load_errors
 from lstmkit.text import (
     BPETokenizer,
     Vocab,
@@ -37,6 +38,13 @@ from .metrics import bleu, chrf
 from .model import Seq2Seq, Seq2SeqConfig
 
 TASK = "translate"
+
+
+def _check_batch_size(batch_size: object) -> int:
+    """A batch size from the user: an integer >= 1 (0 would loop forever, -1 skip every sentence)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size (--batch-size): expected an integer >= 1, received {batch_size!r}")
+    return batch_size
 
 
 def _check_sentences(sentences: Sequence[str], name: str) -> list[str]:
@@ -142,6 +150,7 @@ class TranslationPipeline:
         return self.tgt_tokenizer.detokenize(pieces).strip(), pieces
 
     def _decode_batches(self, sentences: Sequence[str], config: DecodeConfig, batch_size: int):
+        _check_batch_size(batch_size)
         sentences = _check_sentences(sentences, "sentences")
         tokens = self._source_tokens(sentences)
         order = sorted(range(len(tokens)), key=lambda i: len(tokens[i]))
@@ -200,6 +209,7 @@ class TranslationPipeline:
         return task.save(path)
 
     @classmethod
+    @load_errors("translate")
     def load(cls, path: str | Path) -> TranslationPipeline:
         """Read a ``translate`` model directory (either layout); problems raise ``ModelLoadError``."""
         from .task import Translate
@@ -225,6 +235,7 @@ def fit(
 
     config = config or Seq2SeqConfig()
     train_config = train_config or TrainConfig()
+    _check_batch_size(batch_size)
     if (val_sources is None) != (val_targets is None):
         raise ValueError("val_sources and val_targets: give both or neither")
     sources = _check_sentences(sources, "sources")

@@ -46,6 +46,8 @@ class TranslateDataConfig:
 
     def __post_init__(self) -> None:
         check_choices(self)
+        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"batch_size (--batch-size): expected an integer >= 1, received {self.batch_size!r}")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ class TranslateConfig:
                             "decode=TranslateDecodeConfig(...))")
         self.network(), self.decoding()
         if self.decode.decode_batch_size < 1:
-            raise ValueError(f"decode_batch_size must be >= 1, received {self.decode.decode_batch_size!r}")
+            raise ValueError("decode_batch_size (--decode-batch-size): expected an integer >= 1, received "
+                             f"{self.decode.decode_batch_size!r}")
 
     def network(self) -> Any:
         """The flat ``Seq2SeqConfig`` the network reads."""
