@@ -58,9 +58,17 @@ class TextClassifier:
     def encoder(self) -> Any:
         return self.task.encoder
 
+    @encoder.setter
+    def encoder(self, value: Any) -> None:
+        self.task.encoder = value
+
     @property
     def net(self) -> Any:
         return self.task.net
+
+    @net.setter
+    def net(self, value: Any) -> None:
+        self.task.net = value
 
     @property
     def train_seconds(self) -> float:

@@ -75,7 +75,8 @@ class TranslateConfig:
                             "decode=TranslateDecodeConfig(...))")
         self.network(), self.decoding()
         if self.decode.decode_batch_size < 1:
-            raise ValueError("decode_batch_size (--decode-batch-size): expected an integer >= 1, received "
+            raise ValueError("decode_batch_size (--decode-batch-size, formerly --batch-size): expected an "
+                             "integer >= 1, received "
                              f"{self.decode.decode_batch_size!r}")
 
     def network(self) -> Any:
