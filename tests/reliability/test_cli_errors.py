@@ -216,4 +216,4 @@ def test_classify_model_with_a_wrong_type_in_its_config(run, tmp_path):
     untrained.edit_config(tmp_path / "model", lambda c: c["config"]["model"].update(hidden_size="four"))
     (tmp_path / "new.csv").write_text("text\ngood film\n")
     one_line(run("classify", "predict", "--model", "model", "--data", "new.csv", "--out", "p.csv"),
-             "'model' has an unusable classify config", "hidden-size", "expected an integer")
+             "'model' has an unusable classify config", "hidden_size", "expected an integer")
