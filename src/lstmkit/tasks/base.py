@@ -47,6 +47,10 @@ from lstmkit.tasks import configs
 TASKS: dict[str, str] = {
     "forecast": "lstmkit.tasks.forecast.api:Forecast",
     "detect": "lstmkit.tasks.anomaly.api:Detect",
+    "classify": "lstmkit.tasks.classify.task:Classify",
+    "tag": "lstmkit.tasks.tag.task:Tag",
+    "generate": "lstmkit.tasks.generate.task:Generate",
+    "translate": "lstmkit.tasks.translate.task:Translate",
     "music": "lstmkit.tasks.music.api:Music",
 }
 RUN_FILE = "run.yaml"

@@ -202,7 +202,9 @@ def fit_ensemble(
 
 
 def load_tagger(path: str | os.PathLike) -> Tagger | TaggerEnsemble:
-    """Load a saved tagger or tagger ensemble, whichever ``path`` holds."""
+    """Load a saved tagger or tagger ensemble, whichever ``path`` holds (any layout ``Tag.load`` reads)."""
     if (Path(path) / MANIFEST).exists():
         return TaggerEnsemble.load(path)
-    return Tagger.load(path)
+    from .task import Tag
+
+    return Tag.load(path).tagger
