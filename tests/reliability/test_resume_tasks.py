@@ -22,7 +22,7 @@ from safetensors.torch import load_file
 HERE = Path(__file__).resolve().parent
 EPOCHS = 4
 
-from tiny_tasks import TASKS  # noqa: E402
+from tiny_tasks import RESUMABLE  # noqa: E402
 
 
 def _cli(cwd: Path, *args: str, kill_after: int | None = None) -> subprocess.CompletedProcess:
@@ -35,9 +35,9 @@ def _weights(model_dir: Path) -> dict[str, torch.Tensor]:
     return load_file(str(model_dir / "model.safetensors"))
 
 
-@pytest.mark.parametrize("task", sorted(TASKS))
+@pytest.mark.parametrize("task", sorted(RESUMABLE))
 def test_sigkill_then_resume_last_matches_uninterrupted(task, tmp_path):
-    args = TASKS[task](tmp_path) + ["--epochs", str(EPOCHS), "--no-progress", "--seed", "3"]
+    args = RESUMABLE[task](tmp_path) + ["--epochs", str(EPOCHS), "--no-progress", "--seed", "3"]
     done = _cli(tmp_path, *args, "--out", "reference", "--run-dir", "run_reference")
     assert done.returncode == 0, done.stderr[-3000:]
 

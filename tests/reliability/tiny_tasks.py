@@ -52,5 +52,32 @@ def _generate(d: Path) -> list[str]:
             "--embed-size", "8", "--num-layers", "1", "--batch-size", "4", "--bptt", "8"]
 
 
+def _series_csv(path: Path, label: bool = False) -> None:
+    import math
+
+    rows = ["unique_id,ds,y" + (",label" if label else "")]
+    for sid, phase in (("a", 0.0), ("b", 1.3)):
+        for t in range(48):
+            y = 10 + 3 * math.sin(2 * math.pi * t / 12 + phase) + 0.1 * t + 0.3 * math.sin(7.1 * t)
+            rows.append(f"{sid},{t},{y:.4f}" + (",0" if label else ""))
+    if label:  # one series for the detector: drop the second
+        rows = rows[:49]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def _forecast(d: Path) -> list[str]:
+    _series_csv(d / "train.csv")
+    return ["forecast", "fit", "--data", str(d / "train.csv"), "--horizon", "4", "--lookback", "8",
+            "--season-length", "12", "--hidden-size", "8", "--batch-size", "8"]
+
+
+def _detect(d: Path) -> list[str]:
+    _series_csv(d / "normal.csv", label=True)
+    return ["detect", "fit", "--data", str(d / "normal.csv"), "--window", "8", "--hidden-size", "8",
+            "--batch-size", "8"]
+
+
 #: task -> builder(folder) that writes the data there and returns the ``fit`` arguments (no --out)
 TASKS = {"classify": _classify, "tag": _tag, "translate": _translate, "generate": _generate}
+#: every task whose ``fit`` takes ``--resume`` (the time-series tasks too)
+RESUMABLE = {**TASKS, "forecast": _forecast, "detect": _detect}
