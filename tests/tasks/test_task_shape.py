@@ -253,7 +253,7 @@ def test_train_knobs_live_only_in_train_config():
         assert isinstance(cls.default_train(), TrainConfig)
 
 
-@pytest.mark.parametrize("module", ["lstmkit.tasks.configs", "lstmkit.commands._options"])
+@pytest.mark.parametrize("module", ["lstmkit.tasks.configs", "lstmkit.tasks.flags"])
 def test_docstring_examples(module):
     import doctest
     import importlib
