@@ -41,6 +41,7 @@ from _stats import (
 from sklearn.model_selection import train_test_split
 
 from lstmkit.data.text_corpora import load_movie_reviews, load_sms_spam
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.classify import (
     ClassifierConfig,
     TextClassifier,
@@ -48,7 +49,6 @@ from lstmkit.tasks.classify import (
     classification_report,
     regression_report,
 )
-from lstmkit.text import atomic_write_text
 from lstmkit.train import TrainConfig
 
 TASKS = ("sms_spam", "movie_reviews_binary", "movie_reviews_score")
@@ -106,6 +106,14 @@ def run(name, texts, labels, strata, task, cfg_kw, epochs, seed, positive=None, 
     out["baseline_seconds"] = time.perf_counter() - start
     monitor = ("val_loss", "min") if task == "regression" else ("val_acc", "max")
     members = []
+    # the same model from the command line (the training rows as a CSV with text and label columns)
+    from lstmkit.tasks.classify import Classify, ClassifyConfig
+
+    tc0 = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed, checkpoint=False,
+                      monitor=monitor[0], monitor_mode=monitor[1])
+    print("  reproduce: " + Classify(ClassifyConfig.from_network(ClassifierConfig(task=task, **cfg_kw)), tc0)
+          .command_line(data=f"{name.lower()}-train.csv", val_data=f"{name.lower()}-val.csv",
+                        out=f"{name.lower()}-model/"), flush=True)
     for k in range(n_seeds):
         tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed + k, progress=True,
                          checkpoint=False, monitor=monitor[0], monitor_mode=monitor[1])
@@ -242,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
         results["selection"] = SELECTION
         results["intervals"] = intervals(results["tasks"])
         print(json.dumps(results["intervals"], indent=1))
-        atomic_write_text(out, json.dumps(results, indent=2) + "\n")
+        atomic_write_json(out, results)
         print(f"wrote {out}")
         return
     partial = set(args.tasks) != set(TASKS)
@@ -282,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     print(table(results))
     print(json.dumps(results["checks"], indent=1))
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(results, indent=2) + "\n")
+    atomic_write_json(out, results)
     print(f"wrote {out}")
 
 

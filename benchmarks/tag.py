@@ -41,6 +41,7 @@ import torch
 from _common import result_path
 
 from lstmkit.data.text_corpora import load_turkish_web_treebank, turkish_hunspell_path
+from lstmkit.io import atomic_write_json
 from lstmkit.tasks.tag import (
     FeatureTagger,
     MostFrequentTagger,
@@ -50,7 +51,6 @@ from lstmkit.tasks.tag import (
     fold_split,
     tag_scores,
 )
-from lstmkit.text import atomic_write_text
 from lstmkit.text.lexicon import Lexicon
 from lstmkit.train import TrainConfig
 
@@ -120,6 +120,14 @@ def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, 
                    for k in range(n_members)] for head in heads}
     rows = baseline_rows(task, train, test, unseen, cfg_kw["lexicon"])
     for head in heads:
+        # the same ensemble from the command line (the first 80% of the treebank as CoNLL-U)
+        from lstmkit.tasks.tag import Tag, TagConfig
+
+        tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed, checkpoint=False,
+                         monitor="val_acc", monitor_mode="max")
+        command = Tag(TagConfig.from_network(TaggerConfig(head=head, **cfg_kw), members=n_members), tc) \
+            .command_line(data=f"{task}-train.conllu", out=f"{task}-{head}/")
+        print(f"  reproduce: {command}", flush=True)
         infos = [job.result() for job in jobs[head]]
         members = [Tagger.load(tmp / f"{task}-{head}-{k}") for k in range(n_members)]
         member_rows = []
@@ -269,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(results["checks"], indent=1))
     print(json.dumps(results["intervals"], indent=1))
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(results, indent=2) + "\n")
+    atomic_write_json(out, results)
     print(f"wrote {out}")
 
 

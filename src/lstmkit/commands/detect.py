@@ -13,7 +13,6 @@ and ``metrics.json``, all or nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,9 @@ def register(subparsers: Any) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly import Detect
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     task = Detect(args.config_obj, args.train_config).fit(args.data, val=args.val_data)
     task.save(args.out)
     print_summary("detect fit", {task.config.model.detector: {
@@ -59,6 +60,7 @@ def run_fit(args: argparse.Namespace) -> int:
 def run_score(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from lstmkit.io import atomic_write_json
     from lstmkit.tasks.anomaly import Detect, intervals_frame
     from lstmkit.tasks.anomaly.plots import plot_anomalies
     from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
@@ -85,9 +87,9 @@ def run_score(args: argparse.Namespace) -> int:
         plot_anomalies(table[dc.time_col].to_numpy(), values, result.scores, result.intervals,
                        tmp / "plot.png", threshold=result.threshold, labels=labels,
                        title=f"{name}: {detector.config.detector} detector")
-        (tmp / "metrics.json").write_text(json.dumps(
-            {"detector": detector.config.detector, "threshold": result.threshold,
-             "flagged_intervals": len(result.intervals), "metrics": metrics}, indent=2, default=float))
+        atomic_write_json(tmp / "metrics.json",
+                          {"detector": detector.config.detector, "threshold": result.threshold,
+                           "flagged_intervals": len(result.intervals), "metrics": metrics})
     shown = {name: {k: row[k] for k in ("roc_auc", "pr_auc", "point_f1", "event_f1")}
              for name, row in metrics.items()} or {
         detector.config.detector: {"points": len(values), "flagged_intervals": len(result.intervals)}}

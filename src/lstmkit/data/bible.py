@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstmkit.io import atomic_write_text
+from lstmkit.io import atomic_write_json
 
 SWORD_ROOTS = ("/usr/share/sword", "/usr/local/share/sword")
 ENGLISH_MODULE = ("engWEB2015eb", "nrsva", "sword-text-web")
@@ -118,8 +118,8 @@ def _read_module(spec: tuple[str, str, str], books: list[str] | None) -> list[Ve
     if books is not None:
         return _read_books(path, versification, wanted)
     verses = _read_books(path, versification, wanted)
-    atomic_write_text(cache, json.dumps([[v.book, v.chapter, v.verse, v.text] for v in verses],
-                                        ensure_ascii=False))
+    atomic_write_json(cache, [[v.book, v.chapter, v.verse, v.text] for v in verses], ensure_ascii=False,
+                      indent=None)
     return verses
 
 

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ._io import atomic_write_text
+from lstmkit.io import atomic_write_json
 
 __all__ = ["Vocab", "PAD", "UNK", "BOS", "EOS", "DEFAULT_SPECIALS"]
 
@@ -157,7 +157,7 @@ class Vocab:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the vocabulary as JSON, atomically."""
-        return atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False))
+        return atomic_write_json(path, self.to_dict(), ensure_ascii=False, indent=None)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Vocab":

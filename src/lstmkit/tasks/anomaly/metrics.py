@@ -1,7 +1,8 @@
 """Anomaly-detection metrics on per-point labels y in {0, 1}.
 
 * ROC-AUC and PR-AUC (average precision) of the continuous scores (scikit-learn).
-* Point-wise F1 of the flags: P = TP / (TP + FP), R = TP / (TP + FN), F1 = 2PR / (P + R).
+* Point-wise F1 of the flags: P = TP / (TP + FP), R = TP / (TP + FN), F1 = 2PR / (P + R)
+  (scikit-learn; 0 where a denominator is 0).
 * Event-wise F1: each true anomalous interval counts once.  Recall = fraction of true
   intervals that overlap at least one flagged point; precision = fraction of flagged
   intervals that overlap at least one true anomalous point; F1 their harmonic mean.
@@ -46,12 +47,13 @@ def pr_auc(labels, scores) -> float:
 
 
 def point_f1(labels, flags) -> dict[str, float]:
+    from sklearn.metrics import precision_recall_fscore_support
+
     f = np.asarray(flags).astype(bool).ravel()
     y = _labels(labels, len(f)).astype(bool)
-    tp = int((f & y).sum())
-    precision = tp / int(f.sum()) if f.any() else 0.0
-    recall = tp / int(y.sum()) if y.any() else 0.0
-    return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y, f, labels=[True], average="binary", pos_label=True, zero_division=0.0)
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
 
 
 def event_f1(labels, flags) -> dict[str, float]:

@@ -1,118 +1,181 @@
-"""Statistical baselines every forecasting report shows beside the LSTM.
+r"""Statistical baselines every forecasting report shows beside the LSTM (statsforecast).
 
-* naive:           f_{n+k} = x_n
-* seasonal naive:  f_{n+k} = x_{n - m + 1 + ((k - 1) mod m)}
-* ETS:             statsmodels `ETSModel`, the combination of error (add/mul), trend
-                   (none/add/damped) and seasonality (none/add/mul) with the lowest AIC
-                   (multiplicative parts only for positive series).
-* ARIMA:           statsmodels `SARIMAX`, the lowest-AIC order on a small grid:
-                   (p, d, q) in {0,1,2} x {d} x {0,1,2} with d = 1, plus a seasonal
-                   (P, 1, Q)_m part, P, Q in {0, 1}, when m <= 24; for long periods
-                   (m > 24, e.g. weekly data) Fourier terms of order 4 as regressors
-                   instead of a seasonal part (Hyndman's dynamic harmonic regression).
+For training values :math:`x_1..x_n`, horizon :math:`h` and season length :math:`m`:
 
-Each function takes the training values and returns h forecasts as a float array.
+* naive:           :math:`f_{n+k} = x_n` (statsforecast ``Naive``)
+* seasonal naive:  :math:`f_{n+k} = x_{n - m + 1 + ((k - 1) \bmod m)}` (``SeasonalNaive``;
+                   the naive forecast when :math:`m \le 1` or :math:`n < m`)
+* ETS:             ``AutoETS``: every admissible error (A/M) x trend (N/A/Ad) x season
+                   (N/A/M) state-space model is fitted by maximum likelihood and the one with
+                   the lowest AICc is kept (Hyndman et al. 2008; multiplicative parts only for
+                   positive series). statsforecast, like R's ``forecast::ets``, fits no seasonal
+                   state for :math:`m > 24`; there (weekly data) the series is decomposed by
+                   ``MSTL`` and the seasonally adjusted part forecast by a non-seasonal AutoETS,
+                   the seasonal part repeated (Hyndman's ``stlf``).
+* ARIMA:           ``AutoARIMA`` (Hyndman & Khandakar 2008): KPSS / seasonal-strength tests choose
+                   :math:`d` and :math:`D`, a stepwise search over :math:`(p, q)(P, Q)_m` the
+                   lowest AICc (the search fits by conditional sum of squares when
+                   :math:`n > 150` or :math:`m > 12`, R's rule; the chosen order is refitted
+                   by exact likelihood). For :math:`m > 24` no seasonal part: Fourier terms
+                   :math:`\sin(2\pi k t / P), \cos(2\pi k t / P)`, :math:`k = 1..4`, enter as
+                   regressors (dynamic harmonic regression), with period :math:`P` =
+                   ``fourier_period`` (default :math:`m`), which may be fractional (52.18 weeks).
+
+A model that cannot be fitted to a series falls back to the seasonal naive forecast.
+
+``transform="log"`` fits every model to :math:`\log x_t` and returns :math:`\exp` of its
+forecasts (the median, not the mean, of a log-normal forecast), the preprocessing the LSTM
+applies to a multiplicative series; it needs positive values.
+
+Each function takes the training values and returns ``h`` forecasts as a float array;
+:func:`baseline_forecasts` does the same for a list of series in one statsforecast call.
 """
 
 from __future__ import annotations
 
-import itertools
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
 BASELINES = ("naive", "seasonal_naive", "ets", "arima")
+TRANSFORMS = ("none", "log")
+MAX_ETS_SEASON = 24  # statsforecast's (and R's) limit for a seasonal ETS state
+FOURIER_ORDER = 4
 
 
-def naive(y: np.ndarray, h: int) -> np.ndarray:
-    return np.full(h, float(np.asarray(y)[-1]))
+def _statsforecast():
+    try:
+        import statsforecast
+        import statsforecast.models
+    except ImportError as err:  # pragma: no cover - statsforecast is in the train extra
+        raise ImportError("the forecast baselines need statsforecast: pip install 'lstmkit[train]'") from err
+    return statsforecast
 
 
-def seasonal_naive(y: np.ndarray, h: int, m: int) -> np.ndarray:
-    y = np.asarray(y, dtype=np.float64)
-    if m <= 1 or len(y) < m:
-        return naive(y, h)
-    last = y[-m:]
-    return np.array([last[k % m] for k in range(h)])
+def _check_transform(transform: str | None) -> str:
+    transform = transform or "none"
+    if transform not in TRANSFORMS:
+        raise ValueError(f"transform must be one of {TRANSFORMS}, received {transform!r}")
+    return transform
 
 
-def ets(y: np.ndarray, h: int, m: int) -> np.ndarray:
-    """AIC-selected ETS forecast (falls back to seasonal naive if nothing fits)."""
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    y = np.asarray(y, dtype=np.float64)
-    positive = bool(np.min(y) > 0)
-    seasonal_options = [None]
-    if 1 < m and len(y) >= 2 * m + 2:
-        seasonal_options += ["add"] + (["mul"] if positive else [])
-    best, best_aic = None, np.inf
-    for error, trend, damped, seasonal in itertools.product(
-        ["add"] + (["mul"] if positive else []), [None, "add"], [False, True], seasonal_options
-    ):
-        if damped and trend is None:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = ETSModel(y, error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
-                                 seasonal_periods=m if seasonal else None)
-                fit = model.fit(disp=False, maxiter=200)
-        except (ValueError, np.linalg.LinAlgError):
-            continue
-        if np.isfinite(fit.aic) and fit.aic < best_aic:
-            best, best_aic = fit, fit.aic
-    if best is None:
-        return seasonal_naive(y, h, m)
-    return np.asarray(best.forecast(h), dtype=np.float64)
-
-
-def _fourier(t: np.ndarray, m: float, order: int) -> np.ndarray:
+def _fourier(t: np.ndarray, period: float, order: int) -> np.ndarray:
     cols = []
     for k in range(1, order + 1):
-        cols += [np.sin(2 * np.pi * k * t / m), np.cos(2 * np.pi * k * t / m)]
+        cols += [np.sin(2 * np.pi * k * t / period), np.cos(2 * np.pi * k * t / period)]
     return np.stack(cols, axis=1)
 
 
-def arima(y: np.ndarray, h: int, m: int, fourier_period: float | None = None) -> np.ndarray:
-    """AIC-selected (S)ARIMA forecast (see the module docstring for the grid)."""
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
+def _run(model, fallback, series: list[np.ndarray], h: int, exog_period: float | None = None) -> list[np.ndarray]:
+    """Forecast every series with one StatsForecast call; the model's column per series, in order."""
+    import pandas as pd
 
-    y = np.asarray(y, dtype=np.float64)
-    use_fourier = m > 24
-    exog = exog_future = None
-    if use_fourier:
-        period = fourier_period or float(m)
-        t = np.arange(len(y) + h, dtype=np.float64)
-        terms = _fourier(t, period, 4)
-        exog, exog_future = terms[: len(y)], terms[len(y):]
-    seasonal_grid = [(0, 0, 0, 0)]
-    if not use_fourier and m > 1 and len(y) >= 3 * m:
-        seasonal_grid = [(sp, 1, sq, m) for sp in (0, 1) for sq in (0, 1)]
-    best, best_aic = None, np.inf
-    for p, q, seasonal in itertools.product((0, 1, 2), (0, 1, 2), seasonal_grid):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model = SARIMAX(y, exog=exog, order=(p, 1, q), seasonal_order=seasonal,
-                                trend="n" if seasonal[1] or not use_fourier else "c")
-                fit = model.fit(disp=False, maxiter=100)
-        except (ValueError, np.linalg.LinAlgError):
-            continue
-        if np.isfinite(fit.aic) and fit.aic < best_aic:
-            best, best_aic = fit, fit.aic
-    if best is None:
-        return seasonal_naive(y, h, m)
-    return np.asarray(best.forecast(h, exog=exog_future), dtype=np.float64)
+    sf = _statsforecast()
+    ids = np.concatenate([np.full(len(y), i) for i, y in enumerate(series)])
+    steps = np.concatenate([np.arange(len(y)) for y in series])
+    frame = pd.DataFrame({"unique_id": ids, "ds": steps, "y": np.concatenate(series)})
+    future = None
+    if exog_period is not None:
+        names = [f"fourier{j}" for j in range(2 * FOURIER_ORDER)]
+        frame[names] = _fourier(steps.astype(np.float64), exog_period, FOURIER_ORDER)
+        f_ids = np.repeat(np.arange(len(series)), h)
+        f_steps = np.concatenate([np.arange(len(y), len(y) + h) for y in series])
+        future = pd.DataFrame({"unique_id": f_ids, "ds": f_steps})
+        future[names] = _fourier(f_steps.astype(np.float64), exog_period, FOURIER_ORDER)
+    engine = sf.StatsForecast(models=[model], freq=1, n_jobs=1, fallback_model=fallback)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = engine.forecast(h=h, df=frame, X_df=future)
+    column = [c for c in out.columns if c not in ("unique_id", "ds")][0]
+    values = out[column].to_numpy(dtype=np.float64).reshape(len(series), h)
+    order = out["unique_id"].to_numpy().reshape(len(series), h)[:, 0]
+    result = [np.empty(0)] * len(series)
+    for row, i in enumerate(order):
+        result[int(i)] = values[row]
+    return result
 
 
-def baseline_forecast(name: str, y: np.ndarray, h: int, m: int, **kwargs) -> np.ndarray:
-    """Dispatch by name: one of `BASELINES`."""
-    if name == "naive":
-        return naive(y, h)
+def _models(name: str, m: int, long: bool, fourier_period: float | None):
+    """(model, fallback, Fourier period or None) for series with (long) or without n >= 2m."""
+    models = _statsforecast().models
+    snaive = models.SeasonalNaive(season_length=m) if m > 1 else models.Naive()
+    if name == "naive" or (name == "seasonal_naive" and not long):
+        return models.Naive(), None, None
     if name == "seasonal_naive":
-        return seasonal_naive(y, h, m)
+        return snaive, None, None
+    if not long:
+        m = 1
+        fallback = models.Naive()
+    else:
+        fallback = snaive
     if name == "ets":
-        return ets(y, h, m)
+        if m > MAX_ETS_SEASON:
+            return models.MSTL(season_length=m, trend_forecaster=models.AutoETS(model="ZZN")), fallback, None
+        return models.AutoETS(season_length=m), fallback, None
     if name == "arima":
-        return arima(y, h, m, **kwargs)
+        if m > MAX_ETS_SEASON:
+            return models.AutoARIMA(season_length=1, approximation=None), fallback, float(fourier_period or m)
+        return models.AutoARIMA(season_length=m, approximation=None), fallback, None
     raise ValueError(f"baseline must be one of {BASELINES}, received {name!r}")
+
+
+def baseline_forecasts(name: str, series: Sequence[np.ndarray], h: int, m: int, *,
+                       transform: str | None = None, fourier_period: float | None = None) -> list[np.ndarray]:
+    """``h`` forecasts of baseline ``name`` (one of `BASELINES`) for each series in ``series``.
+
+    All series are fitted in one statsforecast call (per group: series with at least
+    ``2 m`` values use the seasonal models, shorter ones the non-seasonal ones).
+    """
+    if name not in BASELINES:
+        raise ValueError(f"baseline must be one of {BASELINES}, received {name!r}")
+    if not isinstance(h, int | np.integer) or h < 1:
+        raise ValueError(f"h must be a positive integer, received {h!r}")
+    transform = _check_transform(transform)
+    m = max(1, int(round(m)))
+    ys = [np.asarray(y, dtype=np.float64).ravel() for y in series]
+    for i, y in enumerate(ys):
+        if len(y) == 0 or not np.isfinite(y).all():
+            raise ValueError(f"series {i}: expected finite values, received {len(y)} values with gaps or none")
+        if transform == "log" and y.min() <= 0:
+            raise ValueError(f"series {i}: transform='log' needs positive values, the minimum is {y.min():g}")
+    if transform == "log":
+        ys = [np.log(y) for y in ys]
+    # seasonal naive needs one full season, the seasonal models two
+    need = m if name == "seasonal_naive" else 2 * m
+    result: list[np.ndarray] = [np.empty(0)] * len(ys)
+    for long in (True, False):
+        members = [i for i, y in enumerate(ys) if (len(y) >= need and m > 1) == long]
+        if not members:
+            continue
+        model, fallback, period = _models(name, m, long, fourier_period)
+        for i, f in zip(members, _run(model, fallback, [ys[i] for i in members], int(h), period)):
+            result[i] = f
+    return [np.exp(f) for f in result] if transform == "log" else result
+
+
+def naive(y: np.ndarray, h: int, transform: str | None = None) -> np.ndarray:
+    return baseline_forecasts("naive", [y], h, 1, transform=transform)[0]
+
+
+def seasonal_naive(y: np.ndarray, h: int, m: int, transform: str | None = None) -> np.ndarray:
+    return baseline_forecasts("seasonal_naive", [y], h, m, transform=transform)[0]
+
+
+def ets(y: np.ndarray, h: int, m: int, transform: str | None = None) -> np.ndarray:
+    """AICc-selected ETS forecast (MSTL + ETS for m > 24; see the module docstring)."""
+    return baseline_forecasts("ets", [y], h, m, transform=transform)[0]
+
+
+def arima(y: np.ndarray, h: int, m: int, fourier_period: float | None = None,
+          transform: str | None = None) -> np.ndarray:
+    """AICc-selected (S)ARIMA forecast (Fourier regressors for m > 24; see the module docstring)."""
+    return baseline_forecasts("arima", [y], h, m, transform=transform, fourier_period=fourier_period)[0]
+
+
+def baseline_forecast(name: str, y: np.ndarray, h: int, m: int, transform: str | None = None,
+                      **kwargs) -> np.ndarray:
+    """Dispatch by name: one of `BASELINES` (``fourier_period`` only for ``arima``)."""
+    if kwargs and name != "arima":
+        raise ValueError(f"baseline {name!r} takes no options, received {sorted(kwargs)}")
+    return baseline_forecasts(name, [y], h, m, transform=transform, **kwargs)[0]

@@ -6,7 +6,8 @@ For actuals y_1..y_h, forecasts f_1..f_h and in-sample (training) values x_1..x_
     RMSE  = sqrt((1/h) sum (y_t - f_t)^2)                           (torchmetrics)
     sMAPE = (100/h) sum 2 |y_t - f_t| / (|y_t| + |f_t|)             (torchmetrics, in %)
     MASE  = MAE / ( (1/(n-m)) sum_{t>m} |x_t - x_{t-m}| )           (scale: in-sample seasonal naive)
-    QL    = (1/(h Q)) sum_t sum_q max(q (y_t - f_t^q), (q - 1)(y_t - f_t^q))   (mean pinball loss)
+    QL    = (1/(h Q)) sum_t sum_q max(q (y_t - f_t^q), (q - 1)(y_t - f_t^q))   (mean pinball loss,
+                                                                     scikit-learn)
 
 torchmetrics' sMAPE clamps the denominator at 1.17e-6, so a step where both the actual
 and the forecast are 0 counts as 0 error.
@@ -65,11 +66,11 @@ def mase(actual, forecast, insample, season_length: int) -> float:
 
 def quantile_loss(actual, quantile_forecasts: Mapping[float, np.ndarray]) -> float:
     """Mean pinball loss over the levels in `quantile_forecasts` ({q: forecast array})."""
+    from sklearn.metrics import mean_pinball_loss
+
     y = np.asarray(actual, dtype=np.float64)
-    losses = []
-    for q, f in quantile_forecasts.items():
-        diff = y - np.asarray(f, dtype=np.float64)
-        losses.append(np.maximum(q * diff, (q - 1.0) * diff).mean())
+    losses = [mean_pinball_loss(y, np.asarray(f, dtype=np.float64), alpha=q)
+              for q, f in quantile_forecasts.items()]
     if not losses:
         raise ValueError("quantile_forecasts is empty")
     return float(np.mean(losses))

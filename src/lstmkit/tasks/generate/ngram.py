@@ -98,7 +98,8 @@ class KneserNeyLM:
         """P(token | context); only the last order-1 ids of ``context`` matter."""
         if not self.counts:
             raise RuntimeError("KneserNeyLM: call fit() before prob()")
-        context = tuple(context[len(context) - (self.order - 1) :]) if self.order > 1 else ()
+        # a context shorter than order - 1 (the start of a stream) is used whole
+        context = tuple(context)[max(0, len(context) - (self.order - 1)) :] if self.order > 1 else ()
         p = 1.0 / self.vocab_size
         for k in range(1, len(context) + 2):  # from unigrams up to the longest context
             h = context[len(context) - (k - 1) :] if k > 1 else ()

@@ -32,10 +32,11 @@ from lstmkit.text import lengths_to_mask
 from lstmkit.train import TaskModule, TrainConfig
 
 from .crf import CRF, bio_constraints
+from .metrics import has_span_tags, span_prf
 
 __all__ = ["TaggerConfig", "TaggerNet", "TaggerModule"]
 
-HEADS = ("crf", "softmax")
+from .config import HEADS  # noqa: E402  (declared once, beside the config)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class TaggerNet(nn.Module):
     def __init__(self, cfg: TaggerConfig, n_words: int, n_chars: int, tags: list[str], n_lexicon: int = 0) -> None:
         super().__init__()
         self.cfg = cfg
+        self.tags = list(tags)
         self.word_emb = nn.Embedding(n_words, cfg.word_dim, padding_idx=0)
         if cfg.subword_buckets:
             self.subword = nn.EmbeddingBag(cfg.subword_buckets, cfg.word_dim, mode="mean")
@@ -170,11 +172,26 @@ class TaggerNet(nn.Module):
 
 
 class TaggerModule(TaskModule):
-    """Lightning wrapper: loss for training, loss and token accuracy for validation."""
+    """Lightning wrapper: loss for training; for validation ``val_loss``, token accuracy ``val_acc``
+    and, when the tags mark spans (BIO, IOBES, BILOU), the micro span F1 of the whole validation
+    set ``val_span_f1`` (:func:`~lstmkit.tasks.tag.metrics.span_prf`), so
+    ``TrainConfig(monitor="val_span_f1", monitor_mode="max")`` keeps the epoch with the best F1."""
 
     def __init__(self, net: TaggerNet, train_config: TrainConfig | None = None) -> None:
         super().__init__(train_config)
         self.net = net
+        self._spans = has_span_tags(net.tags)
+        self._val_gold: list[list[str]] = []
+        self._val_pred: list[list[str]] = []
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_gold, self._val_pred = [], []
+
+    def on_validation_epoch_end(self) -> None:
+        if self._spans and self._val_gold:
+            f1 = span_prf(self._val_gold, self._val_pred)["f1"]
+            self.log("val_span_f1", f1, prog_bar=True, sync_dist=True)
+        self._val_gold, self._val_pred = [], []
 
     def training_step(self, batch, batch_idx):
         return self.net.loss(batch)
@@ -187,3 +204,8 @@ class TaggerModule(TaskModule):
         n = int(batch["lengths"].numel())
         self.log("val_loss", loss, prog_bar=True, batch_size=n)
         self.log("val_acc", acc, prog_bar=True, batch_size=n)
+        if self._spans:
+            tags = self.net.tags
+            for g, p, k in zip(batch["tags"].tolist(), pred.tolist(), batch["lengths"].tolist()):
+                self._val_gold.append([tags[i] for i in g[:k]])
+                self._val_pred.append([tags[i] for i in p[:k]])
