@@ -135,13 +135,14 @@ class Music(Task):
         else:
             items = [np.asarray(p, dtype=np.int64) for p in pieces]
             collate = VoiceCollate(d.max_sixteenths if train else None, d.transpose if train else 0)
-        return DataLoader(items, batch_size=d.batch_size, shuffle=train, collate_fn=collate)
+        return DataLoader(items, batch_size=self.config.batch_size, shuffle=train, collate_fn=collate)
 
     # ------------------------------------------------------------------ training
     def build_model(self) -> FrameModel | VoiceModel:
         m, d = self.config.model, self.config.data
         if m.frames:
-            return FrameModel(d.n_pitches, m.kind, m.hidden_size, m.num_layers, m.dropout, m.nade_size)
+            return FrameModel(d.n_pitches, m.kind, m.hidden_size, m.num_layers, m.dropout, m.nade_size,
+                              m.input_dropout, m.zoneout)
         return VoiceModel(m.embed_size, m.hidden_size, m.num_layers, m.dropout)
 
     @property
