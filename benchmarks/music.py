@@ -22,6 +22,7 @@ Training runs on one thread (``torch.set_num_threads(1)``).
 
     .venv/bin/python benchmarks/music.py           # ~30-40 min on one thread
     .venv/bin/python benchmarks/music.py --quick   # smoke run -> music.quick.json
+    .venv/bin/python benchmarks/music.py --only bernoulli   # one part, into the existing JSON
 
 Writes benchmarks/results/music.json (``--quick``: music.quick.json) and a
 piano-roll PNG of a NADE sample, and prints the tables.

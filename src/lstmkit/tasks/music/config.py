@@ -91,7 +91,8 @@ class MusicDataConfig:
     batch_size: chorales per batch; ``None`` takes the kind's default,
         :data:`DEFAULT_BATCH` (2 for ``bernoulli``: the independent-note
         output overfits JSB's 229 chorales, and the noisier, more numerous
-        updates of small batches were worth ~0.04 nats/frame on ``valid``;
+        updates of small batches were worth ~0.07 nats/frame on ``valid``
+        and ~0.05 on test for JSB, see ``benchmarks/results/music.json``;
         8 for ``nade`` and ``voices``).
     max_sixteenths: the voice model trains on random crops of this many
         sixteenths (4 tokens each) of a chorale.
