@@ -91,6 +91,14 @@ def run(name, texts, labels, strata, task, cfg_kw, epochs, seed, positive=None, 
     out["baseline_seconds"] = time.perf_counter() - start
     monitor = ("val_loss", "min") if task == "regression" else ("val_acc", "max")
     members = []
+    # the same model from the command line (the training rows as a CSV with text and label columns)
+    from lstmkit.tasks.classify import Classify, ClassifyConfig
+
+    tc0 = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed, checkpoint=False,
+                      monitor=monitor[0], monitor_mode=monitor[1])
+    print("  reproduce: " + Classify(ClassifyConfig.from_network(ClassifierConfig(task=task, **cfg_kw)), tc0)
+          .command_line(data=f"{name.lower()}-train.csv", val_data=f"{name.lower()}-val.csv",
+                        out=f"{name.lower()}-model/"), flush=True)
     for k in range(n_seeds):
         tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed + k, progress=True,
                          checkpoint=False, monitor=monitor[0], monitor_mode=monitor[1])

@@ -104,6 +104,14 @@ def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, 
                       "decode_tokens_per_s": n_test / (time.perf_counter() - start)}
         print(f"  {task} {name}: {rows[name]['accuracy']:.4f} span F1 {rows[name].get('span_f1', float('nan')):.3f}", flush=True)
     for head in heads:
+        # the same ensemble from the command line (the first 80% of the treebank as CoNLL-U)
+        from lstmkit.tasks.tag import Tag, TagConfig
+
+        tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed, checkpoint=False,
+                         monitor="val_acc", monitor_mode="max")
+        command = Tag(TagConfig.from_network(TaggerConfig(head=head, **cfg_kw), members=n_members), tc) \
+            .command_line(data=f"{task}-train.conllu", out=f"{task}-{head}/")
+        print(f"  reproduce: {command}", flush=True)
         infos = [job.result() for job in jobs[head]]
         members = [Tagger.load(tmp / f"{task}-{head}-{k}") for k in range(n_members)]
         member_rows = []

@@ -66,7 +66,9 @@ def register(subparsers: Any) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.forecast import Forecast
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     task = Forecast(args.config_obj, args.train_config).fit(args.data, val=args.val_data)
     task.save(args.out)
     print_summary(
@@ -86,8 +88,10 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from lstmkit.tasks.forecast import Forecast, read_table
     from lstmkit.tasks.forecast.io import write_csv_atomic
-    from lstmkit.tasks.forecast.plots import plot_forecasts
+    from lstmkit.tasks.forecast.plots import check_max_series, plot_forecasts
 
+    if args.plot:
+        check_max_series(args.plot_series)  # before any work, not after it
     forecaster = Forecast.load(args.model)
     started = time.perf_counter()
     frame = forecaster.predict(args.data, future=args.future)
@@ -123,8 +127,9 @@ def run_backtest(args: argparse.Namespace) -> int:
     from lstmkit.io import atomic_write_json
     from lstmkit.tasks.forecast.backtesting import backtest
     from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
-    from lstmkit.tasks.forecast.plots import plot_forecasts
+    from lstmkit.tasks.forecast.plots import check_max_series, plot_forecasts
 
+    check_max_series(args.plot_series)  # before the backtest trains, not after it
     config = args.config_obj
     result = backtest(config, args.data, train=args.train_config, n_cutoffs=args.cutoffs, step=args.step,
                       refit=args.refit, baselines=tuple(args.baselines))

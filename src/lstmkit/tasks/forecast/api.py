@@ -168,7 +168,8 @@ class Forecast(Task):
     def _validation_loader(self, panel: Panel, val_data: Any) -> tuple[DataLoader, Panel]:
         """Windows whose horizon lies in `val_data`, appended to each training series."""
         mc, dc = self.config.model, self.config.data
-        val = prepare_panel(val_data, dc, what="validation data", freq=self.freq)
+        val = prepare_panel(val_data, dc, what="validation data", freq=self.freq,
+                            integer_time=self.freq is None)
         joined_y, joined_t, joined_p, joined_f, limits = [], [], [], [], []
         index = {u: i for i, u in enumerate(panel.ids)}
         for j, uid in enumerate(val.ids):
@@ -224,7 +225,8 @@ class Forecast(Task):
         """
         self._check_fitted("predict")
         cfg, mc = self.config, self.config.model
-        panel = prepare_panel(data, cfg.data, min_length=mc.lookback, freq=self.freq, what="prediction data")
+        panel = prepare_panel(data, cfg.data, min_length=mc.lookback, freq=self.freq,
+                              integer_time=self.freq is None, what="prediction data")
         scalers = [self.scalers.get(uid) or fit_scaler(
             cfg.data.transform, panel.y[i], np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
             for i, uid in enumerate(panel.ids)]
@@ -257,7 +259,8 @@ class Forecast(Task):
                     f"prediction: the model uses future covariates {list(dc.future_covariates)}; "
                     f"pass future= with their values for the {mc.horizon} steps after each series"
                 )
-            fut_panel = prepare_panel(future, dc, require_target=False, freq=self.freq, what="future covariates")
+            fut_panel = prepare_panel(future, dc, require_target=False, freq=self.freq,
+                                      integer_time=self.freq is None, what="future covariates")
             fut_index = {u: j for j, u in enumerate(fut_panel.ids)}
         n_past = len(dc.past_covariates)
         for i, uid in enumerate(panel.ids):
@@ -306,7 +309,7 @@ class Forecast(Task):
             if name not in bl.BASELINES:
                 raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")
         panel = prepare_panel(data, dc, min_length=mc.lookback + mc.horizon, freq=self.freq,
-                              what="evaluation data")
+                              integer_time=self.freq is None, what="evaluation data")
         ends = [len(y) - mc.horizon for y in panel.y]
         history = Panel(list(panel.ids), [d[:e] for d, e in zip(panel.ds, ends)],
                         [t[:e] for t, e in zip(panel.t, ends)], [y[:e] for y, e in zip(panel.y, ends)],
