@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -185,8 +186,9 @@ def write_sample(task, seed):
 def rerun_one(part, out, quick, seed):
     """Rerun ``part`` (a frame family or the harmonisation) alone into the existing JSON ``out``."""
     if not out.exists():
-        raise SystemExit(f"lstmkit: error: --only {part} updates {out}, which does not exist: "
-                         "run the whole benchmark first")
+        print(f"lstmkit: error: --only {part} updates {out}, which does not exist: "
+              "run the whole benchmark first", file=sys.stderr)
+        raise SystemExit(2)
     report = json.loads(out.read_text())
     print(part, flush=True)
     if part == "harmonisation":
