@@ -25,8 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+
+pytest.importorskip("lightning", reason="the docs' examples need the train extra: pip install 'lstmkit[train]'")
+import pandas as pd  # noqa: E402  (part of the train extra)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BLOCK = re.compile(r"^```python\n(.*?)^```", flags=re.S | re.M)
