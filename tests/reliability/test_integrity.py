@@ -27,9 +27,9 @@ USE = {  # the command that loads each task's model, given the model path and a 
     "classify": lambda m, d: ["classify", "predict", "--model", m, "--data", str(d / "train.tsv"),
                               "--out", str(d / "p.csv")],
     "tag": lambda m, d: ["tag", "predict", "--model", m, "--data", str(d / "train.conll"), "--out", str(d / "p.conll")],
-    "translate": lambda m, d: ["translate", "translate", m, "--input", str(d / "train.en"),
-                               "--output", str(d / "p.txt")],
-    "generate": lambda m, d: ["generate", "sample", m, "--prime", "The ", "--max-length", "5"],
+    "translate": lambda m, d: ["translate", "translate", "--model", m, "--data", str(d / "train.en"),
+                               "--out", str(d / "p.txt")],
+    "generate": lambda m, d: ["generate", "sample", "--model", m, "--prime", "The ", "--max-length", "5"],
 }
 
 

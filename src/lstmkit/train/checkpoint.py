@@ -61,11 +61,14 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
         raise
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
+def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu",
+                    training: bool = True) -> dict[str, Any]:
     """Read a training checkpoint with ``weights_only=True``; anything else is a :class:`CheckpointError`.
 
     The file must unpickle under torch's restricted loader (no code runs) to a
-    dict with the keys of :data:`CHECKPOINT_KEYS`.
+    dict, with the keys of :data:`CHECKPOINT_KEYS` when ``training`` (Lightning
+    also passes weights alone through the checkpoint I/O, e.g. from DDP-spawn
+    workers back to the main process: ``training=False``).
     """
     path = Path(path)
     if not path.is_file():
@@ -84,7 +87,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
         raise CheckpointError(
             f"'{path}' is not a usable lstmkit checkpoint ({type(exc).__name__}: {detail})"
         ) from None
-    if not isinstance(state, dict) or any(key not in state for key in CHECKPOINT_KEYS):
+    if not isinstance(state, dict):
+        raise CheckpointError(f"'{path}' is not a checkpoint: it holds a {type(state).__name__}, not a mapping")
+    if not training:
+        return state
+    if any(key not in state for key in CHECKPOINT_KEYS):
         raise CheckpointError(
             f"'{path}' is not a training checkpoint: expected the keys {list(CHECKPOINT_KEYS)}"
         )
@@ -113,7 +120,10 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         state = self._preloaded.pop(os.fspath(path), None)
         if state is not None:
             return state
-        return load_checkpoint(path, map_location="cpu" if map_location is None else map_location)
+        # resumes are preloaded (checked as training checkpoints by lstmkit.train.fit); what else
+        # Lightning reads here (a DDP-spawn worker's weights) is only loaded safely
+        return load_checkpoint(path, map_location="cpu" if map_location is None else map_location,
+                               training=False)
 
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None
