@@ -119,13 +119,16 @@ class Command:
             self._add_section(section, cls)
 
     def option(self, flag: str, *, help: str, default: Any = None, type: type = str, many: bool = False,
-               choices: tuple[Any, ...] | None = None, required: bool = False) -> Command:
-        """Add a command option (not part of a config section)."""
+               choices: tuple[Any, ...] | None = None, required: bool = False,
+               show_default: bool = True) -> Command:
+        """Add a command option (not part of a config section); ``show_default=False`` when
+        ``help`` already says how it defaults (or that it is needed)."""
         dest = flag.lstrip("-").replace("-", "_")
         ft = configs.FieldType(type, optional=default is None, many=many)
         self.spec.options.append(Option(flag, dest, help, default, ft, choices, required))
         shown = "required" if required else f"default: {_show(default)}"
-        self._add(flag, dest, f"{help} ({shown})", ft, choices, group=None)
+        self._add(flag, dest, f"{help} ({shown})" if show_default or required else help, ft, choices,
+                  group=None)
         return self
 
     def aliases(self, table: Mapping[str, str]) -> Command:

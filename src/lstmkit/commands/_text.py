@@ -14,7 +14,8 @@ from lstmkit.commands._options import CommandError
 def model_options(cmd: Any, what: str) -> None:
     """``--model DIR`` and the deprecated positional ``MODEL_DIR`` of 0.1."""
     cmd.option("--model", help=f"a directory written by '{what} fit' (required; 0.1 took it as the first "
-                               "positional argument, still read with a deprecation notice)")
+                               "positional argument, still read with a deprecation notice)",
+               show_default=False)
     cmd.parser.add_argument("model_dir", nargs="?", default=None, help=argparse.SUPPRESS)
 
 
