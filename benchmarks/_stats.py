@@ -85,3 +85,40 @@ def describe(ci: dict, name_a: str, name_b: str, fmt: str = ".3f") -> str:
     verdict = {"tie": "tie", "A": f"{name_a} better", "B": f"{name_b} better"}[ci["verdict"]]
     return (f"{name_a} {ci['A']:{fmt}} vs {name_b} {ci['B']:{fmt}}: {ci['diff']:+{fmt}} "
             f"[{ci['lo']:+{fmt}}, {ci['hi']:+{fmt}}] ({verdict})")
+
+
+def cm_accuracy(cm: np.ndarray) -> float:
+    return float(np.trace(cm) / cm.sum())
+
+
+def cm_class_f1(cm: np.ndarray) -> np.ndarray:
+    """Per-class F1 from a confusion matrix (rows: true class, columns: predicted)."""
+    tp = np.diag(cm).astype(np.float64)
+    denom = cm.sum(0) + cm.sum(1)
+    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+
+
+def unpaired_confusion_bootstrap(metric: Callable[[np.ndarray], float], cm_a: Sequence, cm_b: Sequence, *,
+                                 higher_is_better: bool = True, n_boot: int = 2000, level: float = 0.95,
+                                 seed: int = 0) -> dict:
+    """When only the two confusion matrices are known (no per-item predictions): each model's
+    n test items are redrawn independently, multinomially from its own cells, and the metric
+    recomputed. Ignoring the pairing makes the interval wider than the paired one when the two
+    models' errors are positively correlated (the usual case): a conservative interval."""
+    a, b = np.asarray(cm_a, dtype=np.int64), np.asarray(cm_b, dtype=np.int64)
+    n = int(a.sum())
+    if int(b.sum()) != n:
+        raise ValueError(f"the confusion matrices count different items: {n} and {int(b.sum())}")
+    rng = np.random.default_rng(seed)
+    pa, pb = a.ravel() / n, b.ravel() / n
+    diffs = np.empty(n_boot)
+    for k in range(n_boot):
+        ra = rng.multinomial(n, pa).reshape(a.shape)
+        rb = rng.multinomial(n, pb).reshape(b.shape)
+        diffs[k] = metric(ra) - metric(rb)
+    lo, hi = np.quantile(diffs, [(1 - level) / 2, 1 - (1 - level) / 2])
+    diff = metric(a) - metric(b)
+    verdict = "tie" if lo <= 0 <= hi else ("A" if (diff > 0) == higher_is_better else "B")
+    return {"A": metric(a), "B": metric(b), "diff": diff, "lo": float(lo), "hi": float(hi), "level": level,
+            "n_items": n, "n_boot": n_boot, "seed": seed, "verdict": verdict,
+            "method": "unpaired multinomial bootstrap of the confusion matrices (conservative)"}

@@ -29,7 +29,15 @@ from pathlib import Path
 
 import torch
 from _common import result_path
-from _stats import accuracy, class_f1, macro_f1, paired_bootstrap
+from _stats import (
+    accuracy,
+    class_f1,
+    cm_accuracy,
+    cm_class_f1,
+    macro_f1,
+    paired_bootstrap,
+    unpaired_confusion_bootstrap,
+)
 from sklearn.model_selection import train_test_split
 
 from lstmkit.data.text_corpora import load_movie_reviews, load_sms_spam
@@ -98,6 +106,14 @@ def run(name, texts, labels, strata, task, cfg_kw, epochs, seed, positive=None, 
     out["baseline_seconds"] = time.perf_counter() - start
     monitor = ("val_loss", "min") if task == "regression" else ("val_acc", "max")
     members = []
+    # the same model from the command line (the training rows as a CSV with text and label columns)
+    from lstmkit.tasks.classify import Classify, ClassifyConfig
+
+    tc0 = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed, checkpoint=False,
+                      monitor=monitor[0], monitor_mode=monitor[1])
+    print("  reproduce: " + Classify(ClassifyConfig.from_network(ClassifierConfig(task=task, **cfg_kw)), tc0)
+          .command_line(data=f"{name.lower()}-train.csv", val_data=f"{name.lower()}-val.csv",
+                        out=f"{name.lower()}-model/"), flush=True)
     for k in range(n_seeds):
         tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed + k, progress=True,
                          checkpoint=False, monitor=monitor[0], monitor_mode=monitor[1])
@@ -127,6 +143,8 @@ SELECTION = {
                 "seed 0) as a validation part and each member keeps its epoch with the best validation "
                 "accuracy (regression: loss); the test part is scored once per run",
     "epoch": "chosen on the validation part (per member: lstm.members[k].epochs)",
+    "validation_scores": "the epoch each member chose is recorded (lstm.members[k].epochs); the committed "
+                         "run did not record the validation accuracies themselves",
     "architecture_and_ensemble": "NOT chosen by a validation protocol: the hyperparameters (max pooling, "
         "128/128, dropout 0.5; movie reviews dropout 0.3, 10 epochs, hashed char n-grams) and the 3-seed "
         "ensembles were settled during development while test scores were being committed (git log of "
@@ -138,20 +156,34 @@ SELECTION = {
 
 
 def intervals(tasks: dict) -> dict:
-    """Paired bootstrap (2000 resamples of the test items) of LSTM minus TF-IDF, where the
-    per-item predictions were saved."""
+    """LSTM minus TF-IDF with a 95% bootstrap interval (2000 resamples of the test items): paired
+    where the per-item predictions were saved, else (older runs) the conservative unpaired
+    bootstrap of the two confusion matrices."""
     out = {}
     for name, res in tasks.items():
-        pred = res.get("predictions")
-        if not pred or "tfidf_logreg" not in pred:
+        key = "tfidf_logreg"
+        if key not in res:
             continue
-        y, a, b = pred["labels"], pred["lstm"], pred["tfidf_logreg"]
-        classes = sorted(set(y))
-        metrics = {"accuracy": accuracy, "macro_f1": macro_f1(classes)}
-        if name == "sms_spam":
-            metrics["positive_f1"] = class_f1("1")
-        out[name] = {m: paired_bootstrap(fn, y, a, b) for m, fn in metrics.items()}
-        out[name]["compared"] = "lstm (A) - tfidf_logreg (B)"
+        pred = res.get("predictions")
+        if pred:
+            y, a, b = pred["labels"], pred["lstm"], pred[key]
+            metrics = {"accuracy": accuracy, "macro_f1": macro_f1(sorted(set(y)))}
+            if name == "sms_spam":
+                metrics["positive_f1"] = class_f1("1")
+            out[name] = {m: {**paired_bootstrap(fn, y, a, b), "method": "paired bootstrap of test items"}
+                         for m, fn in metrics.items()}
+        else:
+            labels = res["lstm"]["labels"]
+            if labels != res[key]["labels"]:
+                raise ValueError(f"{name}: the two confusion matrices order their classes differently")
+            cm_metrics = {"accuracy": cm_accuracy, "macro_f1": lambda cm: float(cm_class_f1(cm).mean())}
+            if name == "sms_spam":
+                pos = labels.index("1")
+                cm_metrics["positive_f1"] = lambda cm, pos=pos: float(cm_class_f1(cm)[pos])
+            out[name] = {m: unpaired_confusion_bootstrap(fn, res["lstm"]["confusion_matrix"],
+                                                         res[key]["confusion_matrix"])
+                         for m, fn in cm_metrics.items()}
+        out[name]["compared"] = f"lstm (A) - {key} (B)"
     return out
 
 
@@ -179,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--quick", action="store_true", help="1 epoch, for a smoke run")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS),
                     help="rerun only these tasks and merge them into the existing JSON (default: all)")
+    ap.add_argument("--intervals-only", action="store_true",
+                    help="recompute only the selection and interval sections of the existing JSON")
     ap.add_argument("--out", default=None, help="JSON output (default results/classify.json; --quick: *.quick.json)")
     return ap
 
@@ -211,6 +245,14 @@ def main(argv: list[str] | None = None) -> None:
                                            mr_kw, mr_epochs, args.seed),
     }
     out = output_path(args)
+    if args.intervals_only:
+        results = json.loads(out.read_text())
+        results["selection"] = SELECTION
+        results["intervals"] = intervals(results["tasks"])
+        print(json.dumps(results["intervals"], indent=1))
+        atomic_write_json(out, results)
+        print(f"wrote {out}")
+        return
     partial = set(args.tasks) != set(TASKS)
     if partial and not out.exists():
         raise ValueError(f"--tasks: a partial rerun merges into {out}, which does not exist; run all tasks")

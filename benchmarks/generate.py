@@ -18,6 +18,7 @@ import argparse
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -62,10 +63,17 @@ def _row(nll, char_level):
 
 
 def run_one(kind, train_texts, test_texts, model_cfg, stream_cfg, steps, order, seed):
+    train_config = TrainConfig(max_epochs=1000, max_steps=steps, lr=3e-3, gradient_clip_val=0.5,
+                               schedule="cosine", warmup_steps=min(50, steps // 10), seed=seed, progress=True)
+    # the same model from the command line (the training verses one per line)
+    from lstmkit.tasks.generate import Generate, GenerateConfig
+
+    config = GenerateConfig.from_network(model_cfg, stream_cfg)
+    config = replace(config, data=replace(config.data, ngram_order=order))
+    print("reproduce: " + Generate(config, train_config).command_line(
+        data="train.txt", val_data="test.txt", out=f"lm-{kind}/"), flush=True)
     started = time.perf_counter()
-    pipeline = fit(train_texts, model_cfg, stream_cfg,
-                   TrainConfig(max_epochs=1000, max_steps=steps, lr=3e-3, gradient_clip_val=0.5,
-                               schedule="cosine", warmup_steps=min(50, steps // 10), seed=seed, progress=True))
+    pipeline = fit(train_texts, model_cfg, stream_cfg, train_config)
     train_seconds = time.perf_counter() - started
     metrics = pipeline.evaluate(test_texts)
     char_level = kind == "char"

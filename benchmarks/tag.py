@@ -120,6 +120,14 @@ def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, 
                    for k in range(n_members)] for head in heads}
     rows = baseline_rows(task, train, test, unseen, cfg_kw["lexicon"])
     for head in heads:
+        # the same ensemble from the command line (the first 80% of the treebank as CoNLL-U)
+        from lstmkit.tasks.tag import Tag, TagConfig
+
+        tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed, checkpoint=False,
+                         monitor="val_acc", monitor_mode="max")
+        command = Tag(TagConfig.from_network(TaggerConfig(head=head, **cfg_kw), members=n_members), tc) \
+            .command_line(data=f"{task}-train.conllu", out=f"{task}-{head}/")
+        print(f"  reproduce: {command}", flush=True)
         infos = [job.result() for job in jobs[head]]
         members = [Tagger.load(tmp / f"{task}-{head}-{k}") for k in range(n_members)]
         member_rows = []

@@ -79,12 +79,17 @@ def main(argv=None):
     for name, attention in MODELS.items():
         if attention not in wanted:
             continue
-        started = time.perf_counter()
-        pipeline = fit(src, tgt, Seq2SeqConfig(attention=attention, **config),
-                       TrainConfig(max_epochs=1000, max_steps=steps, lr=5e-3, gradient_clip_val=1.0,
+        train_config = TrainConfig(max_epochs=1000, max_steps=steps, lr=5e-3, gradient_clip_val=1.0,
                                    schedule="cosine", warmup_steps=min(50, steps // 10), seed=args.seed,
-                                   progress=True),
-                       batch_size=32)
+                                   progress=True)
+        # the same model from the command line (the training pairs as one TSV)
+        from lstmkit.tasks.translate import Translate, TranslateConfig
+
+        print("reproduce: " + Translate(TranslateConfig.from_network(Seq2SeqConfig(attention=attention, **config)),
+                                        train_config).command_line(data="train.tsv", out=f"mt-{name}/"),
+              flush=True)
+        started = time.perf_counter()
+        pipeline = fit(src, tgt, Seq2SeqConfig(attention=attention, **config), train_config, batch_size=32)
         train_seconds = time.perf_counter() - started
         rows[name], outputs, decode_seconds = {}, {}, {}
         for dname, dcfg in decoders.items():

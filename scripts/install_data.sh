@@ -34,3 +34,9 @@ fi
 if ! "$PYTHON" -c "import aeon" 2>/dev/null; then
   "$PYTHON" -m pip install -q "aeon>=1.0,<1.7"
 fi
+
+# Music: music21 (its corpus holds the Bach chorales; MusicXML in and out) and
+# mido (MIDI files). The JSB Chorales split is read from ../shared/data.
+if ! "$PYTHON" -c "import music21, mido" 2>/dev/null; then
+  "$PYTHON" -m pip install -q "music21>=9" "mido>=1.3"
+fi

@@ -191,7 +191,9 @@ def _print_config(capsys, *argv: str) -> str:
     return capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [["forecast", "fit"], ["forecast", "backtest"], ["detect", "fit"]])
+@pytest.mark.parametrize("command", [["forecast", "fit"], ["forecast", "backtest"], ["detect", "fit"],
+                                     ["classify", "fit"], ["tag", "fit"], ["generate", "fit"],
+                                     ["translate", "fit"]])
 def test_print_config_round_trips_through_config(command, tmp_path, capsys):
     import yaml
 

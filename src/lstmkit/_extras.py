@@ -21,9 +21,9 @@ import importlib.util
 # extra -> the top-level import names of its packages (pyproject.toml lists the distributions)
 EXTRAS: dict[str, tuple[str, ...]] = {
     "train": ("lightning", "torchmetrics", "safetensors", "yaml", "pandas", "matplotlib",
-              "statsmodels", "sklearn", "scipy"),
-    "text": ("tokenizers", "sacrebleu", "spylls"),
-    "data": ("aeon", "music21", "pysword"),
+              "statsmodels", "sklearn", "scipy", "statsforecast"),
+    "text": ("tokenizers", "sacrebleu", "spylls", "seqeval"),
+    "data": ("aeon", "music21", "mido", "pysword"),
 }
 # import name -> distribution name, where they differ
 DIST_NAMES: dict[str, str] = {"sklearn": "scikit-learn", "yaml": "pyyaml"}

@@ -48,3 +48,15 @@ def test_close_models_tie_and_losses_prefer_the_lower():
 def test_mismatched_lengths_are_refused():
     with pytest.raises(ValueError, match="as many predictions"):
         _stats.paired_bootstrap(_stats.accuracy, [1, 2], [1], [1, 2])
+
+
+def test_confusion_bootstrap_matches_the_metrics_and_is_wider_than_paired():
+    cm_a, cm_b = [[90, 10], [5, 95]], [[80, 20], [15, 85]]
+    ci = _stats.unpaired_confusion_bootstrap(_stats.cm_accuracy, cm_a, cm_b, n_boot=500)
+    assert ci["A"] == 0.925 and ci["B"] == 0.825 and ci["verdict"] == "A"
+    macro = lambda cm: float(_stats.cm_class_f1(cm).mean())  # noqa: E731
+    assert macro(np.array(cm_a)) == pytest.approx((180 / 195 + 190 / 205) / 2)
+    tie = _stats.unpaired_confusion_bootstrap(_stats.cm_accuracy, cm_a, cm_a, n_boot=500)
+    assert tie["verdict"] == "tie" and tie["lo"] < 0 < tie["hi"]
+    with pytest.raises(ValueError, match="different items"):
+        _stats.unpaired_confusion_bootstrap(_stats.cm_accuracy, cm_a, [[1]])

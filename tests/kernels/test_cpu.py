@@ -266,3 +266,20 @@ def test_stream_rejects_what_it_cannot_step():
         Stream(torch.nn.LSTM(3, 4))
     with pytest.raises(ValueError, match=r"x: expected \(B, 3\)"):
         Stream(lstmkit.GRU(3, 4))(torch.zeros(2, 5))
+
+
+@pytest.mark.parametrize("cls,kw", [(lstmkit.LSTM, {"peephole": True}), (lstmkit.LSTM, {}),
+                                    (lstmkit.GRU, {"reset_after": False}), (lstmkit.RNN, {})])
+def test_fused_ops_on_an_empty_batch(cls, kw):
+    """The fused ops themselves (not only the layer) take a batch of zero sequences: empty
+    outputs, zero gradients (the backward once read saved activations that were not there)."""
+    m = cls(4, 5, num_layers=2, bidirectional=True, backend="cpu", **kw)
+    x = torch.randn(3, 0, 4, requires_grad=True)
+    h0 = torch.zeros(4, 0, 5)
+    params = [m.dir_params(k, d == 1) for k in range(2) for d in range(2)]
+    res = registry.get("cpu").run(m.spec, x, h0, h0.clone() if cls is lstmkit.LSTM else None,
+                                  params, None, True, False)
+    assert res.output.shape == (3, 0, 10) and res.h_n.shape == (4, 0, 5)
+    res.output.sum().backward()
+    assert x.grad.shape == x.shape
+    assert all(p.grad is None or not p.grad.any() for p in m.parameters())

@@ -119,3 +119,53 @@ def test_attention_errors():
         attn(q, k, torch.ones(2, 4, dtype=torch.bool))
     with pytest.raises(ValueError, match="every row needs at least one real"):
         attn(q, k, torch.tensor([[True, False, False], [False, False, False]]))
+
+
+# ----------------------------------------------------------------------------- issue 10: batch 0, non-finite options
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_forget_bias_must_be_finite(value):
+    with pytest.raises(ValueError, match=r"forget_bias: expected a finite float"):
+        lstmkit.LSTM(3, 4, forget_bias=value)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_chrono_init_must_be_finite(value):
+    with pytest.raises(ValueError, match=r"chrono_init: expected a finite T_max > 2"):
+        lstmkit.LSTM(3, 4, chrono_init=value)
+
+
+def _backends():
+    from lstmkit.kernels import registry
+
+    return registry.names()
+
+
+@pytest.mark.parametrize("backend", _backends())
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_batch_of_zero_sequences_matches_torch(backend, mode, batch_first):
+    """A (T, 0, I) input gives empty outputs of torch.nn's shapes, in inference and with gradients."""
+    torch.manual_seed(0)
+    kwargs = dict(num_layers=2, bidirectional=True, batch_first=batch_first)
+    ours = getattr(lstmkit, mode)(3, 4, backend=backend, **kwargs)
+    theirs = getattr(torch.nn, mode)(3, 4, **kwargs)
+    x = torch.randn((0, 5, 3) if batch_first else (5, 0, 3), requires_grad=True)
+    out, state = ours(x)
+    ref_out, ref_state = theirs(x)
+    assert out.shape == ref_out.shape == ((0, 5, 8) if batch_first else (5, 0, 8))
+    states = state if isinstance(state, tuple) else (state,)
+    ref_states = ref_state if isinstance(ref_state, tuple) else (ref_state,)
+    assert [s.shape for s in states] == [s.shape for s in ref_states]
+    out.sum().backward()  # differentiable like torch's (an empty gradient)
+    assert x.grad is not None and x.grad.shape == x.shape
+    with torch.no_grad():
+        out, _ = ours(x)
+    assert out.shape == ref_out.shape
+
+
+def test_batch_of_zero_sequences_with_state_and_lengths():
+    lstm = lstmkit.LSTM(3, 4, proj_size=2)
+    h0, c0 = torch.zeros(1, 0, 2), torch.zeros(1, 0, 4)
+    out, (h, c) = lstm(torch.randn(5, 0, 3), (h0, c0), lengths=torch.zeros(0, dtype=torch.long))
+    ref_out, (ref_h, ref_c) = torch.nn.LSTM(3, 4, proj_size=2)(torch.randn(5, 0, 3), (h0, c0))
+    assert (out.shape, h.shape, c.shape) == (ref_out.shape, ref_h.shape, ref_c.shape)

@@ -71,7 +71,7 @@ def test_bad_input_is_one_line_and_writes_nothing(workdir, capsys, monkeypatch):
                  "--epochs", "1", "--out", "never", "--no-progress"])
     assert code == 2
     assert capsys.readouterr().err.strip().splitlines() == [
-        "lstmkit: error: training data: series 'north': duplicate timestamp 2012-07-01 00:00:00 (1 duplicate row(s))"]
+        "lstmkit: error: training data (file 'dup.csv'): series 'north': duplicate timestamp 2012-07-01 00:00:00 (1 duplicate row(s))"]
     assert not (workdir / "never").exists()
 
     (workdir / "empty.csv").write_text("")

@@ -187,7 +187,7 @@ def test_missing_column_is_named():
 def test_non_numeric_value_names_series_column_and_value():
     frame = _monthly("store_7", 12).astype({"y": object})
     frame.loc[3, "y"] = "n/a?"
-    with pytest.raises(ForecastDataError, match="series 'store_7': column 'y' has non-numeric value 'n/a\\?'"):
+    with pytest.raises(ForecastDataError, match="series 'store_7', row 4: column 'y' has non-numeric value 'n/a\\?'"):
         prepare_panel(frame)
 
 

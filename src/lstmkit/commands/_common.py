@@ -158,6 +158,9 @@ def load_yaml_config(path: str | os.PathLike) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         first = " ".join(str(exc).split())
         raise CommandError(f"--config '{file}' is not valid YAML: {first}") from None
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"--config '{file}' is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at "
+                           f"offset {exc.start}); re-encode it as UTF-8") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -46,7 +46,9 @@ def register(subparsers: Any) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly import Detect
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     task = Detect(args.config_obj, args.train_config).fit(args.data, val=args.val_data)
     task.save(args.out)
     print_summary("detect fit", {task.config.model.detector: {
@@ -86,8 +88,8 @@ def run_score(args: argparse.Namespace) -> int:
                        tmp / "plot.png", threshold=result.threshold, labels=labels,
                        title=f"{name}: {detector.config.detector} detector")
         atomic_write_json(tmp / "metrics.json",
-            {"detector": detector.config.detector, "threshold": result.threshold,
-             "flagged_intervals": len(result.intervals), "metrics": metrics})
+                          {"detector": detector.config.detector, "threshold": result.threshold,
+                           "flagged_intervals": len(result.intervals), "metrics": metrics})
     shown = {name: {k: row[k] for k in ("roc_auc", "pr_auc", "point_f1", "event_f1")}
              for name, row in metrics.items()} or {
         detector.config.detector: {"points": len(values), "flagged_intervals": len(result.intervals)}}

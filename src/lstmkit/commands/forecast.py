@@ -70,7 +70,9 @@ def register(subparsers: Any) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.forecast import Forecast
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     task = Forecast(args.config_obj, args.train_config).fit(args.data, val=args.val_data)
     task.save(args.out)
     print_summary(
@@ -90,8 +92,10 @@ def run_predict(args: argparse.Namespace) -> int:
 
     from lstmkit.tasks.forecast import Forecast, read_table
     from lstmkit.tasks.forecast.io import write_csv_atomic
-    from lstmkit.tasks.forecast.plots import plot_forecasts
+    from lstmkit.tasks.forecast.plots import check_max_series, plot_forecasts
 
+    if args.plot:
+        check_max_series(args.plot_series)  # before any work, not after it
     forecaster = Forecast.load(args.model)
     started = time.perf_counter()
     frame = forecaster.predict(args.data, future=args.future)
@@ -127,8 +131,9 @@ def run_backtest(args: argparse.Namespace) -> int:
     from lstmkit.io import atomic_write_json
     from lstmkit.tasks.forecast.backtesting import backtest
     from lstmkit.tasks.forecast.io import atomic_dir, write_csv_atomic
-    from lstmkit.tasks.forecast.plots import plot_forecasts
+    from lstmkit.tasks.forecast.plots import check_max_series, plot_forecasts
 
+    check_max_series(args.plot_series)  # before the backtest trains, not after it
     config = args.config_obj
     result = backtest(config, args.data, train=args.train_config, n_cutoffs=args.cutoffs, step=args.step,
                       refit=args.refit, baselines=tuple(args.baselines))
@@ -143,8 +148,8 @@ def run_backtest(args: argparse.Namespace) -> int:
                        id_col=dc.id_col, time_col=dc.time_col, target_col=dc.target_col,
                        baselines={b: last.assign(y_hat=last[b]) for b in args.baselines[:2]})
         atomic_write_json(tmp / "metrics.json",
-            {"summary": result.summary.to_dict(orient="records"), "cutoffs": args.cutoffs,
-             "horizon": config.model.horizon, "fit_seconds": result.fit_seconds})
+                          {"summary": result.summary.to_dict(orient="records"), "cutoffs": args.cutoffs,
+                           "horizon": config.model.horizon, "fit_seconds": result.fit_seconds})
     rows = {r["model"]: {k: r[k] for k in ("MAE", "RMSE", "sMAPE", "MASE", "QL")}
             for r in result.summary.to_dict(orient="records")}
     print_summary(f"forecast backtest ({args.cutoffs} cut-off(s), horizon {config.model.horizon})", rows,

@@ -118,7 +118,7 @@ def proper_noun_bio(sentence) -> list[str]:
 
 def load_turkish_web_treebank(task: str = "upos"):
     """Sentences of the Turkish Web Treebank (file order) with ``upos`` tags or ``proper`` BIO tags."""
-    from lstmkit.tasks.tag.conll import read_conll
+    from lstmkit.text.conll import read_conll
 
     if task not in ("upos", "proper"):
         raise ValueError(f"task must be 'upos' or 'proper', got {task!r}")

@@ -27,6 +27,7 @@ H_cell = hidden_size; H_out = proj_size if proj_size > 0 else hidden_size.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Generic, Literal, TypeVar, overload
 
 import torch
@@ -102,8 +103,12 @@ class RecurrentBase(nn.Module, Generic[State]):
         zc, zh = zoneout_rates(zoneout)
         if mode != "LSTM":
             zc = 0.0
-        if chrono_init is not None and not chrono_init > 2:
-            raise ValueError(f"chrono_init: expected T_max > 2, got {chrono_init!r}")
+        if chrono_init is not None and not 2 < chrono_init < math.inf:
+            raise ValueError(f"chrono_init: expected a finite T_max > 2, got {chrono_init!r}")
+        if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float)):
+            raise TypeError(f"forget_bias: expected a float, got {type(forget_bias).__name__} {forget_bias!r}")
+        if not math.isfinite(forget_bias):
+            raise ValueError(f"forget_bias: expected a finite float, got {forget_bias!r}")
         if (forget_bias or chrono_init is not None) and not self.bias:
             raise ValueError("forget_bias / chrono_init: need bias=True (they set gate biases)")
         self.spec = LayerSpec(
@@ -294,14 +299,16 @@ class RecurrentBase(nn.Module, Generic[State]):
         steps, batch, width = x.shape
         if width != self.input_size:
             raise ValueError(f"input: expected last dimension input_size={self.input_size}, got {width}")
-        if steps < 1 or batch < 1:
-            raise ValueError(f"input: expected at least one step and one sequence, got {tuple(input.shape)}")
+        if steps < 1:
+            raise ValueError(f"input: expected at least one step, got {tuple(input.shape)}")
         if lengths is not None:
             lengths = check_lengths(lengths, batch, steps).to(x.device)
         h0, c0 = self._initial_state(hx, batch, batched, x)
         needs_grad = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters()))
         backend = registry.resolve(self.backend, self.spec, x, return_gates, needs_grad)
+        if batch == 0:  # empty outputs as torch.nn gives (a named backend is still checked above)
+            backend = registry.get("reference")
         params = [self.dir_params(k, d == 1) for k in range(self.num_layers)
                   for d in range(self.spec.num_directions)]
         res = backend.run(self.spec, x, h0, c0, params, lengths, self.training, return_gates)

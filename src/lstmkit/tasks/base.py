@@ -47,6 +47,11 @@ from lstmkit.tasks import configs
 TASKS: dict[str, str] = {
     "forecast": "lstmkit.tasks.forecast.api:Forecast",
     "detect": "lstmkit.tasks.anomaly.api:Detect",
+    "classify": "lstmkit.tasks.classify.task:Classify",
+    "tag": "lstmkit.tasks.tag.task:Tag",
+    "generate": "lstmkit.tasks.generate.task:Generate",
+    "translate": "lstmkit.tasks.translate.task:Translate",
+    "music": "lstmkit.tasks.music.api:Music",
 }
 RUN_FILE = "run.yaml"
 
@@ -121,7 +126,7 @@ class Task:
 
     def command_line(self, words: str = "fit", **options: Any) -> str:
         """The ``lstmkit`` command that trains this configuration, e.g. ``task.command_line(data="x.csv")``."""
-        from lstmkit.commands._options import command_line
+        from lstmkit.tasks.flags import command_line
 
         return command_line(f"{self.NAME} {words}", self.config, self.train_config,
                             self.TRAIN_DEFAULTS, **options)
@@ -249,6 +254,9 @@ class Task:
         task = cls(config, train)
         try:
             task._restore(saved)
-        except (KeyError, TypeError) as err:
-            raise ModelLoadError(f"'{path}' has unusable {cls.NAME} extras: {err}") from None
+        except ModelLoadError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
+            # a hand-edited config.json is user input: one line; chained, so --debug shows where
+            raise ModelLoadError(f"'{path}' has unusable {cls.NAME} extras: {err}") from err
         return task

@@ -20,11 +20,14 @@ Public API:
 * Subword features: :func:`char_ngrams`, :func:`hashed_ngram_ids`,
   :func:`ngram_bags` -> ``(ids, offsets)`` for ``nn.EmbeddingBag`` (fastText-style
   hashed character n-grams, stable CRC-32 hash).
-* :func:`atomic_write_text`, :func:`read_text_lines` (strict utf-8 with the
-  file and line of a bad byte in the error).
+* :func:`atomic_write_text`, :func:`read_text`, :func:`read_text_lines` (strict
+  utf-8 with the file and line of a bad byte in the error; lines end at ``\n``
+  only), :func:`split_lines`, :func:`read_csv_rows` (CSV parsed as CSV: quoted
+  newlines kept, large fields accepted).
+* CoNLL files: :mod:`lstmkit.text.conll` (``read_conll``, ``write_conll``).
 """
 
-from ._io import atomic_write_text, read_text_lines
+from ._io import atomic_write_text, read_csv_rows, read_text, read_text_lines, split_lines
 from .batching import BucketBatchSampler, lengths_to_mask, pad_sequences, padding_ratio
 from .subword import char_ngrams, hashed_ngram_ids, ngram_bags
 from .tokenize import BPETokenizer, CharTokenizer, Tokenizer, WordTokenizer, tokenizer_from_config
@@ -52,6 +55,9 @@ __all__ = [
     "load_word_vectors",
     "pad_sequences",
     "padding_ratio",
+    "read_csv_rows",
+    "read_text",
     "read_text_lines",
+    "split_lines",
     "tokenizer_from_config",
 ]

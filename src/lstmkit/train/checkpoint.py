@@ -7,13 +7,19 @@ file that is never seen half-written, which :class:`AtomicCheckpointIO`
 guarantees (temp file in the same directory, ``fsync``, ``os.replace``);
 and checkpoints taken at epoch boundaries, which :func:`lstmkit.train.fit`
 arranges.
+
+Checkpoints are read only with ``torch.load(weights_only=True)``
+(:func:`load_checkpoint`): tensors, numbers, strings and containers, never
+arbitrary objects, so a crafted ``.ckpt`` file cannot run code. A file that
+is not a checkpoint raises :class:`CheckpointError` (one line).
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import random
-import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +28,28 @@ import numpy as np
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from lstmkit.io import temporary_name
+
+#: what every Lightning training checkpoint holds
+CHECKPOINT_KEYS = ("state_dict", "epoch", "global_step", "loops")
+
+
+class CheckpointError(ValueError):
+    """A ``.ckpt`` file is unreadable, not a training checkpoint, or does not fit (one line)."""
+
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     """``torch.save`` to ``path`` so that readers see the old file or the new, never a part.
 
-    Writes ``.<name>.<random>.tmp`` in the same directory, flushes it to disk,
-    then renames it over ``path`` (atomic on POSIX and Windows).
+    Writes ``.<name>.<pid>-<random>.tmp`` in the same directory (mode
+    ``0666 & ~umask``), flushes it to disk, then renames it over ``path``
+    (atomic on POSIX and Windows). A temporary left by a killed process is
+    removed by the next fit in that run directory.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = temporary_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save(obj, handle)
@@ -43,8 +61,69 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
         raise
 
 
+def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu",
+                    training: bool = True) -> dict[str, Any]:
+    """Read a training checkpoint with ``weights_only=True``; anything else is a :class:`CheckpointError`.
+
+    The file must unpickle under torch's restricted loader (no code runs) to a
+    dict, with the keys of :data:`CHECKPOINT_KEYS` when ``training`` (Lightning
+    also passes weights alone through the checkpoint I/O, e.g. from DDP-spawn
+    workers back to the main process: ``training=False``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint file at '{path}'")
+    try:
+        with open(path, "rb") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's notes on pickle protocols are not for our users
+            state = torch.load(handle, map_location=map_location, weights_only=True)
+    # the bytes are untrusted input: whatever the unpickler or the zip reader raises, it is
+    # this file's fault, and the user gets one line naming it
+    except Exception as exc:  # noqa: BLE001
+        if isinstance(exc, pickle.UnpicklingError):  # torch's text advises turning the safe loader off: never
+            detail = "it is not a checkpoint, or it holds objects other than tensors and plain values"
+        else:
+            detail = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")[:200]
+        raise CheckpointError(
+            f"'{path}' is not a usable lstmkit checkpoint ({type(exc).__name__}: {detail})"
+        ) from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"'{path}' is not a checkpoint: it holds a {type(state).__name__}, not a mapping")
+    if not training:
+        return state
+    if any(key not in state for key in CHECKPOINT_KEYS):
+        raise CheckpointError(
+            f"'{path}' is not a training checkpoint: expected the keys {list(CHECKPOINT_KEYS)}"
+        )
+    if not isinstance(state["state_dict"], dict):
+        raise CheckpointError(f"'{path}' is not a training checkpoint: its state_dict is not a mapping")
+    return state
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """Lightning checkpoint I/O whose saves are atomic (see :func:`atomic_torch_save`)."""
+    """Lightning checkpoint I/O: atomic saves (:func:`atomic_torch_save`), safe loads (:func:`load_checkpoint`).
+
+    ``preload(path, state)`` hands over a checkpoint already read (and
+    checked) by :func:`lstmkit.train.fit`, so a resume reads the file once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._preloaded: dict[str, dict[str, Any]] = {}
+
+    def preload(self, path: str | os.PathLike, state: dict[str, Any]) -> None:
+        self._preloaded[os.fspath(path)] = state
+
+    def load_checkpoint(
+        self, path: str | os.PathLike, map_location: Any = None, weights_only: bool | None = None
+    ) -> dict[str, Any]:
+        state = self._preloaded.pop(os.fspath(path), None)
+        if state is not None:
+            return state
+        # resumes are preloaded (checked as training checkpoints by lstmkit.train.fit); what else
+        # Lightning reads here (a DDP-spawn worker's weights) is only loaded safely
+        return load_checkpoint(path, map_location="cpu" if map_location is None else map_location,
+                               training=False)
 
     def save_checkpoint(
         self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None
@@ -172,3 +251,57 @@ class BestWeights(L.Callback):
         if better:
             self.score = score
             self.state = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+
+
+class NonFiniteLossError(ValueError):
+    """The training loss became NaN or infinite; the fit was stopped (one-line message)."""
+
+
+class FiniteLoss(L.Callback):
+    """Stop the fit with :class:`NonFiniteLossError` at the first non-finite training loss.
+
+    The message names the optimizer step (``trainer.global_step`` once the
+    batch has run, so the first batch of a fit is step 1), the epoch and the
+    batch. Continuing would only spread NaN through every weight.
+    """
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        if isinstance(loss, torch.Tensor) and loss.numel() == 1 and not bool(torch.isfinite(loss.detach())):
+            raise NonFiniteLossError(
+                f"training loss became {float(loss)} at step {max(trainer.global_step, 1)} "
+                f"(epoch {trainer.current_epoch}, batch {batch_idx}); the fit was stopped: "
+                "check the data for extreme values or lower the learning rate"
+            )
+
+
+class SamplerEpoch(L.Callback):
+    """Tell the training batch samplers which epoch starts: ``set_epoch(trainer.current_epoch)``.
+
+    Lightning calls ``set_epoch`` only on a loader's ``sampler`` and on its
+    ``batch_sampler.sampler``, never on a ``batch_sampler`` itself (such as
+    :class:`~lstmkit.text.BucketBatchSampler`), which then counted its epochs
+    alone and restarted from 0 after a resume, replaying the first epoch's
+    batch order. ``trainer.current_epoch`` is restored with the checkpoint, so
+    a resumed epoch draws the order the uninterrupted run drew. It runs at
+    every epoch start, before the first batch is drawn (the sampler draws its
+    order at the first batch, see ``BucketBatchSampler.__iter__``).
+    """
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for loader in _loaders(trainer.train_dataloader):
+            for part in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
+                set_epoch = getattr(part, "set_epoch", None)
+                if callable(set_epoch):
+                    set_epoch(trainer.current_epoch)
+
+
+def _loaders(obj: Any) -> list[Any]:
+    """The data loaders in what ``trainer.train_dataloader`` returns (a loader, or a list/dict of them)."""
+    if isinstance(obj, dict):
+        return [x for value in obj.values() for x in _loaders(value)]
+    if isinstance(obj, (list, tuple)):
+        return [x for value in obj for x in _loaders(value)]
+    return [] if obj is None else [obj]

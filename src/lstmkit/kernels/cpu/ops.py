@@ -73,6 +73,15 @@ def _none_to_empty(tensors: list[Tensor | None], like: Tensor) -> list[Tensor]:
     return [like.new_empty(0) if t is None else t for t in tensors]
 
 
+def _empty_batch_grads(x: Tensor, states: list[Tensor], params: list[Tensor | None],
+                       need_dx: bool) -> list[Tensor]:
+    """The backward's outputs for a batch of zero sequences (the C++ kernels read saved
+    activations, which an empty batch does not have): zeros, in the backward's layout."""
+    return [torch.zeros_like(x) if need_dx else x.new_empty(0),
+            *(torch.zeros_like(s) for s in states),
+            *(x.new_empty(0) if p is None else torch.zeros_like(p) for p in params)]
+
+
 def _used(tensors: list[Tensor], layout: list[tuple[int, ...] | None]) -> list[Tensor | None]:
     """The placeholders of unused buffers back to None, as the C++ side expects."""
     return [t if shape is not None else None for t, shape in zip(tensors, layout, strict=True)]
@@ -138,6 +147,8 @@ def _lstm_backward_cpu(
     """[dx (empty unless need_dx), dh0, dc0, one gradient per weight (empty when absent)]."""
     params = [w_ih, w_hh, b_ih, b_hh, w_hr, w_ch, ln_gates_weight, ln_gates_bias, ln_cell_weight,
               ln_cell_bias]  # fmt: skip
+    if x.size(1) == 0:  # an empty batch: every saved tensor is empty, every gradient zero
+        return _empty_batch_grads(x, [h0, c0], params, need_dx)
     out = ext().lstm_backward(
         gy, ghn, gcn, x, h0, c0, params, [m_rec, z_c, z_h], lengths, reverse, coupled,
         [t if t.numel() else None for t in saved], need_dx,
@@ -241,6 +252,8 @@ def _gru_rnn_backward_cpu(
 ) -> list[Tensor]:
     """[dx (empty unless need_dx), dh0, dw_ih, dw_hh, db_ih, db_hh (empty when absent)]."""
     params = [w_ih, w_hh, b_ih, b_hh, *([None] * (_LSTM_PARAMS - 4))]
+    if x.size(1) == 0:  # an empty batch: every saved tensor is empty, every gradient zero
+        return _empty_batch_grads(x, [h0], params[:4], need_dx)
     out = ext().gru_rnn_backward(
         gy, ghn, x, h0, params, [m_rec, None, z_h], lengths, reverse, kind,
         [t if t.numel() else None for t in saved], need_dx,

@@ -35,6 +35,7 @@ from lstmkit.tasks.anomaly.config import TRAIN_DEFAULTS, DetectConfig, split_leg
 from lstmkit.tasks.anomaly.models import EncDecModule, EncDecNet, PredictorModule, PredictorNet
 from lstmkit.tasks.anomaly.threshold import dynamic_threshold, ewma, runs
 from lstmkit.tasks.base import Task
+from lstmkit.tasks.forecast.data import MAX_ABS_VALUE
 
 TASK = "anomaly"
 
@@ -111,6 +112,10 @@ def _as_2d(values) -> np.ndarray:
         raise ValueError(f"values must be (T,) or (T, C), received shape {x.shape}")
     if not np.isfinite(x).all():
         raise ValueError("values contain NaN or infinite entries (prepare them with anomaly.data.read_series)")
+    if (np.abs(x) > MAX_ABS_VALUE).any():
+        row, col = np.argwhere(np.abs(x) > MAX_ABS_VALUE)[0]
+        raise ValueError(f"values: row {row + 1}, channel {col}: {x[row, col]:g} is too large "
+                         f"(magnitude must be <= {MAX_ABS_VALUE:g})")
     return x
 
 
@@ -313,6 +318,7 @@ class Detect(Task):
         extras = saved.extras
         arrays = {k: np.asarray(extras[k], dtype=np.float64) for k in ("mean", "std", "err_mu", "err_sigma")}
         self.window = int(extras["window"])
+        _check_statistics(saved.path, self.window, arrays)
         self.mean, self.std = arrays["mean"], arrays["std"]
         self.err_mu, self.err_sigma = arrays["err_mu"], arrays["err_sigma"]
         mc = self.config.model
@@ -333,6 +339,25 @@ class Detect(Task):
 
 
 AnomalyDetector = Detect  # the former name
+
+
+def _check_statistics(path, window: int, arrays: dict[str, np.ndarray]) -> None:
+    """The saved standardisation statistics must be usable: one finite value per channel,
+    ``std`` and ``err_sigma`` > 0 (they divide), the window >= 2."""
+    from lstmkit.train import ModelLoadError
+
+    channels = arrays["mean"].shape
+    if window < 2:
+        raise ModelLoadError(f"'{path}': extras 'window' must be >= 2, found {window}")
+    for name, values in arrays.items():
+        if values.ndim != 1 or values.shape != channels or not len(values):
+            raise ModelLoadError(f"'{path}': extras {name!r} must be a list of one number per channel "
+                                 f"({channels[0] if channels else 0}), found shape {values.shape}")
+        if not np.isfinite(values).all():
+            raise ModelLoadError(f"'{path}': extras {name!r} must hold finite numbers, found {values.tolist()}")
+        if name in ("std", "err_sigma") and not (values > 0).all():
+            raise ModelLoadError(f"'{path}': extras {name!r} must be > 0 (it divides), "
+                                 f"found {values.tolist()}")
 
 
 def _even_subset(n: int, limit: int) -> np.ndarray:

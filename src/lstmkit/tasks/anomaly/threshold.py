@@ -16,6 +16,11 @@ Pruning: the runs' maxima sorted descending, followed by the largest smoothed er
 that is not flagged, give decreases d_i = (m_i - m_{i+1}) / m_i; runs after the last i
 with d_i > p are set back to nominal (p = 0.13 in the paper).  Each kept run gets the
 score (max e_s over the run - eps*) / (mu + sigma).
+
+The threshold is always a finite number: when no candidate flags anything (sigma = 0,
+all errors equal, or no error reaches mu + 2 sigma) it is the smallest float above
+max(e_s), so nothing is flagged and ``flags == (e_s >= epsilon)`` still holds.
+Non-finite smoothed errors raise ValueError.
 """
 
 from __future__ import annotations
@@ -63,11 +68,16 @@ def dynamic_threshold(smoothed: np.ndarray, z_range: np.ndarray = Z_RANGE,
                       min_decrease: float = 0.13) -> ThresholdResult:
     """Hundman's threshold selection and pruning on smoothed errors (see the module docstring)."""
     e = np.asarray(smoothed, dtype=np.float64)
-    mu, sigma = float(e.mean()), float(e.std())
     n = len(e)
-    if sigma == 0 or n == 0:
-        return ThresholdResult(float("inf"), np.zeros(n, dtype=bool), [])
-    best_eps, best_value = float("inf"), -np.inf
+    if n == 0:
+        return ThresholdResult(0.0, np.zeros(0, dtype=bool), [])
+    if not np.isfinite(e).all():
+        raise ValueError(f"smoothed errors: {int((~np.isfinite(e)).sum())} of {n} are not finite")
+    mu, sigma = float(e.mean()), float(e.std())
+    above_all = float(np.nextafter(e.max(), np.inf))       # flags nothing
+    if sigma == 0:
+        return ThresholdResult(above_all, np.zeros(n, dtype=bool), [])
+    best_eps, best_value = above_all, -np.inf
     for z in z_range:
         eps = mu + z * sigma
         above = e >= eps

@@ -3,7 +3,9 @@
 Table files: the delimiter is ``\\t`` for ``.tsv``/``.tab`` and ``,``
 otherwise (or given). The first row is the header; the text and label
 columns are chosen by name. Documented handling: completely blank lines are
-skipped. Errors (``ValueError``, message ``file:line: what``): an empty
+skipped; the table is parsed as CSV (:func:`lstmkit.text.read_csv_rows`: a quoted
+field keeps its newlines, rows end at ``\n`` only). Errors (``ValueError``,
+message ``file:line: what``): a malformed CSV row, an empty
 file, a header without the named column, a row with too few fields, an empty
 text, a missing or non-numeric label, bytes that are not utf-8.
 
@@ -17,7 +19,6 @@ of those distinct strings, for ``nn.EmbeddingBag``.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ from lstmkit.text import (
     WordTokenizer,
     ngram_bags,
     pad_sequences,
-    read_text_lines,
+    read_csv_rows,
     tokenizer_from_config,
 )
 
@@ -60,19 +61,15 @@ def read_table(
     Labels are strings (classes) or floats (``regression=True``).
     """
     p = Path(path)
-    lines = read_text_lines(p)
-    if not any(line.strip() for line in lines):
-        raise ValueError(f"{p}: file is empty (expected a header row and data rows)")
     delim = delimiter_for(p, delimiter)
-    reader = csv.reader(lines, delimiter=delim)
+    rows = read_csv_rows(p, delim)
+    if not rows:
+        raise ValueError(f"{p}: file is empty (expected a header row and data rows)")
     header = None
     texts: list[str] = []
     labels: list = []
     line_numbers: list[int] = []
-    for row in reader:
-        lineno = reader.line_num
-        if not row or all(not c.strip() for c in row):
-            continue  # blank line: skipped
+    for lineno, row in rows:
         if header is None:
             header = [c.strip() for c in row]
             needed = [text_column] + ([label_column] if label_column is not None else [])

@@ -212,7 +212,8 @@ class Forecast(Task):
     def _validation_loader(self, panel: Panel, val_data: Any) -> tuple[DataLoader, Panel]:
         """Windows whose horizon lies in `val_data`, appended to each training series."""
         mc, dc = self.config.model, self.config.data
-        val = prepare_panel(val_data, dc, what="validation data", freq=self.freq)
+        val = prepare_panel(val_data, dc, what="validation data", freq=self.freq,
+                            integer_time=self.freq is None)
         joined_y, joined_t, joined_p, joined_f, limits = [], [], [], [], []
         index = {u: i for i, u in enumerate(panel.ids)}
         for j, uid in enumerate(val.ids):
@@ -274,7 +275,8 @@ class Forecast(Task):
         """
         self._check_fitted("predict")
         cfg, mc = self.config, self.config.model
-        panel = drop_short(prepare_panel(data, cfg.data, freq=self.freq, what="prediction data"),
+        panel = drop_short(prepare_panel(data, cfg.data, freq=self.freq, integer_time=self.freq is None,
+                                         what="prediction data"),
                            strict=cfg.data.strict, what="prediction data")
         scalers = [self.scalers.get(uid) or fit_scaler(
             cfg.data.transform, panel.y[i], np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
@@ -308,7 +310,8 @@ class Forecast(Task):
                     f"prediction: the model uses future covariates {list(dc.future_covariates)}; "
                     f"pass future= with their values for the {mc.horizon} steps after each series"
                 )
-            fut_panel = prepare_panel(future, dc, require_target=False, freq=self.freq, what="future covariates")
+            fut_panel = prepare_panel(future, dc, require_target=False, freq=self.freq,
+                                      integer_time=self.freq is None, what="future covariates")
             fut_index = {u: j for j, u in enumerate(fut_panel.ids)}
         n_past = len(dc.past_covariates)
         for i, uid in enumerate(panel.ids):
@@ -358,7 +361,8 @@ class Forecast(Task):
         for name in names:
             if name not in bl.BASELINES:
                 raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")
-        panel = drop_short(prepare_panel(data, dc, freq=self.freq, what="evaluation data"),
+        panel = drop_short(prepare_panel(data, dc, freq=self.freq, integer_time=self.freq is None,
+                                         what="evaluation data"),
                            mc.horizon + 2, strict=dc.strict, what="evaluation data",
                            why="fewer than 2 steps before the held-out horizon")
         ends = [len(y) - mc.horizon for y in panel.y]

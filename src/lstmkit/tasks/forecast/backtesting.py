@@ -67,6 +67,9 @@ def backtest(config: ForecastConfig, data: Any, *, train: Any = None, n_cutoffs:
     train = Forecast.default_train() if train is None else train
     if not isinstance(n_cutoffs, int) or n_cutoffs < 1:
         raise ValueError(f"n_cutoffs must be an integer >= 1, received {n_cutoffs!r}")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
+        raise ValueError(f"step (--step, steps between forecast origins): expected an integer >= 1, "
+                         f"received {step!r}")
     for name in baselines:
         if name not in bl.BASELINES:
             raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")

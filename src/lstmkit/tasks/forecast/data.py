@@ -9,7 +9,14 @@ checking, with one-line messages that name the series and the problem:
 
 * missing columns, non-numeric values, duplicate timestamps,
 * unparseable dates, timestamps off a regular grid (irregular sampling),
-* series shorter than the model needs, an empty table.
+* series shorter than the model needs, an empty table,
+* non-finite or overflowing values: ``inf``, or a magnitude above
+  `MAX_ABS_VALUE` (1e30, far inside float32's 3.4e38, so casts, window sums and
+  scaler statistics cannot overflow) in a target or covariate cell; the message
+  names the file, the series and the data row (1-based, header not counted),
+* a time column of non-integer numbers, and a regular grid too large for memory
+  (more than `MAX_GRID_STEPS` steps per series, e.g. integer times 0, 1, 2, 1e12),
+  refused before anything is allocated.
 
 Documented handling: missing values (NaN cells, or grid timestamps absent from
 the table) are filled by linear interpolation in time (edges by the nearest
@@ -18,6 +25,7 @@ value) with a `UserWarning` naming the series and the count.
 
 from __future__ import annotations
 
+import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +38,8 @@ from lstmkit.tasks.forecast.config import DataConfig
 
 DEFAULT_ID = "series_0"
 DEFAULT_DATA = DataConfig()
+MAX_ABS_VALUE = 1e30
+MAX_GRID_STEPS = 50_000_000
 
 
 class ForecastDataError(ValueError):
@@ -77,8 +87,17 @@ def read_table(source: Any, config: DataConfig = DEFAULT_DATA, *, what: str = "d
             raise ForecastDataError(f"{what}: file {str(path)!r} does not exist")
         if path.stat().st_size == 0:
             raise ForecastDataError(f"{what}: file {str(path)!r} is empty")
+        if path.is_dir():
+            raise ForecastDataError(f"{what}: {str(path)!r} is a directory, expected a CSV file")
+        from lstmkit.text._io import read_text  # utf-8 errors name the file and line
+
         try:
-            frame = pd.read_csv(path)
+            text = read_text(path).replace("\r\n", "\n")
+        except ValueError as err:
+            raise ForecastDataError(f"{what}: {err}") from None
+        try:  # rows end at \n only; ids stay strings as written ("01" is not "1"); numbers exact
+            frame = pd.read_csv(io.StringIO(text), dtype={config.id_col: str}, float_precision="round_trip",
+                                lineterminator="\n")
         except pd.errors.EmptyDataError:
             raise ForecastDataError(f"{what}: file {str(path)!r} is empty (no columns)") from None
         except pd.errors.ParserError as err:
@@ -103,8 +122,40 @@ def read_table(source: Any, config: DataConfig = DEFAULT_DATA, *, what: str = "d
         raise ForecastDataError(f"{what}: the table is empty (no rows)")
     if config.id_col not in frame.columns:
         frame.insert(0, config.id_col, DEFAULT_ID)
+    missing = frame[config.id_col].isna().to_numpy()
+    if missing.any():
+        where = f"{what} (file {str(source)!r})" if isinstance(source, (str, Path)) else what
+        raise ForecastDataError(f"{where}: row {int(np.flatnonzero(missing)[0]) + 1}: empty series id "
+                                f"in column {config.id_col!r}")
     frame[config.id_col] = frame[config.id_col].astype(str)
+    if isinstance(source, (str, Path)):
+        frame.attrs["source"] = str(source)
     return frame
+
+
+def _where(frame: pd.DataFrame, what: str) -> str:
+    source = frame.attrs.get("source")
+    return f"{what} (file {source!r})" if source else what
+
+
+def check_finite(values: np.ndarray, ids: np.ndarray, column: str, where: str,
+                 raw: pd.Series | None = None) -> None:
+    """Raise `ForecastDataError` at the first cell that is +-inf or has |x| > `MAX_ABS_VALUE`.
+
+    NaN is a missing value (interpolated) and passes. The message names the series,
+    the data row (1-based) and the value as written (``raw``, when given).
+    """
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(values) | (np.abs(values) > MAX_ABS_VALUE)
+    if bad.any():
+        first, uid, count = _first_bad(bad, ids)
+        shown = raw.iloc[first] if raw is not None else values[first]
+        shown = shown if isinstance(shown, str) else f"{float(shown):g}"
+        raise ForecastDataError(
+            f"{where}: series {uid!r}, row {first + 1}: column {column!r} value {shown} is "
+            f"{'not finite' if np.isinf(values[first]) else 'too large'} (values must be finite with "
+            f"magnitude <= {MAX_ABS_VALUE:g}; {count} such cell(s) in this series)"
+        )
 
 
 def check_columns(frame: pd.DataFrame, columns: list[str], *, what: str = "data") -> None:
@@ -124,22 +175,38 @@ def _first_bad(mask: np.ndarray, ids: np.ndarray) -> tuple[int, str, int]:
 
 
 def _numeric(values: pd.Series, ids: np.ndarray, column: str, what: str) -> np.ndarray:
-    """Convert a whole column to float64; a non-numeric cell raises naming its series and value."""
+    """Convert a whole column to float64; a non-numeric, infinite or overflowing cell raises
+    naming its series, row and value."""
     converted = pd.to_numeric(values, errors="coerce")
     bad = (converted.isna() & values.notna()).to_numpy()
     if bad.any():
         first, uid, count = _first_bad(bad, ids)
         raise ForecastDataError(
-            f"{what}: series {uid!r}: column {column!r} has non-numeric value {values.iloc[first]!r} "
-            f"({count} such cell(s))"
+            f"{what}: series {uid!r}, row {first + 1}: column {column!r} has non-numeric value "
+            f"{values.iloc[first]!r} ({count} such cell(s))"
         )
-    return converted.to_numpy(dtype=np.float64)
+    out = converted.to_numpy(dtype=np.float64)
+    check_finite(out, ids, column, what, values)
+    return out
 
 
 def _parse_times(values: pd.Series, ids: np.ndarray, column: str, what: str) -> np.ndarray:
     """Integer steps stay int64; anything else must parse as dates (datetime64[ns])."""
+    if pd.api.types.is_bool_dtype(values):
+        raise ForecastDataError(f"{what}: column {column!r} holds true/false, expected dates or integer steps")
     if pd.api.types.is_integer_dtype(values):
         return values.to_numpy(dtype=np.int64)
+    if pd.api.types.is_float_dtype(values):  # numbers are steps, never nanoseconds since 1970
+        x = values.to_numpy(dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(x) | (x != np.round(x)) | (np.abs(x) >= 2.0 ** 53)
+        if bad.any():
+            first, uid, count = _first_bad(bad, ids)
+            raise ForecastDataError(
+                f"{what}: series {uid!r}, row {first + 1}: column {column!r} has time {x[first]:g}; "
+                f"numeric times must be whole numbers below 2**53 (integer steps) ({count} such cell(s))"
+            )
+        return x.astype(np.int64)
     if pd.api.types.is_datetime64_any_dtype(values):
         return np.asarray(values, dtype="datetime64[ns]")
     parsed = pd.to_datetime(values, errors="coerce", format="mixed")
@@ -221,6 +288,7 @@ def prepare_panel(
     min_length: int = 1,
     require_target: bool = True,
     freq: str | None = None,
+    integer_time: bool | None = None,
     what: str = "data",
 ) -> Panel:
     """Read, check and regularise a long-format table into a `Panel`.
@@ -233,8 +301,11 @@ def prepare_panel(
         require_target: False for tables of future covariates only.
         freq: the frequency to enforce (e.g. the one a model was trained with);
             overrides ``config.freq``; None infers it.
+        integer_time: True: the time column must hold integer steps, False: dates
+            (what a model was trained on); None accepts either.
     """
     frame = read_table(source, config, what=what)
+    what = _where(frame, what)
     value_cols = list(config.past_covariates) + list(config.future_covariates)
     if require_target:
         value_cols = [config.target_col] + value_cols
@@ -247,6 +318,12 @@ def prepare_panel(
     numeric = {col: _numeric(frame[col], ids_all, col, what) for col in value_cols}
     times = _parse_times(frame[config.time_col], ids_all, config.time_col, what)
     is_int = times.dtype.kind == "i"
+    if integer_time is not None and is_int != integer_time:
+        trained, given = ("integer steps", "dates") if integer_time else ("dates", "integer steps")
+        raise ForecastDataError(
+            f"{what}: column {config.time_col!r} holds {given}, but the model was trained on {trained}"
+            + (f" (frequency {freq!r})" if freq and not integer_time else "")
+        )
     key = times.astype(np.int64)                               # int steps, or ns since 1970
     order = np.lexsort((key, codes))                           # by series, then time
     s_codes, s_key = codes[order], key[order]
@@ -283,6 +360,7 @@ def prepare_panel(
         stamps = s_key[a:b]
         span = (int(stamps[0]), int(stamps[-1]))
         if span not in grids:                                  # series often share their dates
+            _check_grid_size(span, is_int, int_step, freq, len(value_cols), uid, what)
             if is_int:
                 grid_key = np.arange(span[0], span[1] + 1, int_step)
                 grids[span] = (grid_key, grid_key, grid_key.astype(np.float64) / int_step)
@@ -358,6 +436,36 @@ def drop_short(panel: Panel, need: int = MIN_POINTS, *, strict: bool = False, wh
     return Panel([panel.ids[i] for i in keep], [panel.ds[i] for i in keep], [panel.t[i] for i in keep],
                  [panel.y[i] for i in keep], [panel.past[i] for i in keep], [panel.future[i] for i in keep],
                  panel.freq, panel.int_step)
+
+
+def _check_grid_size(span: tuple[int, int], is_int: bool, int_step: int, freq: str | None,
+                     n_columns: int, uid: str, what: str) -> None:
+    """Refuse a regular grid of more than `MAX_GRID_STEPS` steps before allocating it.
+
+    For dates the count is bounded below with the shortest length a step of `freq`
+    can have (28 days a month, 365 a year), so the check never allocates either.
+    """
+    if is_int:
+        steps = (span[1] - span[0]) // int_step + 1
+        first, last, unit = span[0], span[1], f"step {int_step}"
+    else:
+        offset = pd.tseries.frequencies.to_offset(freq)
+        base = offset.name.split("-")[0]
+        days = {"W": 7}.get(base) or (28 * _MONTHLY[base] if base in _MONTHLY else None)
+        try:
+            step_ns = days * 86_400 * 10**9 if days else pd.Timedelta(offset).value
+        except ValueError:
+            step_ns = 86_400 * 10**9
+        step_ns = max(1, step_ns * (offset.n if days else 1))
+        steps = (span[1] - span[0]) // step_ns + 1
+        first, last, unit = pd.Timestamp(span[0]), pd.Timestamp(span[1]), f"frequency {freq!r}"
+    if steps > MAX_GRID_STEPS:
+        gib = steps * 8 * (n_columns + 3) / 2**30
+        raise ForecastDataError(
+            f"{what}: series {uid!r}: timestamps from {first} to {last} ({unit}) span a regular grid of "
+            f"{steps:,} steps (about {gib:,.0f} GiB), more than the {MAX_GRID_STEPS:,} allowed; "
+            "check the time column"
+        )
 
 
 def future_index(last: Any, steps: int, freq: str | None, int_step: int) -> Any:

@@ -16,6 +16,14 @@ def save_figure_atomic(fig, path: str | os.PathLike) -> Path:
     return atomic_savefig(fig, path, dpi=110, bbox_inches="tight")
 
 
+def check_max_series(max_series: object) -> int:
+    """How many series to plot, from the user: an integer >= 1."""
+    if isinstance(max_series, bool) or not isinstance(max_series, int) or max_series < 1:
+        raise ValueError(f"max_series (--plot-series, how many series to plot): expected an integer >= 1, "
+                         f"received {max_series!r}")
+    return max_series
+
+
 def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os.PathLike | None = None, *,
                    actual: pd.DataFrame | None = None, baselines: dict[str, pd.DataFrame] | None = None,
                    max_series: int = 4, history_steps: int | None = None,
@@ -33,6 +41,7 @@ def plot_forecasts(history: pd.DataFrame, forecast: pd.DataFrame, path: str | os
 
     Returns the Figure; with `path` it is also written as a PNG atomically.
     """
+    check_max_series(max_series)
     from matplotlib.figure import Figure
 
     ids = list(dict.fromkeys(forecast[id_col].astype(str)))[:max_series]
