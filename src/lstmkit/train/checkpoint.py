@@ -38,6 +38,10 @@ class CheckpointError(ValueError):
     """A ``.ckpt`` file is unreadable, not a training checkpoint, or does not fit (one line)."""
 
 
+class ResumeWarning(UserWarning):
+    """A resume that will run but may not be bit-identical to an uninterrupted run."""
+
+
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     """``torch.save`` to ``path`` so that readers see the old file or the new, never a part.
 
@@ -149,6 +153,11 @@ class RNGState(L.Callback):
     Its ``state_dict`` is taken when a checkpoint is written and loaded before
     training resumes, so the shuffles and dropout masks after a resume are the
     ones an uninterrupted run would have drawn.
+
+    It also records ``torch.get_num_threads()``: CPU results can differ in the
+    last bits between thread counts (a reduction split differently), so a
+    resume with another thread count is warned about (:class:`ResumeWarning`);
+    it still continues.
     """
 
     def state_dict(self) -> dict[str, Any]:
@@ -156,6 +165,7 @@ class RNGState(L.Callback):
             "python": random.getstate(),
             "numpy": _numpy_state_to_plain(np.random.get_state()),
             "torch": torch.get_rng_state(),
+            "num_threads": torch.get_num_threads(),
         }
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             state["cuda"] = torch.cuda.get_rng_state_all()
@@ -167,6 +177,14 @@ class RNGState(L.Callback):
         torch.set_rng_state(state_dict["torch"])
         if "cuda" in state_dict and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state_dict["cuda"])
+        threads, now = state_dict.get("num_threads"), torch.get_num_threads()
+        if isinstance(threads, int) and threads != now:
+            warnings.warn(
+                f"resuming with {now} CPU thread(s), the checkpoint was written with {threads}: the "
+                "weights may differ in the last bits from an uninterrupted run (set OMP_NUM_THREADS="
+                f"{threads} or torch.set_num_threads({threads}) for a bit-identical resume)",
+                ResumeWarning, stacklevel=2,
+            )
 
 
 class History(L.Callback):
@@ -267,25 +285,74 @@ class FiniteLoss(L.Callback):
             )
 
 
-class SamplerEpoch(L.Callback):
-    """Tell the training batch samplers which epoch starts: ``set_epoch(trainer.current_epoch)``.
+def epoch_seed(base: int, epoch: int) -> int:
+    """The 64-bit seed of ``epoch`` for a generator whose own seed is ``base``.
 
-    Lightning calls ``set_epoch`` only on a loader's ``sampler`` and on its
-    ``batch_sampler.sampler``, never on a ``batch_sampler`` itself (such as
-    :class:`~lstmkit.text.BucketBatchSampler`), which then counted its epochs
-    alone and restarted from 0 after a resume, replaying the first epoch's
-    batch order. ``trainer.current_epoch`` is restored with the checkpoint, so
-    a resumed epoch draws the order the uninterrupted run drew. It runs at
-    every epoch start, before the first batch is drawn (the sampler draws its
-    order at the first batch, see ``BucketBatchSampler.__iter__``).
+    Mixed by NumPy's ``SeedSequence((base, epoch))``: a pure function of the
+    two numbers, so a resumed process derives the seed an uninterrupted one
+    used, and neighbouring epochs get unrelated streams.
+    """
+    return int(np.random.SeedSequence((int(base), int(epoch))).generate_state(1, dtype=np.uint64)[0])
+
+
+class SamplerEpoch(L.Callback):
+    """Make each epoch's data order a function of (seed, epoch), whatever the training loaders hold.
+
+    At every epoch start, before the first batch is drawn, for every training
+    loader:
+
+    * ``set_epoch(trainer.current_epoch)`` on its ``batch_sampler`` and its
+      ``sampler`` when they have one. Lightning calls ``set_epoch`` only on a
+      loader's ``sampler`` and ``batch_sampler.sampler``, never on a
+      ``batch_sampler`` itself (such as :class:`~lstmkit.text.BucketBatchSampler`),
+      which then counted its epochs alone and restarted from 0 after a resume;
+    * every ``torch.Generator`` the loader holds (``generator``,
+      ``sampler.generator``, ``batch_sampler.generator``,
+      ``batch_sampler.sampler.generator``; e.g. ``DataLoader(shuffle=True,
+      generator=...)``) is re-seeded with :func:`epoch_seed` of the seed it had
+      when this fit first saw it and the epoch. Such a generator is private to
+      the loader, so :class:`RNGState` does not save it: before, a resumed fit
+      started it afresh and replayed epoch 0's order.
+
+    ``trainer.current_epoch`` is restored with the checkpoint, so a resumed
+    epoch draws the order the uninterrupted run drew. It runs at every epoch
+    start, after Lightning created the epoch's iterator but before its first
+    batch, which is when samplers draw their order (``RandomSampler`` and
+    ``BucketBatchSampler.__iter__`` are generators). At the end of the fit
+    every generator gets back the state it had when the fit first saw it.
     """
 
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[torch.Generator, int, torch.Tensor]] = {}
+
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        epoch = trainer.current_epoch
         for loader in _loaders(trainer.train_dataloader):
             for part in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
                 set_epoch = getattr(part, "set_epoch", None)
                 if callable(set_epoch):
-                    set_epoch(trainer.current_epoch)
+                    set_epoch(epoch)
+            for generator in _generators(loader):
+                if id(generator) not in self._seen:
+                    self._seen[id(generator)] = (generator, generator.initial_seed(), generator.get_state())
+                generator.manual_seed(epoch_seed(self._seen[id(generator)][1], epoch))
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        for generator, _, state in self._seen.values():
+            generator.set_state(state)
+        self._seen.clear()
+
+
+def _generators(loader: Any) -> list[torch.Generator]:
+    """The distinct ``torch.Generator`` objects a data loader and its samplers hold."""
+    sampler, batch_sampler = getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)
+    holders = (loader, sampler, batch_sampler, getattr(batch_sampler, "sampler", None))
+    found: dict[int, torch.Generator] = {}
+    for holder in holders:
+        generator = getattr(holder, "generator", None)
+        if isinstance(generator, torch.Generator):
+            found.setdefault(id(generator), generator)
+    return list(found.values())
 
 
 def _loaders(obj: Any) -> list[Any]:
