@@ -306,24 +306,28 @@ class SamplerEpoch(L.Callback):
       loader's ``sampler`` and ``batch_sampler.sampler``, never on a
       ``batch_sampler`` itself (such as :class:`~lstmkit.text.BucketBatchSampler`),
       which then counted its epochs alone and restarted from 0 after a resume;
-    * every ``torch.Generator`` the loader holds (``generator``,
-      ``sampler.generator``, ``batch_sampler.generator``,
-      ``batch_sampler.sampler.generator``; e.g. ``DataLoader(shuffle=True,
-      generator=...)``) is re-seeded with :func:`epoch_seed` of the seed it had
-      when this fit first saw it and the epoch. Such a generator is private to
-      the loader, so :class:`RNGState` does not save it: before, a resumed fit
-      started it afresh and replayed epoch 0's order.
+    * a sampler that shuffles with a ``torch.Generator`` of its own (its
+      ``generator`` attribute: ``sampler``, ``batch_sampler``,
+      ``batch_sampler.sampler``; e.g. ``DataLoader(shuffle=True,
+      generator=g)`` gives its ``RandomSampler`` ``g``) draws the epoch from a
+      fresh generator seeded with :func:`epoch_seed` of ``g.initial_seed()``
+      and the epoch. :class:`RNGState` does not save such a generator, so
+      before a resumed fit started it afresh and replayed epoch 0's order;
+      re-seeding ``g`` itself would not do either, because the ``DataLoader``
+      also draws from ``g`` when it makes an epoch's iterator, which Lightning
+      does before this hook in a process's first epoch and after it in the
+      next ones.
 
     ``trainer.current_epoch`` is restored with the checkpoint, so a resumed
-    epoch draws the order the uninterrupted run drew. It runs at every epoch
-    start, after Lightning created the epoch's iterator but before its first
-    batch, which is when samplers draw their order (``RandomSampler`` and
-    ``BucketBatchSampler.__iter__`` are generators). At the end of the fit
-    every generator gets back the state it had when the fit first saw it.
+    epoch draws the order the uninterrupted run drew. Samplers draw their
+    order at the first batch (``RandomSampler.__iter__`` and
+    ``BucketBatchSampler.__iter__`` are generators), after this hook. When
+    the fit ends (or fails) every sampler gets its own generator back,
+    untouched.
     """
 
     def __init__(self) -> None:
-        self._seen: dict[int, tuple[torch.Generator, int, torch.Tensor]] = {}
+        self._lent: dict[int, tuple[Any, torch.Generator]] = {}  # id(sampler) -> (sampler, its generator)
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         epoch = trainer.current_epoch
@@ -332,26 +336,31 @@ class SamplerEpoch(L.Callback):
                 set_epoch = getattr(part, "set_epoch", None)
                 if callable(set_epoch):
                     set_epoch(epoch)
-            for generator in _generators(loader):
-                if id(generator) not in self._seen:
-                    self._seen[id(generator)] = (generator, generator.initial_seed(), generator.get_state())
-                generator.manual_seed(epoch_seed(self._seen[id(generator)][1], epoch))
+            for sampler in _seeded_samplers(loader):
+                if id(sampler) not in self._lent:
+                    self._lent[id(sampler)] = (sampler, sampler.generator)
+                own = self._lent[id(sampler)][1]
+                sampler.generator = torch.Generator(own.device).manual_seed(epoch_seed(own.initial_seed(), epoch))
+
+    def _give_back(self) -> None:
+        for sampler, generator in self._lent.values():
+            sampler.generator = generator
+        self._lent.clear()
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        for generator, _, state in self._seen.values():
-            generator.set_state(state)
-        self._seen.clear()
+        self._give_back()
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        self._give_back()
 
 
-def _generators(loader: Any) -> list[torch.Generator]:
-    """The distinct ``torch.Generator`` objects a data loader and its samplers hold."""
-    sampler, batch_sampler = getattr(loader, "sampler", None), getattr(loader, "batch_sampler", None)
-    holders = (loader, sampler, batch_sampler, getattr(batch_sampler, "sampler", None))
-    found: dict[int, torch.Generator] = {}
-    for holder in holders:
-        generator = getattr(holder, "generator", None)
-        if isinstance(generator, torch.Generator):
-            found.setdefault(id(generator), generator)
+def _seeded_samplers(loader: Any) -> list[Any]:
+    """The distinct samplers of a data loader that hold a ``torch.Generator`` as ``generator``."""
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    found: dict[int, Any] = {}
+    for part in (getattr(loader, "sampler", None), batch_sampler, getattr(batch_sampler, "sampler", None)):
+        if isinstance(getattr(part, "generator", None), torch.Generator):
+            found.setdefault(id(part), part)
     return list(found.values())
 
 
