@@ -1,12 +1,16 @@
 """Checkpoint plumbing: atomic writes, RNG state, and a metrics history.
 
-Exact resume needs three things beyond Lightning's own checkpoint (weights,
-optimizer, schedulers, loop counters): the random-number generators
+Exact resume needs four things beyond Lightning's own checkpoint (weights,
+optimizer, schedulers, loop counters): the global random-number generators
 (shuffling and dropout draw from them), which :class:`RNGState` stores; a
-file that is never seen half-written, which :class:`AtomicCheckpointIO`
-guarantees (temp file in the same directory, ``fsync``, ``os.replace``);
-and checkpoints taken at epoch boundaries, which :func:`lstmkit.train.fit`
-arranges.
+data order that is otherwise a function of (seed, epoch), which
+:class:`SamplerEpoch` sets at each epoch start (samplers' ``set_epoch``,
+samplers with a generator of their own); a file that is never seen
+half-written, which :class:`AtomicCheckpointIO` guarantees (temp file in the
+same directory, ``fsync``, ``os.replace``); and checkpoints taken at epoch
+boundaries, which :func:`lstmkit.train.fit` arranges. Bit-identical means:
+the same machine, versions and CPU thread count (recorded, see
+:class:`RNGState`).
 
 Checkpoints are read only with ``torch.load(weights_only=True)``
 (:func:`load_checkpoint`): tensors, numbers, strings and containers, never
