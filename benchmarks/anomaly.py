@@ -23,26 +23,35 @@ import warnings
 from pathlib import Path
 
 import torch
+from _common import result_path
+from _selection import SELECTION
 
 from lstmkit.data.timeseries import load_ecg_diff_count_3, load_kdd_tsad_135
 from lstmkit.io import atomic_write_json
 from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectModelConfig, zscore_baseline
 from lstmkit.tasks.anomaly.metrics import all_metrics
 
-RESULTS = Path(__file__).resolve().parent / "results" / "anomaly.json"
 DATASETS = {"kdd_tsad_135": load_kdd_tsad_135, "ecg_diff_count_3": load_ecg_diff_count_3}
 SHOWN = ("roc_auc", "pr_auc", "point_f1", "event_f1", "flagged_intervals")
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--out", default=str(RESULTS))
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", default=None, help="JSON output (default results/anomaly.json; --quick: *.quick.json)")
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("anomaly", args.out, args.quick)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     epochs = {"prediction": 3 if args.quick else 30, "reconstruction": 3 if args.quick else 30}
-    report = {"threads": 1, "quick": args.quick, "datasets": {}}
+    report = {"threads": 1, "quick": args.quick, "selection": SELECTION["anomaly"], "datasets": {}}
     started = time.perf_counter()
     for name, loader in DATASETS.items():
         x_train, _ = loader("train")
@@ -75,9 +84,8 @@ def main(argv=None) -> int:
             print(f"{det:<16}" + "".join(f"{row[k]:>18.3f}" if isinstance(row[k], float) else f"{row[k]:>18}"
                                          for k in SHOWN))
     report["total_seconds"] = time.perf_counter() - started
-    if not args.quick or args.out != str(RESULTS):
-        out = atomic_write_json(args.out, report)
-        print(f"\nwrote {out}")
+    out = atomic_write_json(output_path(args), report)
+    print(f"\nwrote {out}")
     return 0
 
 

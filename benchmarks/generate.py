@@ -22,6 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
+from _common import result_path
+from _selection import SELECTION
 
 from lstmkit.data import bible
 from lstmkit.io import atomic_write_json
@@ -95,12 +97,20 @@ def run_one(kind, train_texts, test_texts, model_cfg, stream_cfg, steps, order, 
     }
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "generate.json"))
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", default=None, help="JSON output (default results/generate.json; --quick: *.quick.json)")
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("generate", args.out, args.quick)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
 
     train_books = TRAIN_BOOKS[:3] if args.quick else TRAIN_BOOKS
@@ -116,6 +126,7 @@ def main(argv=None):
                                    hidden_size=64 if args.quick else 256, num_layers=1, dropout=0.1,
                                    tie_weights=True, min_freq=2)
     results = {
+        "selection": SELECTION["generate"],
         "test_books": test_books,
         "train_books": train_books,
         "torch_threads": torch.get_num_threads(),
@@ -131,7 +142,7 @@ def main(argv=None):
         for name, row in results[kind]["rows"].items():
             print(f"  {name:<22} {row[unit]:10.3f}")
         print(f"  sample: {results[kind]['sample']!r}")
-    out = atomic_write_json(args.out, results, ensure_ascii=False)
+    out = atomic_write_json(output_path(args), results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0
 

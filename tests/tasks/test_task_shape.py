@@ -251,12 +251,3 @@ def test_train_knobs_live_only_in_train_config():
             fields = getattr(cls.CONFIG(), section).__dataclass_fields__
             assert not {"epochs", "max_epochs", "lr", "seed", "progress"} & set(fields), (name, section)
         assert isinstance(cls.default_train(), TrainConfig)
-
-
-@pytest.mark.parametrize("module", ["lstmkit.tasks.configs", "lstmkit.commands._options"])
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

@@ -126,7 +126,7 @@ class Task:
 
     def command_line(self, words: str = "fit", **options: Any) -> str:
         """The ``lstmkit`` command that trains this configuration, e.g. ``task.command_line(data="x.csv")``."""
-        from lstmkit.commands._options import command_line
+        from lstmkit.tasks.flags import command_line
 
         return command_line(f"{self.NAME} {words}", self.config, self.train_config,
                             self.TRAIN_DEFAULTS, **options)

@@ -23,7 +23,6 @@ from typing import Any
 from lstmkit._extras import require
 
 _EXPORTS = {
-    "(": "config",
     "ATTENTIONS": "model",
     "DecodeConfig": "decode",
     "Hypotheses": "decode",
@@ -31,6 +30,10 @@ _EXPORTS = {
     "Seq2SeqConfig": "model",
     "TRAIN_DEFAULTS": "config",
     "Translate": "task",
+    "TranslateConfig": "config",
+    "TranslateDataConfig": "config",
+    "TranslateDecodeConfig": "config",
+    "TranslateModelConfig": "config",
     "TranslationModule": "api",
     "TranslationPipeline": "api",
     "beam_search": "decode",
