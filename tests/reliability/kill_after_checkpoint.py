@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 
-import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from lstmkit.train import checkpoint as ckpt_module

@@ -31,7 +31,6 @@ EPOCHS = 4
 
 from tiny_tasks import RESUMABLE  # noqa: E402
 
-
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
