@@ -26,8 +26,8 @@ def _classify(d: Path) -> list[str]:
         w.writerow(["text", "label"])
         for t, lab in zip(TEXTS * 3, LABELS * 3):
             w.writerow([t, lab])
-    return ["classify", "fit", "--data", str(d / "train.tsv"), "--hidden", "8", "--embed-dim", "8",
-            "--batch-size", "4", "--no-baseline", "--dropout", "0.2"]
+    return ["classify", "fit", "--data", str(d / "train.tsv"), "--hidden-size", "8", "--embed-size", "8",
+            "--batch-size", "4", "--no-baselines", "--dropout", "0.2"]
 
 
 def _tag(d: Path) -> list[str]:
@@ -35,8 +35,8 @@ def _tag(d: Path) -> list[str]:
     for toks, tags in SENTS:
         lines += [f"{w} {t}" for w, t in zip(toks, tags)] + [""]
     (d / "train.conll").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return ["tag", "fit", "--data", str(d / "train.conll"), "--hidden", "8", "--word-dim", "8", "--char-dim", "4",
-            "--char-hidden", "4", "--batch-size", "3", "--no-baselines"]
+    return ["tag", "fit", "--data", str(d / "train.conll"), "--hidden-size", "8", "--embed-size", "8",
+            "--char-embed-size", "4", "--char-hidden-size", "4", "--batch-size", "3", "--no-baselines"]
 
 
 def _translate(d: Path) -> list[str]:
@@ -48,7 +48,7 @@ def _translate(d: Path) -> list[str]:
 
 def _generate(d: Path) -> list[str]:
     (d / "train.txt").write_text(TEXT, encoding="utf-8")
-    return ["generate", "fit", "--train", str(d / "train.txt"), "--val", str(d / "train.txt"), "--hidden-size", "8",
+    return ["generate", "fit", "--data", str(d / "train.txt"), "--val-data", str(d / "train.txt"), "--hidden-size", "8",
             "--embed-size", "8", "--num-layers", "1", "--batch-size", "4", "--bptt", "8"]
 
 

@@ -1,12 +1,16 @@
 """Checkpoint plumbing: atomic writes, RNG state, and a metrics history.
 
-Exact resume needs three things beyond Lightning's own checkpoint (weights,
-optimizer, schedulers, loop counters): the random-number generators
+Exact resume needs four things beyond Lightning's own checkpoint (weights,
+optimizer, schedulers, loop counters): the global random-number generators
 (shuffling and dropout draw from them), which :class:`RNGState` stores; a
-file that is never seen half-written, which :class:`AtomicCheckpointIO`
-guarantees (temp file in the same directory, ``fsync``, ``os.replace``);
-and checkpoints taken at epoch boundaries, which :func:`lstmkit.train.fit`
-arranges.
+data order that is otherwise a function of (seed, epoch), which
+:class:`SamplerEpoch` sets at each epoch start (samplers' ``set_epoch``,
+samplers with a generator of their own); a file that is never seen
+half-written, which :class:`AtomicCheckpointIO` guarantees (temp file in the
+same directory, ``fsync``, ``os.replace``); and checkpoints taken at epoch
+boundaries, which :func:`lstmkit.train.fit` arranges. Bit-identical means:
+the same machine, versions and CPU thread count (recorded, see
+:class:`RNGState`).
 
 Checkpoints are read only with ``torch.load(weights_only=True)``
 (:func:`load_checkpoint`): tensors, numbers, strings and containers, never
@@ -36,6 +40,10 @@ CHECKPOINT_KEYS = ("state_dict", "epoch", "global_step", "loops")
 
 class CheckpointError(ValueError):
     """A ``.ckpt`` file is unreadable, not a training checkpoint, or does not fit (one line)."""
+
+
+class ResumeWarning(UserWarning):
+    """A resume that will run but may not be bit-identical to an uninterrupted run."""
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
@@ -159,6 +167,11 @@ class RNGState(L.Callback):
     Its ``state_dict`` is taken when a checkpoint is written and loaded before
     training resumes, so the shuffles and dropout masks after a resume are the
     ones an uninterrupted run would have drawn.
+
+    It also records ``torch.get_num_threads()``: CPU results can differ in the
+    last bits between thread counts (a reduction split differently), so a
+    resume with another thread count is warned about (:class:`ResumeWarning`);
+    it still continues.
     """
 
     def state_dict(self) -> dict[str, Any]:
@@ -166,6 +179,7 @@ class RNGState(L.Callback):
             "python": random.getstate(),
             "numpy": _numpy_state_to_plain(np.random.get_state()),
             "torch": torch.get_rng_state(),
+            "num_threads": torch.get_num_threads(),
         }
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             state["cuda"] = torch.cuda.get_rng_state_all()
@@ -177,6 +191,14 @@ class RNGState(L.Callback):
         torch.set_rng_state(state_dict["torch"])
         if "cuda" in state_dict and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state_dict["cuda"])
+        threads, now = state_dict.get("num_threads"), torch.get_num_threads()
+        if isinstance(threads, int) and threads != now:
+            warnings.warn(
+                f"resuming with {now} CPU thread(s), the checkpoint was written with {threads}: the "
+                "weights may differ in the last bits from an uninterrupted run (set OMP_NUM_THREADS="
+                f"{threads} or torch.set_num_threads({threads}) for a bit-identical resume)",
+                ResumeWarning, stacklevel=2,
+            )
 
 
 class History(L.Callback):
@@ -277,25 +299,83 @@ class FiniteLoss(L.Callback):
             )
 
 
-class SamplerEpoch(L.Callback):
-    """Tell the training batch samplers which epoch starts: ``set_epoch(trainer.current_epoch)``.
+def epoch_seed(base: int, epoch: int) -> int:
+    """The 64-bit seed of ``epoch`` for a generator whose own seed is ``base``.
 
-    Lightning calls ``set_epoch`` only on a loader's ``sampler`` and on its
-    ``batch_sampler.sampler``, never on a ``batch_sampler`` itself (such as
-    :class:`~lstmkit.text.BucketBatchSampler`), which then counted its epochs
-    alone and restarted from 0 after a resume, replaying the first epoch's
-    batch order. ``trainer.current_epoch`` is restored with the checkpoint, so
-    a resumed epoch draws the order the uninterrupted run drew. It runs at
-    every epoch start, before the first batch is drawn (the sampler draws its
-    order at the first batch, see ``BucketBatchSampler.__iter__``).
+    Mixed by NumPy's ``SeedSequence((base, epoch))``: a pure function of the
+    two numbers, so a resumed process derives the seed an uninterrupted one
+    used, and neighbouring epochs get unrelated streams.
+    """
+    return int(np.random.SeedSequence((int(base), int(epoch))).generate_state(1, dtype=np.uint64)[0])
+
+
+class SamplerEpoch(L.Callback):
+    """Make each epoch's data order a function of (seed, epoch), whatever the training loaders hold.
+
+    At every epoch start, before the first batch is drawn, for every training
+    loader:
+
+    * ``set_epoch(trainer.current_epoch)`` on its ``batch_sampler`` and its
+      ``sampler`` when they have one. Lightning calls ``set_epoch`` only on a
+      loader's ``sampler`` and ``batch_sampler.sampler``, never on a
+      ``batch_sampler`` itself (such as :class:`~lstmkit.text.BucketBatchSampler`),
+      which then counted its epochs alone and restarted from 0 after a resume;
+    * a sampler that shuffles with a ``torch.Generator`` of its own (its
+      ``generator`` attribute: ``sampler``, ``batch_sampler``,
+      ``batch_sampler.sampler``; e.g. ``DataLoader(shuffle=True,
+      generator=g)`` gives its ``RandomSampler`` ``g``) draws the epoch from a
+      fresh generator seeded with :func:`epoch_seed` of ``g.initial_seed()``
+      and the epoch. :class:`RNGState` does not save such a generator, so
+      before a resumed fit started it afresh and replayed epoch 0's order;
+      re-seeding ``g`` itself would not do either, because the ``DataLoader``
+      also draws from ``g`` when it makes an epoch's iterator, which Lightning
+      does before this hook in a process's first epoch and after it in the
+      next ones.
+
+    ``trainer.current_epoch`` is restored with the checkpoint, so a resumed
+    epoch draws the order the uninterrupted run drew. Samplers draw their
+    order at the first batch (``RandomSampler.__iter__`` and
+    ``BucketBatchSampler.__iter__`` are generators), after this hook. When
+    the fit ends (or fails) every sampler gets its own generator back,
+    untouched.
     """
 
+    def __init__(self) -> None:
+        self._lent: dict[int, tuple[Any, torch.Generator]] = {}  # id(sampler) -> (sampler, its generator)
+
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        epoch = trainer.current_epoch
         for loader in _loaders(trainer.train_dataloader):
             for part in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
                 set_epoch = getattr(part, "set_epoch", None)
                 if callable(set_epoch):
-                    set_epoch(trainer.current_epoch)
+                    set_epoch(epoch)
+            for sampler in _seeded_samplers(loader):
+                if id(sampler) not in self._lent:
+                    self._lent[id(sampler)] = (sampler, sampler.generator)
+                own = self._lent[id(sampler)][1]
+                sampler.generator = torch.Generator(own.device).manual_seed(epoch_seed(own.initial_seed(), epoch))
+
+    def _give_back(self) -> None:
+        for sampler, generator in self._lent.values():
+            sampler.generator = generator
+        self._lent.clear()
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        self._give_back()
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        self._give_back()
+
+
+def _seeded_samplers(loader: Any) -> list[Any]:
+    """The distinct samplers of a data loader that hold a ``torch.Generator`` as ``generator``."""
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    found: dict[int, Any] = {}
+    for part in (getattr(loader, "sampler", None), batch_sampler, getattr(batch_sampler, "sampler", None)):
+        if isinstance(getattr(part, "generator", None), torch.Generator):
+            found.setdefault(id(part), part)
+    return list(found.values())
 
 
 def _loaders(obj: Any) -> list[Any]:

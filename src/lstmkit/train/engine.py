@@ -318,7 +318,8 @@ def fit(
     ``run_dir/checkpoints`` (``last.ckpt`` plus the best by ``monitor``).
     With ``resume="last"`` an interrupted run continues from ``last.ckpt``
     and reaches the same weights as an uninterrupted run with the same seed
-    (epoch-boundary checkpoints, RNG state included, CPU). ``config=None``
+    (epoch-boundary checkpoints, RNG state included, data order derived from
+    (seed, epoch); CPU, the same thread count). ``config=None``
     means ``TrainConfig()``. ``callbacks`` (Lightning callbacks) are added to
     the engine's own; ``logger`` (a Lightning logger, e.g. ``TensorBoardLogger``)
     replaces the default (a ``CSVLogger`` in ``run_dir``, none for a temporary run).
