@@ -5,8 +5,18 @@
 * ECG with 3 anomalies (`load_ecg_diff_count_3`): trained on aeon's anomaly-free training
   series, scored on the 10,000-point test series (300 anomalous points, 3 events).
 
+* Yahoo S5 sample shipped by sktime (``sktime/datasets/data/yahoo``, 1,000 points, 7
+  single-point anomalies): trained on the first 400 points (no labelled anomaly),
+  scored on all 1,000.
+* MIT-BIH arrhythmia excerpt shipped by sktime (``datasets/data/mitdb``, 7,500 ECG
+  samples, one abnormal-beat region of 352 samples at 6,936-7,287): trained on the first
+  3,000 samples (no labelled anomaly), scored on all 7,500.  (The sktime CSV files are
+  read directly; sktime itself is not imported.)
+
 Both LSTM detectors (prediction error + dynamic threshold; encoder-decoder
-reconstruction) beside the rolling z-score baseline (window 100, flag at z >= 3).
+reconstruction) beside two baselines: the rolling z-score (window 100, flag at z >= 3)
+and an isolation forest on windows of the detector's length (`anomaly.baselines`).
+Target (issue 11): above the isolation forest on ROC-AUC and event F1 on every data set.
 Detector settings are fixed in advance (window = the training series' dominant period);
 labels are used for scoring only.
 
@@ -22,27 +32,60 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
+from _common import result_path
+from _selection import SELECTION
 
 from lstmkit.data.timeseries import load_ecg_diff_count_3, load_kdd_tsad_135
 from lstmkit.io import atomic_write_json
 from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectModelConfig, zscore_baseline
+from lstmkit.tasks.anomaly.baselines import isolation_forest_baseline
 from lstmkit.tasks.anomaly.metrics import all_metrics
 
-RESULTS = Path(__file__).resolve().parent / "results" / "anomaly.json"
-DATASETS = {"kdd_tsad_135": load_kdd_tsad_135, "ecg_diff_count_3": load_ecg_diff_count_3}
+
+def _sktime_csv(name: str, train_points: int):
+    """A loader(split) for a CSV (columns data, label) that sktime ships under datasets/data."""
+    import importlib.util
+
+    def load(split: str):
+        spec = importlib.util.find_spec("sktime")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("benchmarks/anomaly.py needs sktime installed (its data files): pip install sktime")
+        path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / name / f"{name}.csv"
+        frame = pd.read_csv(path)
+        x, y = frame["data"].to_numpy(np.float64), frame["label"].to_numpy(np.int64)
+        if split == "train":
+            assert y[:train_points].sum() == 0, f"{name}: the training part must be normal"
+            return x[:train_points], y[:train_points]
+        return x, y
+
+    return load
+
+
+DATASETS = {"kdd_tsad_135": load_kdd_tsad_135, "ecg_diff_count_3": load_ecg_diff_count_3,
+            "yahoo": _sktime_csv("yahoo", 400), "mitdb": _sktime_csv("mitdb", 3000)}
 SHOWN = ("roc_auc", "pr_auc", "point_f1", "event_f1", "flagged_intervals")
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
-    parser.add_argument("--out", default=str(RESULTS))
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", default=None, help="JSON output (default results/anomaly.json; --quick: *.quick.json)")
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("anomaly", args.out, args.quick)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     epochs = {"prediction": 3 if args.quick else 30, "reconstruction": 3 if args.quick else 30}
-    report = {"threads": 1, "quick": args.quick, "datasets": {}}
+    report = {"threads": 1, "quick": args.quick, "selection": SELECTION["anomaly"], "datasets": {}}
     started = time.perf_counter()
     for name, loader in DATASETS.items():
         x_train, _ = loader("train")
@@ -68,6 +111,13 @@ def main(argv=None) -> int:
             }
         base = zscore_baseline(x_test, 100)
         entry["results"]["rolling_zscore"] = all_metrics(y_test, base.scores, base.flags)
+        forest = isolation_forest_baseline(x_test, model.window)
+        entry["results"]["isolation_forest"] = {**all_metrics(y_test, forest.scores, forest.flags),
+                                                "window": model.window}
+        lstm = [d for d in ("prediction", "reconstruction")]
+        best = max(lstm, key=lambda d: entry["results"][d]["roc_auc"])
+        entry["checks"] = {f"{best}_above_isolation_forest_{k}": entry["results"][best][k] >
+                           entry["results"]["isolation_forest"][k] for k in ("roc_auc", "event_f1")}
         report["datasets"][name] = entry
         print(f"\n== {name}: {len(x_test)} points, {int(y_test.sum())} anomalous")
         print(f"{'detector':<16}" + "".join(f"{k:>18}" for k in SHOWN))
@@ -75,9 +125,8 @@ def main(argv=None) -> int:
             print(f"{det:<16}" + "".join(f"{row[k]:>18.3f}" if isinstance(row[k], float) else f"{row[k]:>18}"
                                          for k in SHOWN))
     report["total_seconds"] = time.perf_counter() - started
-    if not args.quick or args.out != str(RESULTS):
-        out = atomic_write_json(args.out, report)
-        print(f"\nwrote {out}")
+    out = atomic_write_json(output_path(args), report)
+    print(f"\nwrote {out}")
     return 0
 
 

@@ -28,6 +28,16 @@ import time
 from pathlib import Path
 
 import torch
+from _common import result_path
+from _stats import (
+    accuracy,
+    class_f1,
+    cm_accuracy,
+    cm_class_f1,
+    macro_f1,
+    paired_bootstrap,
+    unpaired_confusion_bootstrap,
+)
 from sklearn.model_selection import train_test_split
 
 from lstmkit.data.text_corpora import load_movie_reviews, load_sms_spam
@@ -41,7 +51,6 @@ from lstmkit.tasks.classify import (
 )
 from lstmkit.train import TrainConfig
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TASKS = ("sms_spam", "movie_reviews_binary", "movie_reviews_score")
 MR_DROPOUT = 0.3
 MR_SEEDS = 3
@@ -54,15 +63,17 @@ def split(n: int, strata: list[int]):
     return train, test, fit, val
 
 
-def ensemble_report(members, texts, labels, task, positive) -> dict:
+def ensemble_report(members, texts, labels, task, positive) -> tuple[dict, list]:
     """Test metrics of the members' mean prediction: ``p(c|x) = (1/K) Σ_k p_k(c|x)`` (classes) or
-    ``ŷ(x) = (1/K) Σ_k ŷ_k(x)`` (regression); each member chose its epoch on the validation part."""
+    ``ŷ(x) = (1/K) Σ_k ŷ_k(x)`` (regression); each member chose its epoch on the validation part.
+    Returns the report and the per-item predictions (class names or scores)."""
     start = time.perf_counter()
     preds = [clf.predict(texts) for clf, _ in members]
     seconds = time.perf_counter() - start
     if task == "regression":
         scores = [sum(v) / len(preds) for v in zip(*(p.scores for p in preds))]
         report = regression_report([float(v) for v in labels], scores)
+        pred = scores
     else:
         classes = preds[0].classes
         probs = [[sum(col) / len(preds) for col in zip(*rows)] for rows in zip(*(p.probabilities for p in preds))]
@@ -71,7 +82,11 @@ def ensemble_report(members, texts, labels, task, positive) -> dict:
     report["texts_per_s"] = len(texts) / max(seconds, 1e-9)
     report["fit_seconds"] = sum(m["fit_seconds"] for _, m in members)
     report["epochs"] = [m["epochs"] for _, m in members]
-    return report
+    return report, pred
+
+
+def key_of(task: str) -> str:
+    return "tfidf_ridge" if task == "regression" else "tfidf_logreg"
 
 
 def run(name, texts, labels, strata, task, cfg_kw, epochs, seed, positive=None, n_seeds=1) -> dict:
@@ -91,6 +106,14 @@ def run(name, texts, labels, strata, task, cfg_kw, epochs, seed, positive=None, 
     out["baseline_seconds"] = time.perf_counter() - start
     monitor = ("val_loss", "min") if task == "regression" else ("val_acc", "max")
     members = []
+    # the same model from the command line (the training rows as a CSV with text and label columns)
+    from lstmkit.tasks.classify import Classify, ClassifyConfig
+
+    tc0 = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed, checkpoint=False,
+                      monitor=monitor[0], monitor_mode=monitor[1])
+    print("  reproduce: " + Classify(ClassifyConfig.from_network(ClassifierConfig(task=task, **cfg_kw)), tc0)
+          .command_line(data=f"{name.lower()}-train.csv", val_data=f"{name.lower()}-val.csv",
+                        out=f"{name.lower()}-model/"), flush=True)
     for k in range(n_seeds):
         tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed + k, progress=True,
                          checkpoint=False, monitor=monitor[0], monitor_mode=monitor[1])
@@ -98,15 +121,69 @@ def run(name, texts, labels, strata, task, cfg_kw, epochs, seed, positive=None, 
         result = clf.fit(T(fit_idx), L(fit_idx), T(val_idx), L(val_idx))
         report = clf.evaluate(T(test), L(test), positive=positive)
         members.append((clf, {**report, "epochs": result.epochs, "fit_seconds": clf.train_seconds}))
+    report, lstm_pred = ensemble_report(members, T(test), L(test), task, positive)
     if n_seeds == 1:
         out["lstm"] = members[0][1]
     else:
-        out["lstm"] = {**ensemble_report(members, T(test), L(test), task, positive),
-                       "seeds": [seed + k for k in range(n_seeds)], "members": [m for _, m in members]}
-    key = "tfidf_ridge" if task == "regression" else "tfidf_logreg"
+        out["lstm"] = {**report, "seeds": [seed + k for k in range(n_seeds)], "members": [m for _, m in members]}
+    # per test item, for paired bootstrap intervals (benchmarks/_stats.py); index into the corpus
+    out["predictions"] = {
+        "test_index": list(test), "labels": [labels[i] if task == "regression" else str(labels[i]) for i in test],
+        "lstm": lstm_pred, key_of(task): [float(v) if task == "regression" else str(v) for v in pred],
+    }
+    key = key_of(task)
     main_metric = ("rmse", "pearson_r") if task == "regression" else ("accuracy", "macro_f1")
     print(f"  {name}: lstm " + " ".join(f"{m}={out['lstm'][m]:.4f}" for m in main_metric)
           + f" | {key} " + " ".join(f"{m}={out[key][m]:.4f}" for m in main_metric), flush=True)
+    return out
+
+
+SELECTION = {
+    "protocol": "every model is fitted on the training part only; the LSTM keeps 10% of it (stratified, "
+                "seed 0) as a validation part and each member keeps its epoch with the best validation "
+                "accuracy (regression: loss); the test part is scored once per run",
+    "epoch": "chosen on the validation part (per member: lstm.members[k].epochs)",
+    "validation_scores": "the epoch each member chose is recorded (lstm.members[k].epochs); the committed "
+                         "run did not record the validation accuracies themselves",
+    "architecture_and_ensemble": "NOT chosen by a validation protocol: the hyperparameters (max pooling, "
+        "128/128, dropout 0.5; movie reviews dropout 0.3, 10 epochs, hashed char n-grams) and the 3-seed "
+        "ensembles were settled during development while test scores were being committed (git log of "
+        "benchmarks/classify.py); the SMS subword features were also compared on validation accuracy (0.995 "
+        "vs 0.990 without). The movie-review LSTM crossed the 0.80 target only after the ensemble was added, "
+        "so that crossing is a test-set-selected claim; the intervals below say what the data support.",
+    "baselines": "TF-IDF word 1-2 + char 2-5 grams, scikit-learn defaults (C = 1, alpha = 1): not tuned",
+}
+
+
+def intervals(tasks: dict) -> dict:
+    """LSTM minus TF-IDF with a 95% bootstrap interval (2000 resamples of the test items): paired
+    where the per-item predictions were saved, else (older runs) the conservative unpaired
+    bootstrap of the two confusion matrices."""
+    out = {}
+    for name, res in tasks.items():
+        key = "tfidf_logreg"
+        if key not in res:
+            continue
+        pred = res.get("predictions")
+        if pred:
+            y, a, b = pred["labels"], pred["lstm"], pred[key]
+            metrics = {"accuracy": accuracy, "macro_f1": macro_f1(sorted(set(y)))}
+            if name == "sms_spam":
+                metrics["positive_f1"] = class_f1("1")
+            out[name] = {m: {**paired_bootstrap(fn, y, a, b), "method": "paired bootstrap of test items"}
+                         for m, fn in metrics.items()}
+        else:
+            labels = res["lstm"]["labels"]
+            if labels != res[key]["labels"]:
+                raise ValueError(f"{name}: the two confusion matrices order their classes differently")
+            cm_metrics = {"accuracy": cm_accuracy, "macro_f1": lambda cm: float(cm_class_f1(cm).mean())}
+            if name == "sms_spam":
+                pos = labels.index("1")
+                cm_metrics["positive_f1"] = lambda cm, pos=pos: float(cm_class_f1(cm)[pos])
+            out[name] = {m: unpaired_confusion_bootstrap(fn, res["lstm"]["confusion_matrix"],
+                                                         res[key]["confusion_matrix"])
+                         for m, fn in cm_metrics.items()}
+        out[name]["compared"] = f"lstm (A) - {key} (B)"
     return out
 
 
@@ -122,7 +199,7 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=6, help="epochs for SMS spam")
     ap.add_argument("--mr-epochs", type=int, default=10, help="epochs for the movie reviews")
@@ -134,7 +211,18 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="1 epoch, for a smoke run")
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS),
                     help="rerun only these tasks and merge them into the existing JSON (default: all)")
-    args = ap.parse_args()
+    ap.add_argument("--intervals-only", action="store_true",
+                    help="recompute only the selection and interval sections of the existing JSON")
+    ap.add_argument("--out", default=None, help="JSON output (default results/classify.json; --quick: *.quick.json)")
+    return ap
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("classify", args.out, args.quick)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     epochs = 1 if args.quick else args.epochs
     cfg_kw = {"pooling": "max", "embed_dim": 128, "hidden": 128, "dropout": 0.5, "embed_dropout": 0.1,
@@ -156,7 +244,15 @@ def main() -> None:
         "movie_reviews_score": lambda: run("movie_reviews_score", mr.texts, mr.labels, mr_binary, "regression",
                                            mr_kw, mr_epochs, args.seed),
     }
-    out = RESULTS / ("classify.quick.json" if args.quick else "classify.json")
+    out = output_path(args)
+    if args.intervals_only:
+        results = json.loads(out.read_text())
+        results["selection"] = SELECTION
+        results["intervals"] = intervals(results["tasks"])
+        print(json.dumps(results["intervals"], indent=1))
+        atomic_write_json(out, results)
+        print(f"wrote {out}")
+        return
     partial = set(args.tasks) != set(TASKS)
     if partial and not out.exists():
         raise ValueError(f"--tasks: a partial rerun merges into {out}, which does not exist; run all tasks")
@@ -180,6 +276,8 @@ def main() -> None:
         "torch": torch.__version__,
         "tasks": tasks,
     }
+    results["selection"] = SELECTION
+    results["intervals"] = intervals(tasks)
     if all("seconds" in t for t in tasks.values()):  # a merged task from an older run may lack its time
         results["seconds"] = sum(t["seconds"] for t in tasks.values())
     s, m = tasks["sms_spam"], tasks["movie_reviews_binary"]
@@ -191,7 +289,7 @@ def main() -> None:
     }
     print(table(results))
     print(json.dumps(results["checks"], indent=1))
-    RESULTS.mkdir(exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out, results)
     print(f"wrote {out}")
 

@@ -53,17 +53,31 @@ def _series(loader) -> np.ndarray:
     return frame["y"].interpolate(limit_direction="both").to_numpy(dtype=np.float64)
 
 
-def main(argv=None) -> int:
+SELECTION = {"protocol": "no LSTM and nothing tuned: each baseline selects its own model on the training "
+                          "part (AIC / AICc); the held-out window of benchmarks/forecast.py is scored once",
+             "validation_scores": None}
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", help="a baselines.py to time instead of lstmkit's")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", nargs="*", default=["seasonal_naive", "ets", "arima"])
     parser.add_argument("--out", help="write the figures as JSON here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> str | None:
+    """Only ``--out``: without it nothing is written (there is no --quick run)."""
+    return args.out
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     bl = _module(args.module)
     takes_transform = "transform" in bl.baseline_forecast.__code__.co_varnames
     warnings.filterwarnings("ignore")
-    report = {}
+    report = {"selection": SELECTION}
     print(f"{'data':<14}{'model':<16}{'transform':>10}{'MASE':>10}{'median s':>12}")
     for name, (loader, h, m, arima_kw, transforms) in DATASETS.items():
         y = _series(loader)

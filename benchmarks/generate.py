@@ -18,9 +18,12 @@ import argparse
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
+from _common import result_path
+from _selection import SELECTION
 
 from lstmkit.data import bible
 from lstmkit.io import atomic_write_json
@@ -60,10 +63,17 @@ def _row(nll, char_level):
 
 
 def run_one(kind, train_texts, test_texts, model_cfg, stream_cfg, steps, order, seed):
+    train_config = TrainConfig(max_epochs=1000, max_steps=steps, lr=3e-3, gradient_clip_val=0.5,
+                               schedule="cosine", warmup_steps=min(50, steps // 10), seed=seed, progress=True)
+    # the same model from the command line (the training verses one per line)
+    from lstmkit.tasks.generate import Generate, GenerateConfig
+
+    config = GenerateConfig.from_network(model_cfg, stream_cfg)
+    config = replace(config, data=replace(config.data, ngram_order=order))
+    print("reproduce: " + Generate(config, train_config).command_line(
+        data="train.txt", val_data="test.txt", out=f"lm-{kind}/"), flush=True)
     started = time.perf_counter()
-    pipeline = fit(train_texts, model_cfg, stream_cfg,
-                   TrainConfig(max_epochs=1000, max_steps=steps, lr=3e-3, gradient_clip_val=0.5,
-                               schedule="cosine", warmup_steps=min(50, steps // 10), seed=seed, progress=True))
+    pipeline = fit(train_texts, model_cfg, stream_cfg, train_config)
     train_seconds = time.perf_counter() - started
     metrics = pipeline.evaluate(test_texts)
     char_level = kind == "char"
@@ -87,12 +97,20 @@ def run_one(kind, train_texts, test_texts, model_cfg, stream_cfg, steps, order, 
     }
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "generate.json"))
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", default=None, help="JSON output (default results/generate.json; --quick: *.quick.json)")
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("generate", args.out, args.quick)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
 
     train_books = TRAIN_BOOKS[:3] if args.quick else TRAIN_BOOKS
@@ -108,6 +126,7 @@ def main(argv=None):
                                    hidden_size=64 if args.quick else 256, num_layers=1, dropout=0.1,
                                    tie_weights=True, min_freq=2)
     results = {
+        "selection": SELECTION["generate"],
         "test_books": test_books,
         "train_books": train_books,
         "torch_threads": torch.get_num_threads(),
@@ -123,7 +142,7 @@ def main(argv=None):
         for name, row in results[kind]["rows"].items():
             print(f"  {name:<22} {row[unit]:10.3f}")
         print(f"  sample: {results[kind]['sample']!r}")
-    out = atomic_write_json(args.out, results, ensure_ascii=False)
+    out = atomic_write_json(output_path(args), results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0
 

@@ -33,6 +33,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import torch
+from _common import result_path
+from _selection import SELECTION
 
 import lstmkit
 from lstmkit.tasks.adding import (
@@ -68,7 +70,7 @@ def peephole_backend(requested: str) -> str:
     return "cpu"
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=2000, help="Adam steps per model and run")
     ap.add_argument("--lengths", type=int, nargs="+", default=[100, 200], help="minimal lengths T")
@@ -85,8 +87,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peephole-backend", default="cpu",
                     help="lstmkit backend of the peephole LSTM (default: the fused cpu kernel)")
     ap.add_argument("--quick", action="store_true", help="a few steps, small test set (smoke)")
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "long_lag.json")
-    args = ap.parse_args(argv)
+    ap.add_argument("--out", type=Path, default=None,
+                    help="JSON output (default results/long_lag.json; --quick: *.quick.json)")
+    return ap
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("long_lag", args.out, args.quick)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = output_path(args)
     torch.set_num_threads(1)
     backend = peephole_backend(args.peephole_backend)
     steps, test_size, eval_every = args.steps, 2560, args.eval_every
@@ -124,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     ok = all(r["solve_rate"] >= TARGET for r in family)
     print(f"\nLSTM and peephole LSTM solve >= {TARGET:.0%} everywhere: {'yes' if ok else 'NO'}; "
           f"wall {wall:.0f} s, CPU {cpu:.0f} s")
-    write_json_atomic(args.out, {
+    write_json_atomic(out, {
         "benchmark": "long_lag",
+        "selection": SELECTION["long_lag"],
         "config": {**asdict(config), "quick": args.quick, "tasks": args.tasks,
                    "lengths": args.lengths, "kinds": args.kinds},
         "peephole_backend": backend,
@@ -139,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
     })
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0
 
 

@@ -22,6 +22,7 @@ Training runs on one thread (``torch.set_num_threads(1)``).
 
     .venv/bin/python benchmarks/music.py           # ~30-40 min on one thread
     .venv/bin/python benchmarks/music.py --quick   # smoke run -> music.quick.json
+    .venv/bin/python benchmarks/music.py --only bernoulli   # one part, into the existing JSON
 
 Writes benchmarks/results/music.json (``--quick``: music.quick.json) and a
 piano-roll PNG of a NADE sample, and prints the tables.
@@ -30,12 +31,15 @@ piano-roll PNG of a NADE sample, and prints the tables.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import result_path
 
 from lstmkit.io import atomic_write_json
 from lstmkit.tasks.music import (
@@ -61,12 +65,24 @@ ANCHORS = {  # nats per frame on this split, as published
 }
 TARGETS = {"bernoulli": 8.3, "nade": 7.2}
 
-# (hidden_size, dropout, nade_size): small grids, chosen on valid
+# per candidate: MusicModelConfig fields, MusicDataConfig fields under "data" (batch_size 8
+# unless given) and TrainConfig fields under "train" (beyond the task's defaults and
+# EPOCHS / PATIENCE): small grids, chosen on valid
 GRID = {
-    "bernoulli": [(200, 0.3, 64), (256, 0.4, 64), (300, 0.5, 64)],
-    "nade": [(200, 0.3, 64), (300, 0.4, 100)],
+    "bernoulli": [{"hidden_size": 200, "dropout": 0.3, "data": {"batch_size": 8}},
+                  {"hidden_size": 200, "dropout": 0.3, "data": {"batch_size": 2}},
+                  {"hidden_size": 200, "dropout": 0.4, "data": {"batch_size": 2}}],
+    "nade": [{"hidden_size": 200, "dropout": 0.3, "nade_size": 64},
+             {"hidden_size": 300, "dropout": 0.4, "nade_size": 100}],
 }
 EPOCHS = {"bernoulli": 100, "nade": 100}
+#: the exploratory Bernoulli runs (benchmarks/music_search.py: valid only) behind GRID["bernoulli"]
+SEARCH_LOG = RESULTS / "music_bernoulli_search.jsonl"
+SEARCH_PROTOCOL = (
+    "exploratory settings trained on train with early stopping on valid and scored on valid only "
+    "(benchmarks/music_search.py, seed 0, one thread, the machine shared); the best of them and the "
+    "earlier grid's best form GRID['bernoulli'], which this benchmark retrains; the one with the lowest "
+    "valid NLL is the only one scored on test. Runs with a 'note' were stopped by hand or not run.")
 PATIENCE = {"bernoulli": 10, "nade": 8}
 
 
@@ -93,26 +109,33 @@ def baselines(jsb, quick):
 def frame_family(kind, quick, seed):
     candidates = []
     grid = GRID[kind][:1] if quick else GRID[kind]
-    for hidden, dropout, nade in grid:
-        config = MusicConfig(MusicModelConfig(kind=kind, hidden_size=hidden, dropout=dropout, nade_size=nade),
-                             MusicDataConfig(batch_size=8))
-        train = Music.default_train(max_epochs=2 if quick else EPOCHS[kind],
-                                    early_stopping_patience=PATIENCE[kind], progress=False, seed=seed)
+    for fields in grid:
+        model_fields = {k: v for k, v in fields.items() if k not in ("train", "data")}
+        config = MusicConfig(MusicModelConfig(kind=kind, **model_fields),
+                             MusicDataConfig(**{"batch_size": 8, **fields.get("data", {})}))
+        train = Music.default_train(**{"max_epochs": 2 if quick else EPOCHS[kind],
+                                       "early_stopping_patience": PATIENCE[kind], "progress": False,
+                                       "seed": seed, **fields.get("train", {})})
         task = Music(config, train)
         started = time.perf_counter()
         task.fit("jsb")  # validates on jsb:valid, keeps the best epoch
         seconds = time.perf_counter() - started
         valid = task.nll("jsb:valid")["nll_per_frame"]
         result = task.fit_results[-1]
-        print(f"  {kind} hidden {hidden} dropout {dropout} nade {nade}: valid {valid:.3f} "
-              f"({result.epochs} epochs, {seconds:.0f} s)", flush=True)
-        candidates.append({"hidden_size": hidden, "dropout": dropout, "nade_size": nade, "valid": valid,
-                           "epochs": result.epochs, "train_seconds": seconds, "task": task})
+        shown = " ".join(f"{k} {v}" for k, v in fields.items())
+        print(f"  {kind} {shown}: valid {valid:.3f} ({result.epochs} epochs, {seconds:.0f} s)", flush=True)
+        candidates.append({**fields, "valid": valid, "epochs": result.epochs, "train_seconds": seconds,
+                           "task": task})
     best = min(candidates, key=lambda c: c["valid"])
     test = best["task"].nll("jsb:test")["nll_per_frame"]
     record = {k: v for k, v in best.items() if k != "task"}
-    return {"selected": record, "test": test,
-            "candidates": [{k: v for k, v in c.items() if k != "task"} for c in candidates]}, best["task"]
+    out = {"selected": record, "test": test,
+           "candidates": [{k: v for k, v in c.items() if k != "task"} for c in candidates]}
+    if kind == "bernoulli" and SEARCH_LOG.exists():
+        out["selection"] = {"protocol": SEARCH_PROTOCOL,
+                            "explored": [json.loads(line) for line in SEARCH_LOG.read_text().splitlines()
+                                         if line.strip()]}
+    return out, best["task"]
 
 
 def harmonisation(quick, seed):
@@ -154,26 +177,58 @@ def harmonisation(quick, seed):
     }
 
 
-def main() -> None:
+def write_sample(task, seed):
+    """A piano roll of a 32-frame sample of ``task`` (the NADE model) -> its path in the repository."""
+    piece = task.sample(length=32, seed=seed)[0]
+    task.write(piece, RESULTS / "music_sample.png")
+    return "benchmarks/results/music_sample.png"
+
+
+def rerun_one(part, out, quick, seed):
+    """Rerun ``part`` (a frame family or the harmonisation) alone into the existing JSON ``out``."""
+    if not out.exists():
+        print(f"lstmkit: error: --only {part} updates {out}, which does not exist: "
+              "run the whole benchmark first", file=sys.stderr)
+        raise SystemExit(2)
+    report = json.loads(out.read_text())
+    print(part, flush=True)
+    if part == "harmonisation":
+        report["harmonisation"] = harmonisation(quick, seed)
+        h = report["harmonisation"]
+        summary = (f"harmonisation accuracy (test): LSTM {h['lstm']['test_accuracy']:.3f}  "
+                   f"{h['ngram']['selected_order']}-gram {h['ngram']['test_accuracy']:.3f}")
+    else:
+        report["models"][part], task = frame_family(part, quick, seed)
+        if part == "nade" and not quick:
+            report["sample_png"] = write_sample(task, seed)
+        summary = f"LSTM + {part}: test NLL {report['models'][part]['test']:.3f} nats/frame"
+    atomic_write_json(out, report)
+    print(f"{summary}\nwrote {out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny budgets; writes music.quick.json")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-harmonisation", action="store_true")
-    parser.add_argument("--only-harmonisation", action="store_true",
-                        help="rerun part 2 alone and replace it in the existing JSON")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    out = RESULTS / ("music.quick.json" if args.quick else "music.json")
-    if args.only_harmonisation:
-        import json
+    parser.add_argument("--only", choices=("bernoulli", "nade", "harmonisation"),
+                        help="rerun one part alone and replace it in the existing JSON")
+    parser.add_argument("--only-harmonisation", action="store_const", dest="only", const="harmonisation",
+                        help="the same as --only harmonisation")
+    parser.add_argument("--out", default=None, help="JSON output (default results/music.json; --quick: *.quick.json)")
+    return parser
 
-        report = json.loads(out.read_text())
-        print("harmonisation", flush=True)
-        report["harmonisation"] = harmonisation(args.quick, args.seed)
-        atomic_write_json(out, report)
-        h = report["harmonisation"]
-        print(f"harmonisation accuracy (test): LSTM {h['lstm']['test_accuracy']:.3f}  "
-              f"{h['ngram']['selected_order']}-gram {h['ngram']['test_accuracy']:.3f}\nwrote {out}")
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("music", args.out, args.quick)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(1)
+    out = output_path(args)
+    if args.only:
+        rerun_one(args.only, out, args.quick, args.seed)
         return
     jsb = load_jsb()
     report = {
@@ -195,9 +250,7 @@ def main() -> None:
         print(kind, flush=True)
         report["models"][kind], task = frame_family(kind, args.quick, args.seed)
     if not args.quick:
-        piece = task.sample(length=32, seed=args.seed)[0]
-        task.write(piece, RESULTS / "music_sample.png")
-        report["sample_png"] = "benchmarks/results/music_sample.png"
+        report["sample_png"] = write_sample(task, args.seed)
     if not args.skip_harmonisation:
         print("harmonisation", flush=True)
         report["harmonisation"] = harmonisation(args.quick, args.seed)

@@ -38,6 +38,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
+from _common import result_path
 
 from lstmkit.data.text_corpora import load_turkish_web_treebank, turkish_hunspell_path
 from lstmkit.io import atomic_write_json
@@ -53,7 +54,6 @@ from lstmkit.tasks.tag import (
 from lstmkit.text.lexicon import Lexicon
 from lstmkit.train import TrainConfig
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TASKS = ("upos", "proper")
 EPOCHS = 40
 MEMBERS = 5
@@ -81,20 +81,24 @@ def train_member(task: str, head: str, k: int, seed: int, epochs: int, cfg_kw: d
             "fit_seconds": tagger.train_seconds, "train_tokens": tagger.train_tokens}
 
 
-def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, n_members: int,
-             pool: ProcessPoolExecutor, tmp: Path) -> dict:
-    sents = load_turkish_web_treebank(task)
-    pairs = [(s.tokens, s.tags) for s in sents]
+def split_task(task: str):
+    """(train, test, unseen flags per test token) of a task: the last 20% of sentences held out."""
+    pairs = [(s.tokens, s.tags) for s in load_turkish_web_treebank(task)]
     n = int(len(pairs) * 0.8)
     train, test = pairs[:n], pairs[n:]
     seen = {w.lower() for toks, _ in train for w in toks}
     unseen = [[w.lower() not in seen for w in toks] for toks, _ in test]
+    return train, test, unseen
+
+
+def baseline_rows(task: str, train, test, unseen, lexicon: str) -> dict[str, dict]:
+    """The baselines on the same split: most frequent tag, the feature tagger, and the feature
+    tagger with the same Hunspell lexicon features the BiLSTM reads (the fair comparison)."""
     test_tokens = [toks for toks, _ in test]
     n_test = sum(map(len, test_tokens))
-    jobs = {head: [pool.submit(train_member, task, head, k, seed, epochs, cfg_kw, str(tmp / f"{task}-{head}-{k}"))
-                   for k in range(n_members)] for head in heads}
     rows: dict[str, dict] = {}
-    for name, model in (("most_frequent_tag", MostFrequentTagger()), ("feature_tagger", FeatureTagger())):
+    for name, model in (("most_frequent_tag", MostFrequentTagger()), ("feature_tagger", FeatureTagger()),
+                        ("feature_tagger_lexicon", FeatureTagger(lexicon=lexicon))):
         start = time.perf_counter()
         model.fit(train)
         fit_s = time.perf_counter() - start
@@ -103,7 +107,27 @@ def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, 
         rows[name] = {**scores(test, pred, unseen), "fit_seconds": fit_s,
                       "decode_tokens_per_s": n_test / (time.perf_counter() - start)}
         print(f"  {task} {name}: {rows[name]['accuracy']:.4f} span F1 {rows[name].get('span_f1', float('nan')):.3f}", flush=True)
+    return rows
+
+
+def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, n_members: int,
+             pool: ProcessPoolExecutor, tmp: Path) -> dict:
+    train, test, unseen = split_task(task)
+    n = len(train)
+    test_tokens = [toks for toks, _ in test]
+    n_test = sum(map(len, test_tokens))
+    jobs = {head: [pool.submit(train_member, task, head, k, seed, epochs, cfg_kw, str(tmp / f"{task}-{head}-{k}"))
+                   for k in range(n_members)] for head in heads}
+    rows = baseline_rows(task, train, test, unseen, cfg_kw["lexicon"])
     for head in heads:
+        # the same ensemble from the command line (the first 80% of the treebank as CoNLL-U)
+        from lstmkit.tasks.tag import Tag, TagConfig
+
+        tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed, checkpoint=False,
+                         monitor="val_acc", monitor_mode="max")
+        command = Tag(TagConfig.from_network(TaggerConfig(head=head, **cfg_kw), members=n_members), tc) \
+            .command_line(data=f"{task}-train.conllu", out=f"{task}-{head}/")
+        print(f"  reproduce: {command}", flush=True)
         infos = [job.result() for job in jobs[head]]
         members = [Tagger.load(tmp / f"{task}-{head}-{k}") for k in range(n_members)]
         member_rows = []
@@ -131,6 +155,39 @@ def run_task(task: str, heads: list[str], epochs: int, cfg_kw: dict, seed: int, 
             "models": rows}
 
 
+SELECTION = {
+    "protocol": "each ensemble member keeps its epoch with the best accuracy on its own validation fold "
+                "(a tenth of the training part, fold_split); the test part (last 20% of sentences) is "
+                "scored once per run",
+    "validation_scores": "tasks.*.models.bilstm_*.members[k].best_val_acc",
+    "design_choices": "NOT made under this protocol: the tagger's design changed while four UPOS test "
+                      "accuracies were committed (90.5 -> 91.5 -> 92.2 -> 93.5% against the >= 93% target: "
+                      "char BiLSTM, subwords, CRF, lexicon features, 5-member ensemble), so the crossing of "
+                      "93% rests on test-set selection; the last member alone scored 92.9%. A clean re-run "
+                      "would choose among the designs on the validation folds only.",
+    "baselines": "feature taggers: scikit-learn logistic regression, C = 5, not tuned; "
+                 "feature_tagger_lexicon reads the same Hunspell features as the BiLSTM",
+}
+
+
+def intervals(results: dict) -> dict:
+    """95% intervals of accuracy differences, BiLSTM-CRF minus the strongest baseline, from the
+    counts (no per-token predictions are saved): the unpaired normal interval
+    d ± 1.96 sqrt(p1 (1 - p1) / n + p2 (1 - p2) / n), conservative for paired predictions
+    whose errors are positively correlated, optimistic in treating tokens of one sentence as
+    independent."""
+    out = {}
+    for task, res in results["tasks"].items():
+        models, n = res["models"], res["tokens"]["test"]
+        base = max((k for k in models if not k.startswith("bilstm")), key=lambda k: models[k]["accuracy"])
+        p1, p2 = models["bilstm_crf"]["accuracy"], models[base]["accuracy"]
+        d, half = p1 - p2, 1.96 * (p1 * (1 - p1) / n + p2 * (1 - p2) / n) ** 0.5
+        out[task] = {"compared": f"bilstm_crf - {base}", "metric": "accuracy", "diff": d, "lo": d - half,
+                     "hi": d + half, "n_tokens": n, "verdict": "tie" if d - half <= 0 <= d + half else
+                     ("bilstm_crf" if d > 0 else base)}
+    return out
+
+
 def table(results: dict) -> str:
     cols = ("accuracy", "unseen_accuracy", "span_precision", "span_recall", "span_f1",
             "train_tokens_per_s", "decode_tokens_per_s")
@@ -145,7 +202,7 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--seed", type=int, default=0)
@@ -155,10 +212,22 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS),
                     help="tasks to (re)run; the others are kept from the existing JSON")
     ap.add_argument("--quick", action="store_true", help="1 epoch, 1 member, for a smoke run")
-    args = ap.parse_args()
+    ap.add_argument("--baselines-only", action="store_true",
+                    help="recompute only the baseline rows of --tasks, merged into the existing JSON "
+                         "(the BiLSTM rows kept: same split, same configuration)")
+    ap.add_argument("--out", default=None, help="JSON output (default results/tag.json; --quick: *.quick.json)")
+    return ap
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("tag", args.out, args.quick)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
     epochs, members = (1, 1) if args.quick else (args.epochs, args.members)
-    out = RESULTS / ("tag.quick.json" if args.quick else "tag.json")
+    out = output_path(args)
     previous = json.loads(out.read_text()) if out.exists() else {}
     cfg = {**CFG, "lexicon": str(turkish_hunspell_path())}
     started = time.perf_counter()
@@ -171,30 +240,43 @@ def main() -> None:
         "torch": torch.__version__,
         "tasks": {},
     }
-    if previous.get("config") == results["config"]:  # keep the tasks not rerun, measured alike
-        results["tasks"] = {t: v for t, v in previous["tasks"].items() if t not in args.tasks}
-    ctx = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
+    if args.baselines_only:
+        if previous.get("config") != results["config"]:
+            raise SystemExit(f"--baselines-only merges into {out}, which must hold a run of this configuration")
+        results = previous
         for task in args.tasks:
-            heads = ["crf"] if task == "upos" else ["crf", "softmax"]
-            results["tasks"][task] = run_task(task, heads, epochs, cfg, args.seed, members, pool, Path(tmp))
-    results["seconds"] = time.perf_counter() - started
+            train, test, unseen = split_task(task)
+            results["tasks"][task]["models"].update(baseline_rows(task, train, test, unseen, cfg["lexicon"]))
+        results["baselines_rerun_seconds"] = time.perf_counter() - started
+    else:
+        if previous.get("config") == results["config"]:  # keep the tasks not rerun, measured alike
+            results["tasks"] = {t: v for t, v in previous["tasks"].items() if t not in args.tasks}
+        ctx = multiprocessing.get_context("spawn")
+        with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
+            for task in args.tasks:
+                heads = ["crf"] if task == "upos" else ["crf", "softmax"]
+                results["tasks"][task] = run_task(task, heads, epochs, cfg, args.seed, members, pool, Path(tmp))
+        results["seconds"] = time.perf_counter() - started
     missing = [t for t in TASKS if t not in results["tasks"]]
     if missing:
         raise SystemExit(f"no results for {missing} with this configuration: run with --tasks {' '.join(missing)}")
     up, pr = results["tasks"]["upos"]["models"], results["tasks"]["proper"]["models"]
+    base = [k for k in up if not k.startswith("bilstm")]
     results["checks"] = {
         "upos_accuracy_ge_0.93": up["bilstm_crf"]["accuracy"] >= 0.93,
-        "upos_beats_baselines": up["bilstm_crf"]["accuracy"] > max(up["most_frequent_tag"]["accuracy"],
-                                                                  up["feature_tagger"]["accuracy"]),
+        "upos_beats_baselines": up["bilstm_crf"]["accuracy"] > max(up[k]["accuracy"] for k in base),
         "upos_unseen_beats_baselines": up["bilstm_crf"]["unseen_accuracy"] > max(
-            up["most_frequent_tag"]["unseen_accuracy"], up["feature_tagger"]["unseen_accuracy"]),
-        "proper_span_f1_beats_feature_tagger": pr["bilstm_crf"]["span_f1"] > pr["feature_tagger"]["span_f1"],
+            up[k]["unseen_accuracy"] for k in base),
+        "proper_span_f1_beats_feature_tagger": pr["bilstm_crf"]["span_f1"] > max(
+            pr[k]["span_f1"] for k in pr if k.startswith("feature_tagger")),
         "crf_span_f1_beats_softmax": pr["bilstm_crf"]["span_f1"] > pr["bilstm_softmax"]["span_f1"],
     }
+    results["selection"] = SELECTION
+    results["intervals"] = intervals(results)
     print(table(results))
     print(json.dumps(results["checks"], indent=1))
-    RESULTS.mkdir(exist_ok=True)
+    print(json.dumps(results["intervals"], indent=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out, results)
     print(f"wrote {out}")
 

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 import torch
+from _common import result_path
+from _selection import SELECTION
 from sklearn.model_selection import train_test_split
 
 from lstmkit.data import bible
@@ -68,13 +70,21 @@ def train_classifier(texts, labels, cfg, train_cfg, lm_dir=None):
     return clf, report
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--lm", default=None, help="reuse a language model saved by an earlier run (its directory)")
     parser.add_argument("--epochs", type=int, default=None, help="classifier epochs (default 8; 2 with --quick)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "transfer.json"))
-    args = parser.parse_args(argv)
+    parser.add_argument("--out", default=None, help="JSON output (default results/transfer.json; --quick: *.quick.json)")
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("transfer", args.out, args.quick)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(1)
 
     # 1. the language model
@@ -149,7 +159,8 @@ def main(argv=None):
     for name, row in rows.items():
         print(f"{name:<30} {row['macro_f1_median']:9.3f} {row['accuracy_median']:9.3f}")
     print(f"LSTM winner: {winner}; embedding rows from the LM: {coverage}")
-    out = atomic_write_json(args.out, results, ensure_ascii=False)
+    results["selection"] = SELECTION["transfer"]
+    out = atomic_write_json(output_path(args), results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0
 

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 import torch
+from _common import result_path
+from _selection import SELECTION
 
 from lstmkit.data import bible
 from lstmkit.io import atomic_write_json
@@ -31,7 +33,7 @@ TEST_BOOKS = ["Ruth", "Jonah", "Phil", "Jas"]
 MODELS = {"additive": "additive", "multiplicative (general)": "general", "no attention": "none"}
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument("--steps", type=int, default=None, help="training steps per model")
@@ -39,7 +41,16 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(MODELS.values()),
                         help="comma-separated attention kinds to train (additive, general, none); "
                              "separate processes can run one each")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "translate.json"))
+    parser.add_argument("--out", default=None, help="JSON output (default results/translate.json; --quick: *.quick.json)")
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("translate", args.out, args.quick)
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -68,12 +79,17 @@ def main(argv=None):
     for name, attention in MODELS.items():
         if attention not in wanted:
             continue
-        started = time.perf_counter()
-        pipeline = fit(src, tgt, Seq2SeqConfig(attention=attention, **config),
-                       TrainConfig(max_epochs=1000, max_steps=steps, lr=5e-3, gradient_clip_val=1.0,
+        train_config = TrainConfig(max_epochs=1000, max_steps=steps, lr=5e-3, gradient_clip_val=1.0,
                                    schedule="cosine", warmup_steps=min(50, steps // 10), seed=args.seed,
-                                   progress=True),
-                       batch_size=32)
+                                   progress=True)
+        # the same model from the command line (the training pairs as one TSV)
+        from lstmkit.tasks.translate import Translate, TranslateConfig
+
+        print("reproduce: " + Translate(TranslateConfig.from_network(Seq2SeqConfig(attention=attention, **config)),
+                                        train_config).command_line(data="train.tsv", out=f"mt-{name}/"),
+              flush=True)
+        started = time.perf_counter()
+        pipeline = fit(src, tgt, Seq2SeqConfig(attention=attention, **config), train_config, batch_size=32)
         train_seconds = time.perf_counter() - started
         rows[name], outputs, decode_seconds = {}, {}, {}
         for dname, dcfg in decoders.items():
@@ -91,7 +107,7 @@ def main(argv=None):
                          for s, r, g, b in list(zip(test_src, test_ref, outputs["greedy"], outputs["beam 4"]))[:5]],
         }
         if attention == "additive":
-            png = Path(args.out).with_name("translate_attention.png")
+            png = output_path(args).with_name("translate_attention" + (".quick" if args.quick else "") + ".png")
             pipeline.attention(test_src[1], png, decoders["greedy"])
             details[name]["heatmap"] = png.name
         print(f"{name}: {rows[name]} ({train_seconds:.0f} s train)", flush=True)
@@ -113,7 +129,8 @@ def main(argv=None):
     print(f"{'model':<26} " + " ".join(f"{c:>12}" for c in columns))
     for name, row in rows.items():
         print(f"{name:<26} " + " ".join(f"{row[c]:12.2f}" for c in columns))
-    out = atomic_write_json(args.out, results, ensure_ascii=False)
+    results["selection"] = SELECTION["translate"]
+    out = atomic_write_json(output_path(args), results, ensure_ascii=False)
     print(f"wrote {out}")
     return 0
 

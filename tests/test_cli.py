@@ -191,7 +191,9 @@ def _print_config(capsys, *argv: str) -> str:
     return capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [["forecast", "fit"], ["forecast", "backtest"], ["detect", "fit"]])
+@pytest.mark.parametrize("command", [["forecast", "fit"], ["forecast", "backtest"], ["detect", "fit"],
+                                     ["classify", "fit"], ["tag", "fit"], ["generate", "fit"],
+                                     ["translate", "fit"]])
 def test_print_config_round_trips_through_config(command, tmp_path, capsys):
     import yaml
 
@@ -215,7 +217,7 @@ def test_flat_yaml_of_the_older_layout_still_reads(tmp_path, capsys):
     flat = tmp_path / "flat.yaml"
     flat.write_text("horizon: 6\nseason-length: 12\nepochs: 2\nprogress: false\nval-data: v.csv\n")
     effective = yaml.safe_load(_print_config(capsys, "forecast", "fit", "--config", str(flat)))
-    assert effective["model"]["horizon"] == 6 and effective["model"]["lookback"] == 36
+    assert effective["model"]["horizon"] == 6 and effective["model"]["lookback"] is None  # chosen at fit
     assert effective["data"]["season_length"] == 12 and effective["train"]["max_epochs"] == 2
     assert effective["val-data"] == "v.csv"
 

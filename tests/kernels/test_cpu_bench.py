@@ -16,6 +16,8 @@ def test_bench_quick_writes_ratios(tmp_path, capsys, monkeypatch):
     out = tmp_path / "run" / "results" / "kernels.json"  # under the run's --out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     result = json.loads(out.read_text())
+    assert {r["mode"] for r in result["grid"]} == {"fwd", "fwd+bwd", "fwd+bwd no-dx"}
+    assert set(result["summary"]["by_mode"]) == {"fwd", "fwd+bwd", "fwd+bwd no-dx"}
     names = {r["contestant"] for r in result["grid"]}
     assert names == {"lstm/torch", "lstm/reference", "lstm/cpu", "lstm/auto", "gru/torch", "gru/reference",
                      "gru/cpu", "gru/auto", "peephole/cpu"}  # fmt: skip

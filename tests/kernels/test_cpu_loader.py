@@ -144,3 +144,23 @@ def test_one_build_per_cache_others_wait_and_path_never_rebuilds(tmp_path):
         assert again.returncode == 0, again.stderr
         assert "COMPILING" not in again.stdout and "LOADED fake" in again.stdout
         assert again.stderr == ""  # nothing printed when nothing is built
+
+
+def test_a_stale_torch_build_baton_does_not_block_the_next_build(monkeypatch, tmp_path):
+    """torch's JIT build leaves its `lock` baton behind when it is killed; the next build, which
+    holds lstmkit's own flock, must not wait on it forever."""
+    from types import SimpleNamespace
+
+    directory = tmp_path / "cache" / "cpu-test"
+    directory.mkdir(parents=True)
+    (directory / "lock").write_text("")  # what a SIGKILLed torch build leaves
+    seen = {}
+
+    def fake_compile(d):
+        seen["baton"] = (d / "lock").exists()
+        return SimpleNamespace(__file__=str(d / "fake.so"))
+
+    monkeypatch.setattr(_loader, "_compile", fake_compile)
+    monkeypatch.setattr(_loader, "_import_built", lambda d: None)
+    _loader._build(directory)
+    assert seen == {"baton": False}

@@ -204,7 +204,7 @@ def test_gru_chrono_sets_update_gate_bias():
     b_z = layer.bias_ih_l0[16:32]
     assert torch.all(b_z >= 0.0) and torch.all(b_z <= math.log(49.0))
     assert torch.all(layer.bias_hh_l0[16:32] == 0.0)
-    with pytest.raises(ValueError, match=r"chrono_init: expected T_max > 2"):
+    with pytest.raises(ValueError, match=r"chrono_init: expected a finite T_max > 2"):
         make_recurrent("gru", 2, 4, chrono=1.5)
 
 

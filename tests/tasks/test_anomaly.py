@@ -199,7 +199,7 @@ def test_detect_cli_end_to_end(tmp_path, monkeypatch):
     table = pd.read_csv(tmp_path / "scored" / "scores.csv")
     assert list(table.columns) == ["ds", "y", "score", "flag", "label"] and len(table) == 400
     report = json.loads((tmp_path / "scored" / "metrics.json").read_text())
-    assert set(report["metrics"]) == {"prediction", "rolling_zscore"}
+    assert set(report["metrics"]) == {"prediction", "rolling_zscore", "isolation_forest"}
     assert 0.0 <= report["metrics"]["prediction"]["roc_auc"] <= 1.0
 
 
@@ -235,3 +235,53 @@ def test_plots_draw_on_given_axes_return_the_figure_and_keep_the_backend(tmp_pat
     drawn = plot_forecasts(history, forecast, tmp_path / "f.png")
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG" and drawn.axes
     assert matplotlib.get_backend() == backend
+
+
+# ----------------------------------------------------------------------------- issue 11, item 6
+def _beats(n: int, period: float, seed: int = 0) -> np.ndarray:
+    """A quasi-periodic "ECG": a narrow spike per beat, beat length jittered by 5%, noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.3, n)
+    t = 0.0
+    while t < n:
+        k = int(t)
+        x[k:k + 8] += np.hanning(8)[: len(x[k:k + 8])] * 3.0
+        t += period * rng.uniform(0.95, 1.05)
+    return x
+
+
+def test_period_of_a_quasi_periodic_signal_is_found_below_the_old_cut_off():
+    from lstmkit.tasks.anomaly.api import PERIOD_ACF_CLEAR, estimate_period
+
+    x = _beats(6000, 300.0)
+    centred = x - x.mean()
+    acf = np.correlate(centred, centred, "full")[len(x) - 1:] / (centred @ centred)
+    # the beat's autocorrelation peak is below the old 0.3 cut-off (the old code returned None) ...
+    assert acf[270:330].max() < PERIOD_ACF_CLEAR
+    # ... yet the periodogram agrees, so the period is found
+    period = estimate_period(x)
+    assert period is not None and abs(period - 300) <= 30
+    # white noise has no period
+    assert estimate_period(np.random.default_rng(1).normal(size=3000)) is None
+
+
+def test_isolation_forest_baseline_flags_a_shape_anomaly_and_joins_evaluate():
+    from lstmkit.tasks.anomaly.baselines import isolation_forest_baseline, window_scores_to_points
+
+    assert window_scores_to_points(np.array([1.0, 3.0]), 3, 2).tolist() == [1.0, 2.0, 3.0]
+    t = np.arange(3000)
+    x = np.sin(2 * np.pi * t / 50) + np.random.default_rng(0).normal(0, 0.05, len(t))
+    x[2000:2050] = np.sign(x[2000:2050])             # one cycle turned into a square wave
+    labels = np.zeros(len(t), dtype=int)
+    labels[2000:2050] = 1
+    result = isolation_forest_baseline(x, 50)
+    from lstmkit.tasks.anomaly.metrics import roc_auc
+
+    assert roc_auc(labels, result.scores) > 0.9
+    assert any(a <= 2050 and b >= 2000 for a, b, _ in result.intervals)
+
+    det = Detect(DetectConfig(model=DetectModelConfig(window=50, hidden_size=8)),
+                 Detect.default_train(max_epochs=1, progress=False)).fit(x[:1500])
+    scores = det.evaluate(pd.DataFrame({"ds": t, "y": x, "label": labels}))
+    assert set(scores) == {"prediction", "rolling_zscore", "isolation_forest"}
+    assert scores["isolation_forest"]["roc_auc"] > 0.9

@@ -23,8 +23,9 @@ def workdir(tmp_path_factory):
             w.writerow([t, lab])
     (d / "new.tsv").write_text("review\ngreat great film\nawful dull film\n", encoding="utf-8")
     (d / "test.tsv").write_text("review\tsentiment\ngreat film\tpos\ndull film\tneg\n", encoding="utf-8")
-    (d / "cfg.yaml").write_text("text-col: review\nlabel-col: sentiment\nepochs: 3\nhidden: 8\n"
-                                "embed-dim: 8\nprogress: false\n")
+    (d / "cfg.yaml").write_text("data:\n  text_col: review\n  label_col: sentiment\n"
+                                "model:\n  hidden_size: 8\n  embed_size: 8\n"
+                                "train:\n  max_epochs: 3\n  progress: false\n")
     return d
 
 
@@ -32,9 +33,9 @@ def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
     r = run("classify", "fit", "--config", "cfg.yaml", "--data", "train.tsv", "--out", "model",
             "--pooling", "attention", "--metrics-out", "fit.json", cwd=workdir)
     assert r.returncode == 0, r.stderr
-    assert "tfidf_baseline" in r.stdout and "lstm" in r.stdout
+    assert "tfidf" in r.stdout and "majority" in r.stdout and "lstm" in r.stdout
     metrics = json.loads((workdir / "fit.json").read_text())
-    assert set(metrics) >= {"lstm", "tfidf_baseline"}
+    assert set(metrics) >= {"lstm", "tfidf", "majority"}
     assert (workdir / "model" / "config.json").is_file()
 
     r = run_in_process("classify", "predict", "--model", "model", "--data", "new.tsv", "--text-col", "review",
@@ -51,7 +52,7 @@ def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
             "--label-col", "sentiment", "--train-data", "train.tsv", "--metrics-out", "ev.json", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 0, r.stderr
     ev = json.loads((workdir / "ev.json").read_text())
-    assert 0 <= ev["lstm"]["accuracy"] <= 1 and "macro_f1" in ev["tfidf_baseline"]
+    assert 0 <= ev["lstm"]["accuracy"] <= 1 and "macro_f1" in ev["tfidf"]
 
     # bad input: unseen label, missing column; nothing written
     (workdir / "odd.tsv").write_text("review\tsentiment\ngood\tpos\nmeh\tneutral\n", encoding="utf-8")
@@ -60,7 +61,9 @@ def test_fit_predict_evaluate(workdir, capsys, monkeypatch):
     assert r.returncode == 2
     assert "odd.tsv:3: label 'neutral' was not seen in training" in r.stderr
     assert not (workdir / "odd.json").exists()
-    r = run_in_process("classify", "predict", "--model", "model", "--data", "new.tsv", "--out", "p2.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
+    # the model remembers its columns (review); another name must exist in the file
+    r = run_in_process("classify", "predict", "--model", "model", "--data", "new.tsv", "--text-col", "text",
+                       "--out", "p2.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 2 and "new.tsv:1: no column 'text' in the header" in r.stderr
     assert not (workdir / "p2.csv").exists()
     r = run_in_process("classify", "predict", "--model", "nowhere", "--data", "new.tsv", "--out", "p3.csv", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
@@ -71,13 +74,32 @@ def test_fit_with_pretrained_vectors(workdir, capsys, monkeypatch):
     (workdir / "vec.txt").write_text("2 8\ngreat " + " ".join(["0.5"] * 8) + "\ndull " + " ".join(["-1"] * 8)
                                      + "\n", encoding="utf-8")
     r = run_in_process("classify", "fit", "--config", "cfg.yaml", "--data", "train.tsv", "--out", "vmodel",
-                       "--vectors", "vec.txt", "--no-baseline", "--metrics-out", "vfit.json", cwd=workdir,
+                       "--vectors", "vec.txt", "--no-baselines", "--metrics-out", "vfit.json", cwd=workdir,
                        capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 0, r.stderr
     assert "vectors: 2 of" in r.stdout
     assert json.loads((workdir / "vfit.json").read_text())["vectors"]["found"] == 2
     r = run_in_process("classify", "fit", "--config", "cfg.yaml", "--data", "train.tsv", "--out", "bad",
-                       "--vectors", "vec.txt", "--embed-dim", "16", "--no-baseline", cwd=workdir,
+                       "--vectors", "vec.txt", "--embed-size", "16", "--no-baselines", cwd=workdir,
                        capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 2 and "vectors have 8 dimensions but the embedding has 16" in r.stderr
     assert not (workdir / "bad").exists()
+
+
+def test_every_knob_is_a_flag_and_old_spellings_still_work(workdir, capsys, monkeypatch):
+    """--word-dropout style knobs (embed dropout, subword n-gram range, max tokens, monitor) reach the run."""
+    r = run_in_process("classify", "fit", "--config", "cfg.yaml", "--data", "train.tsv", "--out", "x",
+                       "--embed-dropout", "0.2", "--subword-buckets", "64", "--subword-min-n", "3",
+                       "--subword-max-n", "5", "--max-tokens", "50", "--monitor", "val_acc",
+                       "--monitor-mode", "max", "--hidden", "6", "--print-config", cwd=workdir,
+                       capsys=capsys, monkeypatch=monkeypatch)
+    assert r.returncode == 0, r.stderr
+    import yaml
+
+    run = yaml.safe_load(r.stdout)
+    assert run["model"]["embed_dropout"] == 0.2 and run["model"]["hidden_size"] == 6
+    assert (run["model"]["subword_min_n"], run["model"]["subword_max_n"]) == (3, 5)
+    assert run["data"]["max_tokens"] == 50 and run["data"]["text_col"] == "review"
+    assert run["train"]["monitor"] == "val_acc" and run["train"]["monitor_mode"] == "max"
+    assert "--hidden is deprecated" in r.stderr and "--hidden-size" in r.stderr
+    assert not (workdir / "x").exists()

@@ -75,8 +75,23 @@ def test_many_series_in_one_call_match_one_at_a_time():
 
 def test_bad_arguments_are_one_line_errors():
     with pytest.raises(ValueError, match="baseline must be one of"):
-        bl.baseline_forecast("theta", np.ones(10), 2, 1)
+        bl.baseline_forecast("prophet", np.ones(10), 2, 1)
     with pytest.raises(ValueError, match="takes no options"):
         bl.baseline_forecast("ets", np.ones(10), 2, 1, fourier_period=3.0)
     with pytest.raises(ValueError, match="finite"):
         bl.naive(np.array([1.0, np.nan]), 2)
+
+
+def test_theta_is_a_baseline_and_follows_a_linear_trend():
+    y = 5.0 + 0.5 * np.arange(40)
+    f = bl.theta(y, 4, 1)
+    # Theta = SES with drift half the trend slope: the forecasts rise, by about b/2 .. b per step
+    assert f.shape == (4,) and np.all(np.diff(f) > 0.2) and np.all(np.diff(f) < 0.6)
+    assert "theta" in bl.BASELINES
+
+
+def test_cli_baseline_choices_match_the_library():
+    from lstmkit.commands import forecast as cmd
+    from lstmkit.tasks.forecast.api import DEFAULT_BASELINES
+
+    assert cmd.BASELINES == bl.BASELINES and set(DEFAULT_BASELINES) == set(bl.BASELINES)

@@ -27,9 +27,10 @@ def test_training_windows_layout_and_per_window_scaling():
     z = [np.arange(10.0)]
     empty = [np.zeros((10, 0))]
     win = training_windows(z, empty, empty, np.array([1e-8]), lookback=3, horizon=2)
+    # a series with a full window (10 >= L + H) gives only full windows: origins 2..7
     assert len(win) == 6
     assert win.enc.shape == (6, 3, 1) and win.dec.shape == (6, 2, 0) and win.target.shape == (6, 2)
-    assert win.origin.tolist() == [2, 3, 4, 5, 6, 7]
+    assert win.origin.tolist() == [2, 3, 4, 5, 6, 7] and win.length.tolist() == [3] * 6 and win.mask.all()
     std = np.std([0.0, 1.0, 2.0])
     np.testing.assert_allclose(win.level[0], 1.0)
     np.testing.assert_allclose(win.scale[0], std)
@@ -40,25 +41,53 @@ def test_training_windows_layout_and_per_window_scaling():
     np.testing.assert_allclose(win.enc[:, :, 0], np.repeat(win.enc[:1, :, 0], 6, axis=0), rtol=1e-6)
 
 
+def test_series_shorter_than_lookback_plus_horizon_give_left_padded_windows():
+    z = [np.arange(4.0)]
+    win = training_windows(z, [np.zeros((4, 0))], [np.zeros((4, 0))], np.array([1e-8]), lookback=3, horizon=2,
+                           spreads=np.array([1.0]))
+    # origins 0, 1 with 1 and 2 observed steps, zero rows first; level from the real steps only
+    assert win.origin.tolist() == [0, 1] and win.length.tolist() == [1, 2] and win.mask.all()
+    np.testing.assert_allclose(win.enc[1, 0, 0], 0.0)
+    np.testing.assert_allclose(win.level, [0.0, 0.5])
+
+
+def test_short_series_give_padded_windows_with_masked_targets():
+    """A series of 3 points (< lookback + horizon, even <= horizon) still gives windows."""
+    z = [np.array([1.0, 2.0, 4.0])]
+    empty = [np.zeros((3, 0))]
+    spread = float(np.std(z[0]))
+    win = training_windows(z, empty, empty, np.array([1e-8]), lookback=5, horizon=4,
+                           spreads=np.array([spread]))
+    assert win.origin.tolist() == [0, 1] and win.length.tolist() == [1, 2]
+    # origin 0 sees targets 2, 4 (steps 3, 4 unobserved); origin 1 sees 4
+    assert win.mask.tolist() == [[1, 1, 0, 0], [1, 0, 0, 0]]
+    # fewer than SHORT_CONTEXT observed steps: the series' spread is the scale
+    np.testing.assert_allclose(win.scale, [spread, spread])
+    np.testing.assert_allclose(win.target[0, :2], [(2 - 1) / spread, (4 - 1) / spread], rtol=1e-6)
+    assert np.isfinite(win.enc).all() and np.isfinite(win.target).all()
+
+
 def test_training_windows_carry_known_and_past_features():
     n = 8
     z = [np.arange(n, dtype=float)]
     known = [np.stack([np.arange(n) * 10.0], axis=1)]
     past = [np.stack([np.arange(n) * 100.0], axis=1)]
     win = training_windows(z, known, past, np.array([1e-8]), lookback=3, horizon=2)
-    # encoder: [scaled z, known_t, past_t] for t = 0..2 ; decoder: known_t for t = 3, 4
-    np.testing.assert_allclose(win.enc[0, :, 1], [0, 10, 20])
-    np.testing.assert_allclose(win.enc[0, :, 2], [0, 100, 200])
-    np.testing.assert_allclose(win.dec[0, :, 0], [30, 40])
+    # the first full window: encoder [scaled z, known_t, past_t] for t = 0..2 ; decoder known_t, t = 3, 4
+    first = int(np.flatnonzero(win.length == 3)[0])
+    np.testing.assert_allclose(win.enc[first, :, 1], [0, 10, 20])
+    np.testing.assert_allclose(win.enc[first, :, 2], [0, 100, 200])
+    np.testing.assert_allclose(win.dec[first, :, 0], [30, 40])
 
 
 def test_training_windows_respect_limits_and_too_short_series():
     z = [np.arange(10.0), np.arange(4.0)]
     empty = [np.zeros((10, 0)), np.zeros((4, 0))]
-    win = training_windows(z, empty, empty, np.array([1e-8, 1e-8]), 3, 2, limits=[7, 4])
+    win = training_windows(z, empty, empty, np.array([1e-8, 1e-8]), 3, 2, limits=[7, 1])
+    # series 0 up to 7: full windows at origins 2..4; series 1 cut to 1 point: nothing
     assert len(win) == 3 and set(win.series.tolist()) == {0}
-    with pytest.raises(ValueError, match="lookback \\+ horizon = 5"):
-        training_windows([np.arange(4.0)], [np.zeros((4, 0))], [np.zeros((4, 0))], np.array([1.0]), 3, 2)
+    with pytest.raises(ValueError, match="fewer than 2 observed steps"):
+        training_windows([np.arange(1.0)], [np.zeros((1, 0))], [np.zeros((1, 0))], np.array([1.0]), 3, 2)
 
 
 def test_inference_windows_use_the_last_lookback_steps():
@@ -66,7 +95,11 @@ def test_inference_windows_use_the_last_lookback_steps():
     empty = [np.zeros((6, 0))]
     win = inference_windows(z, empty, empty, [np.zeros((2, 0))], np.array([1e-8]), lookback=3)
     np.testing.assert_allclose(win.level, [4.0])
-    assert win.enc.shape == (1, 3, 1) and win.origin.tolist() == [5]
+    assert win.enc.shape == (1, 3, 1) and win.origin.tolist() == [5] and win.length.tolist() == [3]
+    short = inference_windows([np.array([2.0, 4.0])], [np.zeros((2, 0))], [np.zeros((2, 0))],
+                              [np.zeros((2, 0))], np.array([1e-8]), lookback=3, spreads=np.array([1.0]))
+    assert short.length.tolist() == [2] and short.enc[0, 0, 0] == 0.0
+    np.testing.assert_allclose(short.level, [3.0])
 
 
 def test_window_scale_floor_for_flat_windows():

@@ -128,11 +128,13 @@ def test_validation_data_runs_a_validation_loss():
         Forecast(_config(), TRAIN).fit(train, val_data=val)
 
 
-def test_predict_needs_lookback_steps():
+def test_predict_left_pads_histories_shorter_than_the_lookback():
     data = _panel()
     fc = Forecast(_config(), TRAIN).fit(data)
-    with pytest.raises(ForecastDataError, match="series 's0' has 10 step\\(s\\), fewer than the 24 needed"):
-        fc.predict(data.groupby("unique_id").head(10))
+    out = fc.predict(data.groupby("unique_id").head(10))     # 10 < lookback 24: padded, not refused
+    assert len(out) == 2 * 6 and np.isfinite(out["y_hat"]).all()
+    with pytest.raises(ForecastDataError, match="fewer than 2 step"):
+        fc.predict(data.groupby("unique_id").head(1))
 
 
 def test_rolling_origin_backtest_reports_lstm_and_baselines():

@@ -97,3 +97,32 @@ def test_bad_input_is_one_line(tmp_path):
     three = write_musicxml([tokens_to_notes(v) for v in _voices(1, 0)[0][:3]], tmp_path / "three.musicxml")
     with pytest.raises(ValueError, match="expected a four-part score"):
         _task("voices").fit(three)
+
+
+def test_input_dropout_and_zoneout_are_checked_and_saved(tmp_path):
+    for name in ("input_dropout", "zoneout", "dropout"):
+        with pytest.raises(ValueError, match=rf"MusicModelConfig\.{name}: expected a float in \[0, 1\)"):
+            MusicModelConfig(**{name: 1.0})
+        with pytest.raises(ValueError, match=rf"MusicModelConfig\.{name}"):
+            MusicModelConfig(**{name: -0.1})
+    model = MusicModelConfig(kind="bernoulli", hidden_size=12, input_dropout=0.25, zoneout=0.1)
+    task = Music(MusicConfig(model, MusicDataConfig(low=45, high=80, batch_size=2)), TRAIN)
+    task.fit(_chorales(3, 0))
+    assert task.model.drop_in.p == 0.25 and task.model.lstm.spec.zoneout_c == 0.1
+    loaded = Music.load(task.save(tmp_path / "m"))
+    assert loaded.config.model.input_dropout == 0.25 and loaded.config.model.zoneout == 0.1
+    assert loaded.evaluate(_chorales(2, 2)) == task.evaluate(_chorales(2, 2))
+    # a config saved before these fields existed still loads, with them off
+    old = MusicConfig.from_dict({"model": {"kind": "bernoulli", "hidden_size": 12}})
+    assert old.model.input_dropout == 0.0 and old.model.zoneout == 0.0
+
+
+def test_batch_size_defaults_by_kind_and_an_explicit_one_wins():
+    def loader_batch(kind, **data):
+        task = Music(MusicConfig(MusicModelConfig(kind=kind), MusicDataConfig(low=45, high=80, **data)), TRAIN)
+        return task._loader(_chorales(5, 0) if kind != "voices" else _voices(5, 0), train=True).batch_size
+
+    assert (loader_batch("bernoulli"), loader_batch("nade"), loader_batch("voices")) == (2, 8, 8)
+    assert loader_batch("bernoulli", batch_size=5) == 5 and loader_batch("nade", batch_size=3) == 3
+    with pytest.raises(ValueError, match=r"MusicDataConfig\.batch_size: expected an int >= 1"):
+        MusicDataConfig(batch_size=0)

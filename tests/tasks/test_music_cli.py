@@ -63,6 +63,8 @@ def test_bad_input_is_one_line(model_dir, capsys, monkeypatch):
     _one_line_error(run("sample", "--model", "m", "--soprano", "songs/c0.mid", "--out", "x.mid"),
                     "needs a voices model")
     _one_line_error(run("sample", "--model", "songs", "--out", "x.mid"), "not a saved model")
-    _one_line_error(run("sample", "--model", "m", "--out", "x.wav"), "unknown output type '.wav'")
+    _one_line_error(run("sample", "--model", "m", "--out", "x.ogg"), "unknown output type '.ogg'")
+    monkeypatch.setenv("PATH", str(model_dir / "no-synthesizers-here"))  # .wav needs fluidsynth / timidity
+    _one_line_error(run("sample", "--model", "m", "--out", "x.wav"), "audio: no synthesizer found")
     _one_line_error(run("fit", "--data", "songs", "--kind", "voices", "--out", "v", "--no-progress"),
                     "expected a four-part score")

@@ -122,3 +122,29 @@ def test_masked_nll_skips_padding_exactly(head):
     short = -model.log_prob(roll[1:, :3]).sum()
     torch.testing.assert_close(-model.log_prob(roll[:1]).sum() + short, expected)
 
+
+
+def test_input_dropout_corrupts_the_context_in_training_only():
+    torch.manual_seed(5)
+    plain = FrameModel(3, "bernoulli", hidden_size=8, dropout=0.0)
+    noisy = FrameModel(3, "bernoulli", hidden_size=8, dropout=0.0, input_dropout=0.5)
+    noisy.load_state_dict(plain.state_dict())  # input dropout adds no parameters
+    roll = ALL_FRAMES[torch.randint(1, 8, (4, 6))]  # (4, 6, 3), every frame has a note
+    reference = plain.eval().log_prob(roll)
+    torch.testing.assert_close(noisy.eval().log_prob(roll), reference)  # evaluation: the same model
+    noisy.train()
+    draws = [noisy.log_prob(roll) for _ in range(4)]
+    assert all(not torch.allclose(d, reference) for d in draws)  # training: the past is corrupted
+    torch.testing.assert_close(draws[0][:, 0], reference[:, 0])  # frame 0 reads zeros either way
+
+
+def test_zoneout_reaches_the_lstm_and_evaluation_is_deterministic():
+    torch.manual_seed(6)
+    model = FrameModel(3, "bernoulli", hidden_size=8, dropout=0.0, zoneout=0.2)
+    assert (model.lstm.spec.zoneout_c, model.lstm.spec.zoneout_h) == (0.2, 0.2)
+    assert FrameModel(3, "bernoulli", hidden_size=8).lstm.spec.zoneout_c == 0.0
+    roll = ALL_FRAMES[torch.randint(0, 8, (2, 6))]
+    model.eval()
+    torch.testing.assert_close(model.log_prob(roll), model.log_prob(roll))
+    model.train()
+    assert not torch.allclose(model.log_prob(roll), model.log_prob(roll))

@@ -70,6 +70,27 @@ def test_baselines():
     assert ft.predict([["Ali", "geldi"]])[0][1] == "O"
 
 
+class _FakeLexicon:
+    """A dictionary that knows which invented word forms are nouns (id 7) and verbs (id 8)."""
+
+    def __init__(self, nouns, verbs):
+        self.nouns, self.verbs = set(nouns), set(verbs)
+
+    def features(self, word):
+        return [7] if word in self.nouns else [8] if word in self.verbs else [0]
+
+
+def test_feature_tagger_reads_the_lexicon_like_the_bilstm():
+    """Unseen words whose spelling says nothing: only the lexicon features tell the classes apart."""
+    nouns, verbs = ["kxq", "zpl", "tqw", "yhg"], ["mrt", "wvb", "jsx", "fdc"]
+    train = [([n], ["NOUN"]) for n in nouns[:3]] * 3 + [([v], ["VERB"]) for v in verbs[:3]] * 3
+    test = [[nouns[3]], [verbs[3]]]
+    with_lex = FeatureTagger(lexicon=_FakeLexicon(nouns, verbs)).fit(train)
+    assert with_lex.predict(test) == [["NOUN"], ["VERB"]]
+    without = FeatureTagger().fit(train).predict(test)
+    assert without[0] == without[1]  # no signal without the lexicon
+
+
 CONLLU = """# sent_id = 1
 # text = Ali geldi.
 1\tAli\tali\tNOUN\tNNP\tProper=True\t2\tnsubj\t_\t_

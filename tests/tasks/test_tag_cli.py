@@ -78,7 +78,8 @@ def test_fit_members_saves_an_ensemble_that_predict_and_evaluate_load(workdir, c
     assert r.returncode == 0, r.stderr
     fit = json.loads((workdir / "ens_fit.json").read_text())
     assert set(fit["models"]) == {"bilstm_crf_x2", "member 0 (seed 0)", "member 1 (seed 1)"}
-    assert json.loads((workdir / "ens" / "ensemble.json").read_text())["members"] == ["member-0", "member-1"]
+    saved = json.loads((workdir / "ens" / "config.json").read_text())
+    assert saved["config"]["model"]["members"] == 2 and len(saved["extras"]["encoders"]) == 2
     r = run_in_process("tag", "predict", "--model", "ens", "--data", "new.conllu", "--column", "xpos",
                        "--out", "ens_tagged.conllu", cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 0, r.stderr
@@ -92,7 +93,7 @@ def test_fit_members_saves_an_ensemble_that_predict_and_evaluate_load(workdir, c
     assert 0 <= json.loads((workdir / "ens_ev.json").read_text())["bilstm_crf_x2"]["accuracy"] <= 1
     r = run_in_process("tag", "fit", "--data", "train.conllu", "--out", "never", "--members", "0", *common,
                        cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
-    assert r.returncode == 2 and "--members: expected an int >= 1, got 0" in r.stderr
+    assert r.returncode == 2 and "members must be an integer >= 1, received 0" in r.stderr
     assert not (workdir / "never").exists()
 
 
@@ -105,8 +106,8 @@ def test_fit_with_a_lexicon(workdir, capsys, monkeypatch):
                        "--lexicon-dim", "4", *common, cwd=workdir, capsys=capsys, monkeypatch=monkeypatch)
     assert r.returncode == 0, r.stderr
     saved = json.loads((workdir / "lexm" / "config.json").read_text())
-    assert saved["config"]["lexicon"] == "lex.dic"  # as given; the encoder keeps the absolute path
-    assert saved["extras"]["encoder"]["lexicon"] == str((workdir / "lex.dic").resolve())
+    assert saved["config"]["model"]["lexicon"] == "lex.dic"  # as given; the encoder keeps the absolute path
+    assert saved["extras"]["encoders"][0]["lexicon"] == str((workdir / "lex.dic").resolve())
     monkeypatch.chdir(workdir.parent)  # the saved model still finds its lexicon
     from lstmkit.tasks.tag import Tagger
 

@@ -140,3 +140,20 @@ def test_fit_ensemble_on_folds_shares_the_tag_set():
     assert len(same.members) == 1
     with pytest.raises(ValueError, match="members: expected an int >= 1"):
         fit_ensemble(SENTS, cfg, tc, members=0)
+
+
+def test_tag_members_hold_out_their_own_fold_without_validation_data():
+    """Tag(members=K).fit(train) without val: member k never sees fold k (the CLI gave all one split)."""
+    from lstmkit.tasks.tag import Tag, TagConfig
+
+    sentences = [([f"w{i}", "runs"], ["NOUN", "VERB"]) for i in range(8)]
+    config = TagConfig.from_dict({"model": {"embed_size": 4, "char_embed_size": 2, "char_hidden_size": 2,
+                                            "hidden_size": 4, "members": 2},
+                                  "data": {"batch_size": 4, "folds": 4}})
+    task = Tag(config, Tag.default_train(max_epochs=1, progress=False)).fit(sentences)
+    vocab = [set(m.encoder.words.itos) for m in task.taggers]
+    # fold 0 = the last 2 sentences, fold 1 = the 2 before
+    assert {"w6", "w7"}.isdisjoint(vocab[0]) and {"w4", "w5"} <= vocab[0]
+    assert {"w4", "w5"}.isdisjoint(vocab[1]) and {"w6", "w7"} <= vocab[1]
+    assert [r.config.seed for r in task.fit_results] == [0, 1]
+    assert all(r.history and "val_loss" in r.history[-1] for r in task.fit_results)

@@ -59,6 +59,35 @@ def _seqclass_data(n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
     return xs, ["hi" if i % 2 else "lo" for i in range(n)]
 
 
+POS = ["a great film", "great acting and a fine story", "fine and great", "what a great fine movie",
+       "i loved it", "loved the great story", "a fine great cast", "great and loved"]
+NEG = ["a bad film", "awful acting and a dull story", "dull and bad", "what a bad awful movie",
+       "i hated it", "hated the dull story", "a dull bad cast", "bad and hated"]
+
+
+def _reviews(n: int, offset: int = 0) -> pd.DataFrame:
+    texts = [(POS if i % 2 == 0 else NEG)[(i // 2 + offset) % len(POS)] for i in range(n)]
+    return pd.DataFrame({"text": texts, "label": ["pos" if i % 2 == 0 else "neg" for i in range(n)]})
+
+
+WORDS = {"the": "DET", "a": "DET", "dog": "NOUN", "cat": "NOUN", "bird": "NOUN", "runs": "VERB",
+         "sleeps": "VERB", "sings": "VERB", "big": "ADJ", "small": "ADJ"}
+
+
+def _sentences(n: int, offset: int = 0) -> list[tuple[list[str], list[str]]]:
+    det, adj, noun, verb = ["the", "a"], ["big", "small"], ["dog", "cat", "bird"], ["runs", "sleeps", "sings"]
+    out = []
+    for i in range(offset, offset + n):
+        words = [det[i % 2], adj[i % 2], noun[i % 3], verb[(i // 2) % 3]] if i % 3 else \
+            [det[i % 2], noun[i % 3], verb[i % 3]]
+        out.append((words, [WORDS[w] for w in words]))
+    return out
+
+
+VERSES = ["in the beginning was the word", "and the word was with god", "the light shines in the dark",
+          "and the dark has not overcome it", "there was a man sent from god", "he came as a witness"]
+
+
 def _chorales(n: int, seed: int) -> list[list[list[int]]]:
     """Tiny four-voice chorales as frames (cadences in C with some variation)."""
     rng = np.random.default_rng(seed)
@@ -69,7 +98,8 @@ def _chorales(n: int, seed: int) -> list[list[list[int]]]:
 
 CASES: dict[str, Case] = {
     "forecast": Case(
-        sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2},
+        sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2,
+                            "calibration_refit": False},  # one training pass: one line per epoch
                   "data": {"season_length": 6, "batch_size": 16}},
         train=lambda: _series_frame(40),
         val=lambda: _series_frame(6, start=40),
@@ -87,6 +117,36 @@ CASES: dict[str, Case] = {
         train=lambda: _seqclass_data(16, seed=0),
         val=lambda: _seqclass_data(6, seed=1),
         test=lambda: _seqclass_data(8, seed=2),
+    ),
+    "classify": Case(
+        sections={"model": {"embed_size": 8, "hidden_size": 8, "pooling": "attention", "attn_size": 4},
+                  "data": {"batch_size": 4}},
+        train=lambda: _reviews(16),
+        val=lambda: _reviews(6, offset=3),
+        test=lambda: _reviews(8, offset=1),
+    ),
+    "tag": Case(
+        sections={"model": {"embed_size": 8, "char_embed_size": 4, "char_hidden_size": 4, "hidden_size": 8,
+                            "members": 2},
+                  "data": {"batch_size": 4, "folds": 4}},
+        train=lambda: _sentences(12),
+        val=lambda: _sentences(4, offset=12),
+        test=lambda: _sentences(6, offset=20),
+    ),
+    "generate": Case(
+        sections={"model": {"embed_size": 8, "hidden_size": 8, "num_layers": 1},
+                  "data": {"batch_size": 4, "bptt": 12, "ngram_order": 3}, "sample": {"max_length": 12}},
+        train=lambda: VERSES * 3,
+        val=lambda: VERSES[:2],
+        test=lambda: ["the word was light", "and the man came"],
+    ),
+    "translate": Case(
+        sections={"model": {"embed_size": 8, "hidden_size": 8}, "data": {"batch_size": 4, "min_freq": 1},
+                  "decode": {"beam_size": 2, "max_length": 8}},
+        train=lambda: (["ein haus", "eine katze", "das haus", "die katze"] * 3,
+                       ["a house", "a cat", "the house", "the cat"] * 3),
+        val=lambda: (["ein haus"], ["a house"]),
+        test=lambda: pd.DataFrame({"source": ["das haus", "eine katze"], "target": ["the house", "a cat"]}),
     ),
     "music": Case(
         sections={"model": {"kind": "nade", "hidden_size": 8, "nade_size": 4},
@@ -205,12 +265,3 @@ def test_train_knobs_live_only_in_train_config():
             fields = getattr(cls.CONFIG(), section).__dataclass_fields__
             assert not {"epochs", "max_epochs", "lr", "seed", "progress"} & set(fields), (name, section)
         assert isinstance(cls.default_train(), TrainConfig)
-
-
-@pytest.mark.parametrize("module", ["lstmkit.tasks.configs", "lstmkit.commands._options"])
-def test_docstring_examples(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

@@ -42,3 +42,11 @@ def test_dict_round_trip_and_unknown_keys():
 def test_frozen():
     with pytest.raises(AttributeError):
         TrainConfig().lr = 1.0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("field", ["lr", "weight_decay", "min_lr_ratio", "plateau_factor", "gradient_clip_val",
+                                   "early_stopping_min_delta"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_knobs_are_refused_on_construction(field, value):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field}: expected a finite number"):
+        TrainConfig(**{field: value})

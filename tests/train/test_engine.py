@@ -216,3 +216,23 @@ def test_precision_and_accelerator_resolution():
     assert _resolve_precision(TrainConfig(precision="bf16-mixed"), "cpu") == "bf16-mixed"
     with pytest.raises(ValueError, match="no CUDA device is available"):
         _resolve_accelerator(TrainConfig(accelerator="gpu"))
+
+
+class BlowsUp(TinyRegression):
+    """Its loss becomes NaN at the third batch of the second epoch."""
+
+    def training_step(self, batch, batch_idx):
+        loss = super().training_step(batch, batch_idx)
+        if self.current_epoch == 1 and batch_idx == 2:
+            return loss * float("nan")
+        return loss
+
+
+def test_a_non_finite_loss_stops_the_fit_at_its_step(tmp_path):
+    from lstmkit.train.engine import NonFiniteLossError
+
+    torch.manual_seed(0)
+    train, val = make_data()  # 8 batches per epoch: the NaN comes at step 8 + 3 = 11
+    with pytest.raises(NonFiniteLossError, match=r"training loss became nan at step 11 \(epoch 1, batch 2\)") as info:
+        fit(BlowsUp(), train, val, TrainConfig(max_epochs=3, progress=False, checkpoint=False))
+    assert "\n" not in str(info.value)

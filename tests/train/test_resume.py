@@ -7,8 +7,10 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
+import lightning as L
 import pytest
 import torch
 from train_helpers import TinyRegression, fresh_model, make_data
@@ -81,19 +83,21 @@ class CrashingRegression(TinyRegression):
         return super().training_step(batch, batch_idx)
 
 
-@pytest.mark.parametrize("schedule", ["constant", "plateau"])
-def test_crash_mid_epoch_then_resume_matches_uninterrupted(tmp_path, schedule):
-    train, val = make_data()
+@pytest.mark.parametrize(("schedule", "loader_seed"), [("constant", None), ("plateau", None), ("constant", 7)])
+def test_crash_mid_epoch_then_resume_matches_uninterrupted(tmp_path, schedule, loader_seed):
+    """``loader_seed``: the training loader shuffles with a generator of its own (not saved by RNGState)."""
     config = _config(tmp_path / "a", schedule=schedule, plateau_patience=0)
     reference = fresh_model()
-    fit(reference, train, val, config)
+    fit(reference, *make_data(loader_seed=loader_seed), config)
 
     torch.manual_seed(0)
     crashing = CrashingRegression(crash_epoch=3)
     crashing.load_state_dict(fresh_model().state_dict())
     with pytest.raises(Crash):
-        fit(crashing, train, val, config.replace(run_dir=str(tmp_path / "b")))
+        fit(crashing, *make_data(loader_seed=loader_seed), config.replace(run_dir=str(tmp_path / "b")))
     resumed = fresh_model(seed=99)  # a different start: everything must come from the checkpoint
+    # fresh loaders, as in a new process: a loader's own generator starts again from its seed
+    train, val = make_data(loader_seed=loader_seed)
     result = fit(resumed, train, val, config.replace(run_dir=str(tmp_path / "b"), resume="last"))
     assert result.epochs == EPOCHS and len(result.history) == EPOCHS
     _assert_same_weights(reference.state_dict(), resumed.state_dict())
@@ -121,3 +125,39 @@ def test_fresh_run_into_a_used_run_dir_is_refused(tmp_path):
     with pytest.raises(ValueError, match="already holds checkpoints of an earlier run: resume it"):
         fit(fresh_model(), train, val, _config(tmp_path, max_epochs=1))
     assert fit(fresh_model(), train, val, _config(tmp_path, max_epochs=2, resume="last")).epochs == 2
+
+
+def test_loader_generator_order_follows_the_epoch_and_is_given_back(tmp_path):
+    """A loader's own generator: each epoch's order comes from (its seed, epoch); after the fit it is back."""
+    from lstmkit.train.checkpoint import epoch_seed
+
+    assert epoch_seed(7, 0) != epoch_seed(7, 1) and epoch_seed(7, 1) == epoch_seed(7, 1)
+    train, val = make_data(loader_seed=7)
+    generator = train.sampler.generator
+    orders = []
+
+    class Record(L.Callback):
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            if batch_idx == 0:
+                orders.append(batch[0][:, 0].clone())
+
+    fit(fresh_model(), train, val, _config(tmp_path, max_epochs=3, checkpoint=False), callbacks=[Record()])
+    assert len(orders) == 3 and not torch.equal(orders[0], orders[1])
+    data = train.dataset.tensors[0][:, 0]
+    for epoch, first in enumerate(orders):
+        perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(epoch_seed(7, epoch)))
+        assert torch.equal(first, data[perm[:8]]), f"epoch {epoch}"
+    assert train.sampler.generator is generator and generator.initial_seed() == 7
+
+
+def test_resume_with_another_thread_count_warns():
+    from lstmkit.train.checkpoint import ResumeWarning, RNGState
+
+    state = RNGState().state_dict()
+    assert state["num_threads"] == torch.get_num_threads()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResumeWarning)
+        RNGState().load_state_dict(state)  # the same count: silent
+    state["num_threads"] = torch.get_num_threads() + 1
+    with pytest.warns(ResumeWarning, match="thread"):
+        RNGState().load_state_dict(state)

@@ -65,7 +65,7 @@ def test_failed_save_writes_nothing(tmp_path):
 def test_save_refuses_to_clobber_other_directories(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "notes.txt").write_text("keep me")
-    with pytest.raises(ValueError, match="not a saved model; refusing"):
+    with pytest.raises(ValueError, match="not an lstmkit saved model .*refusing"):
         save_model(tmp_path / "docs", task="t", config={}, state_dict={})
     assert (tmp_path / "docs" / "notes.txt").read_text() == "keep me"
 

@@ -35,13 +35,19 @@ class TinyRegression(TaskModule):
         self.log("val_loss", torch.nn.functional.mse_loss(self(x), y), sync_dist=True)
 
 
-def make_data(n: int = 64, batch_size: int = 8, seed: int = 0):
-    """Shuffled training loader and a validation loader over the same y = sum(x) data."""
+def make_data(n: int = 64, batch_size: int = 8, seed: int = 0, loader_seed: int | None = None):
+    """Shuffled training loader and a validation loader over the same y = sum(x) data.
+
+    The training loader shuffles with torch's global generator, or with a
+    generator of its own seeded with ``loader_seed`` when given (as the
+    forecast and detect tasks do).
+    """
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 4, generator=g)
     y = x.sum(dim=1, keepdim=True)
     data = TensorDataset(x, y)
-    return DataLoader(data, batch_size=batch_size, shuffle=True), DataLoader(data, batch_size=32)
+    own = None if loader_seed is None else torch.Generator().manual_seed(loader_seed)
+    return DataLoader(data, batch_size=batch_size, shuffle=True, generator=own), DataLoader(data, batch_size=32)
 
 
 def fresh_model(seed: int = 0, step_sleep: float = 0.0) -> TinyRegression:

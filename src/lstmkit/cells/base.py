@@ -95,7 +95,7 @@ class CellBase(nn.Module):
             return new
         z = torch.full_like(new, rate)
         if self.training:
-            z = z.bernoulli_()
+            z = z.bernoulli_(rate)  # P(z = 1) = rate: keep the previous value
         return zoneout(prev, new, z)
 
     def _check_input(self, x: object) -> tuple[Tensor, bool]:

@@ -46,7 +46,9 @@ def register(subparsers: Any) -> None:
 
 def run_fit(args: argparse.Namespace) -> int:
     from lstmkit.tasks.anomaly import Detect
+    from lstmkit.train.model_dir import check_outputs
 
+    check_outputs(args.out)  # before any training: refuse unusable outputs
     task = Detect(args.config_obj, args.train_config).fit(args.data, val=args.val_data)
     task.save(args.out)
     print_summary("detect fit", {task.config.model.detector: {

@@ -1,12 +1,16 @@
-"""``lstmkit generate fit | sample | evaluate``: LSTM language models and text generation.
+"""``lstmkit generate fit | sample | evaluate``: the command line of :class:`lstmkit.tasks.generate.Generate`.
 
-* ``fit --train FILE [--val FILE] --out MODEL_DIR``: each non-empty line of
-  FILE is a document (a verse, a paragraph); the documents are joined into
-  one stream and trained on with truncated BPTT.
-* ``sample MODEL_DIR --prime TEXT``: prints the prime, then the continuation
-  as it is generated (streaming).
-* ``evaluate MODEL_DIR --text FILE``: perplexity, and bits per character for
-  character models.
+    lstmkit generate fit --data train.txt --val-data val.txt --out lm/
+    lstmkit generate sample --model lm/ --prime "In the beginning"
+    lstmkit generate evaluate --model lm/ --data test.txt --train-data train.txt
+
+Each non-empty line of a text file is a document (a verse, a paragraph); the
+documents are joined into one stream and trained on with truncated BPTT.
+``sample`` prints the prime, then the continuation as it is generated.
+``evaluate`` reports perplexity (and bits per character for character
+models) beside a unigram model and, given ``--train-data``, Kneser-Ney.
+Every field of the model, data, sample and train sections is a flag and a
+key of ``--config FILE.yaml``; ``--print-config`` shows the effective run.
 """
 
 from __future__ import annotations
@@ -15,94 +19,88 @@ import argparse
 import sys
 from typing import Any
 
-from lstmkit.commands._common import (
-    add_parser,
-    add_train_arguments,
-    print_summary,
-    train_config_from_args,
-)
+from lstmkit.commands._common import print_summary
+from lstmkit.commands._options import command
+from lstmkit.commands._text import model_dir, model_options, override
+
+FIT_ALIASES = {"--train": "--data", "--val": "--val-data"}  # old spelling -> new flag, for one release
+SAMPLE_FIELDS = ("temperature", "top_k", "top_p", "greedy", "max_length", "stop", "sample_seed")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("generate", help="LSTM language models: fit, sample, evaluate")
-    sub = parser.add_subparsers(dest="generate_command", metavar="ACTION", required=True)
+    from lstmkit.tasks.generate.config import TRAIN_DEFAULTS, GenerateConfig
 
-    fit = add_parser(sub, "fit", help="train a language model on a text file", func=run_fit)
-    fit.add_argument("--train", required=True, help="UTF-8 text file, one document per line")
-    fit.add_argument("--val", default=None, help="held-out text file (val_loss, val_bpc per epoch)")
-    fit.add_argument("--out", required=True, help="model directory to write")
-    model = fit.add_argument_group("model")
-    model.add_argument("--tokenizer", choices=("char", "word", "bpe"), default="char")
-    model.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=False)
-    model.add_argument("--embed-size", type=int, default=64)
-    model.add_argument("--hidden-size", type=int, default=256)
-    model.add_argument("--num-layers", type=int, default=2)
-    model.add_argument("--dropout", type=float, default=0.1)
-    model.add_argument("--recurrent-dropout", type=float, default=0.0)
-    model.add_argument("--weight-drop", type=float, default=0.0)
-    model.add_argument("--tie-weights", action=argparse.BooleanOptionalAction, default=False)
-    model.add_argument("--min-freq", type=int, default=1)
-    model.add_argument("--max-vocab", type=int, default=None)
-    model.add_argument("--bpe-vocab-size", type=int, default=4000)
-    stream = fit.add_argument_group("stream")
-    stream.add_argument("--batch-size", type=int, default=32, help="parallel rows of the stream")
-    stream.add_argument("--bptt", type=int, default=100, help="truncated BPTT window length")
-    add_train_arguments(fit, max_epochs=5)
+    parser = subparsers.add_parser("generate", help="LSTM language models: fit, sample, evaluate",
+                                   description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="generate_command", metavar="SUBCOMMAND", required=True)
 
-    sample = add_parser(sub, "sample", help="generate text from a prime", func=run_sample)
-    sample.add_argument("model", help="model directory written by 'generate fit'")
-    sample.add_argument("--prime", required=True, help="text the generation continues")
-    sample.add_argument("--temperature", type=float, default=1.0)
-    sample.add_argument("--top-k", type=int, default=None)
-    sample.add_argument("--top-p", type=float, default=None)
-    sample.add_argument("--greedy", action="store_true", help="always take the most probable token")
-    sample.add_argument("--max-length", type=int, default=200, help="most tokens to generate")
-    sample.add_argument("--stop", action="append", default=[], help="stop after this string (repeatable)")
-    sample.add_argument("--seed", type=int, default=None)
+    fit = command(sub, "fit", help="train a language model on a text file and save it", func=run_fit,
+                  config=GenerateConfig, train_defaults=TRAIN_DEFAULTS)
+    fit.option("--data", required=True, help="UTF-8 text file, one document per line")
+    fit.option("--out", required=True, help="model directory to write")
+    fit.option("--val-data", help="held-out text file (validation loss / bits per character per epoch)")
+    fit.option("--baselines", type=bool, default=True,
+               help="report the unigram and Kneser-Ney baselines on --val-data too")
+    fit.option("--metrics-out", help="JSON file for the metrics")
+    fit.aliases(FIT_ALIASES)
 
-    evaluate = add_parser(sub, "evaluate", help="perplexity / bits per character on held-out text", func=run_evaluate)
-    evaluate.add_argument("model", help="model directory written by 'generate fit'")
-    evaluate.add_argument("--text", required=True, help="UTF-8 text file, one document per line")
+    sample = command(sub, "sample", help="continue a prime, printing the text as it is generated",
+                     description="continue a prime, printing the text as it is generated; the sampling options left out keep the model's sample section", func=run_sample)
+    model_options(sample, "generate")
+    sample.option("--prime", required=True, help="text the generation continues")
+    sample.option("--temperature", type=float, help="sampling temperature")
+    sample.option("--top-k", type=int, help="sample among the k most probable tokens")
+    sample.option("--top-p", type=float, help="sample from the nucleus of this mass")
+    sample.option("--greedy", type=bool, default=False, help="always take the most probable token")
+    sample.option("--max-length", type=int, help="most tokens to generate")
+    sample.option("--stop", many=True, help="stop after any of these strings")
+    sample.option("--sample-seed", type=int, help="seed of the sampler")
+    sample.aliases({"--seed": "--sample-seed"})
+
+    ev = command(sub, "evaluate", help="perplexity / bits per character on held-out text", func=run_evaluate)
+    model_options(ev, "generate")
+    ev.option("--data", required=True, help="UTF-8 text file, one document per line")
+    ev.option("--train-data", help="training text: fits the Kneser-Ney baseline for the report")
+    ev.option("--baselines", type=bool, default=True, help="report the n-gram baselines too")
+    ev.option("--metrics-out", help="JSON file for the metrics")
+    ev.aliases({"--text": "--data"})
 
 
-def _documents(path: str) -> list[str]:
-    from lstmkit.text import read_text_lines
+def _write_json(path: str, data: dict) -> None:
+    from lstmkit.io import atomic_write_json
 
-    docs = [line for line in read_text_lines(path) if line.strip()]
-    if not docs:
-        raise ValueError(f"{path}: the file has no text; expected one document per line")
-    return docs
+    atomic_write_json(path, data)
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.generate import LanguageModelConfig, StreamConfig, fit
+    from lstmkit.tasks.generate import Generate
+    from lstmkit.train.model_dir import check_outputs
 
-    config = LanguageModelConfig(
-        tokenizer=args.tokenizer, lowercase=args.lowercase, embed_size=args.embed_size,
-        hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
-        recurrent_dropout=args.recurrent_dropout, weight_drop=args.weight_drop,
-        tie_weights=args.tie_weights, min_freq=args.min_freq, max_vocab=args.max_vocab,
-        bpe_vocab_size=args.bpe_vocab_size,
-    )
-    stream = StreamConfig(batch_size=args.batch_size, bptt=args.bptt)
-    train = _documents(args.train)
-    val = _documents(args.val) if args.val else None
-    pipeline = fit(train, config, stream, train_config_from_args(args), val_texts=val)
-    path = pipeline.save(args.out)
-    metrics = dict(pipeline.fit_result.metrics) if pipeline.fit_result else {}
-    print_summary("generate fit", metrics, files={"model": path})
+    check_outputs(args.out, args.metrics_out)  # before any training: refuse unusable outputs
+    task = Generate(args.config_obj, args.train_config).fit(args.data, val=args.val_data)
+    path = task.save(args.out)
+    rows = {"lstm": dict(task.fit_results[-1].metrics)}
+    if args.val_data:
+        rows = task.evaluate(args.val_data, train=args.data if args.baselines else None,
+                             baselines=args.baselines)
+        rows["lstm"] = {**task.fit_results[-1].metrics, **rows["lstm"]}
+    files = {"model": path}
+    if args.metrics_out:
+        _write_json(args.metrics_out, rows)
+        files["metrics"] = args.metrics_out
+    title = f"generate fit (validation: {args.val_data})" if args.val_data else "generate fit"
+    print_summary(title, rows, files=files, notes=task.fit_summary())
     return 0
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.generate import LanguageModelPipeline, SamplingConfig
+    from lstmkit.tasks.generate import Generate
 
-    config = SamplingConfig(
-        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p, greedy=args.greedy,
-        max_length=args.max_length, stop=tuple(args.stop), seed=args.seed,
-    )
-    pipeline = LanguageModelPipeline.load(args.model)
-    pieces = pipeline.stream(args.prime, config)
+    task = Generate.load(model_dir(args))
+    if args.greedy is False:
+        args.greedy = None  # the flag only switches greedy on
+    task.config = override(task.config, "sample", args, SAMPLE_FIELDS)
+    pieces = task.pipeline.stream(args.prime, task.config.sampling())
     first = next(pieces, "")  # validates the prime before anything is printed
     sys.stdout.write(args.prime + first)
     sys.stdout.flush()
@@ -114,9 +112,15 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.generate import LanguageModelPipeline
+    from lstmkit.tasks.generate import Generate
 
-    pipeline = LanguageModelPipeline.load(args.model)
-    metrics = pipeline.evaluate(_documents(args.text))
-    print_summary("generate evaluate", metrics)
+    task = Generate.load(model_dir(args))
+    rows = task.evaluate(args.data, train=args.train_data, baselines=args.baselines)
+    files = {}
+    if args.metrics_out:
+        _write_json(args.metrics_out, rows)
+        files["metrics"] = args.metrics_out
+    notes = [] if args.train_data or not args.baselines else [
+        "give --train-data to report the Kneser-Ney baseline"]
+    print_summary(f"generate evaluate ({args.data})", rows, files=files, notes=notes)
     return 0

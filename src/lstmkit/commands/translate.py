@@ -1,14 +1,18 @@
-"""``lstmkit translate fit | translate | evaluate``: attentional LSTM encoder-decoder.
+"""``lstmkit translate fit | translate | evaluate``: the command line of :class:`lstmkit.tasks.translate.Translate`.
 
-Parallel data comes as two aligned files (``--source``/``--target``, one
-sentence per line) or one TSV of ``source<TAB>target`` (``--pairs``).
+    lstmkit translate fit --data pairs.tsv --val-data val.tsv --out model/
+    lstmkit translate fit --source train.de --target train.en --out model/
+    lstmkit translate translate --model model/ --data input.de --out output.en
+    lstmkit translate evaluate --model model/ --data test.tsv --heatmap attention.png
 
-* ``fit ... --out MODEL_DIR``
-* ``translate MODEL_DIR --input FILE --output FILE``: one translation per line
-  (written atomically: a failed run leaves no output file).
-* ``evaluate MODEL_DIR (--source F --target F | --pairs TSV) [--heatmap PNG]``:
-  BLEU and chrF (sacrebleu) beside the copy-the-source baseline; the heatmap
-  shows the attention of the ``--heatmap-line``-th sentence.
+Parallel data comes as one TSV of ``source<TAB>target`` (``--data``,
+``--val-data``) or two aligned files, one sentence per line (``--source`` /
+``--target``, ``--val-source`` / ``--val-target``). ``translate`` writes one
+translation per line (atomically: a failed run leaves no output file).
+``evaluate`` reports BLEU and chrF (sacrebleu) beside copying the source;
+``--heatmap`` draws the attention of the ``--heatmap-line``-th sentence.
+Every field of the model, data, decode and train sections is a flag and a
+key of ``--config FILE.yaml``; ``--print-config`` shows the effective run.
 """
 
 from __future__ import annotations
@@ -16,133 +20,132 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from lstmkit.commands._common import (
-    add_parser,
-    add_train_arguments,
-    print_summary,
-    train_config_from_args,
-)
+from lstmkit.commands._common import print_summary
+from lstmkit.commands._options import CommandError, command
+from lstmkit.commands._text import model_dir, model_options, override
 
-
-def _add_pairs(parser: argparse.ArgumentParser, prefix: str = "") -> None:
-    flag = f"--{prefix}" if prefix else "--"
-    parser.add_argument(f"{flag}source", default=None, help="source-language file, one sentence per line")
-    parser.add_argument(f"{flag}target", default=None, help="target-language file aligned with the source")
-    parser.add_argument(f"{flag}pairs", default=None, help="TSV file of source<TAB>target lines")
-
-
-def _read_pairs(source: str | None, target: str | None, pairs: str | None, what: str):
-    from lstmkit.tasks.translate import read_parallel, read_tsv_pairs
-
-    if pairs and (source or target):
-        raise ValueError(f"{what}: give either --pairs or --source/--target, not both")
-    if pairs:
-        return read_tsv_pairs(pairs)
-    if not (source and target):
-        raise ValueError(f"{what}: expected --source and --target files (or --pairs), received "
-                         f"source={source!r}, target={target!r}")
-    return read_parallel(source, target)
-
-
-def _decode_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--beam", type=int, default=5, help="beam size (1 = greedy)")
-    parser.add_argument("--max-length", type=int, default=120, help="most target tokens")
-    parser.add_argument("--length-penalty", type=float, default=0.6, help="alpha of ((5+|y|)/6)^alpha")
-    parser.add_argument("--batch-size", type=int, default=32, help="sentences decoded at once")
-
-
-def _decode_config(args: argparse.Namespace):
-    from lstmkit.tasks.translate import DecodeConfig
-
-    return DecodeConfig(beam_size=args.beam, max_length=args.max_length, length_penalty=args.length_penalty)
+# old spelling -> new flag, for one release
+FIT_ALIASES = {"--pairs": "--data", "--val-pairs": "--val-data", "--beam": "--beam-size"}
+DECODE_ALIASES = {"--beam": "--beam-size", "--batch-size": "--decode-batch-size"}
+DECODE_FIELDS = ("beam_size", "max_length", "length_penalty", "decode_batch_size")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("translate", help="translation with attention: fit, translate, evaluate")
-    sub = parser.add_subparsers(dest="translate_command", metavar="ACTION", required=True)
+    from lstmkit.tasks.translate.config import TRAIN_DEFAULTS, TranslateConfig
 
-    fit = add_parser(sub, "fit", help="train an encoder-decoder on parallel text", func=run_fit)
-    _add_pairs(fit)
-    _add_pairs(fit, prefix="val-")
-    fit.add_argument("--out", required=True, help="model directory to write")
-    model = fit.add_argument_group("model")
-    model.add_argument("--tokenizer", choices=("word", "bpe"), default="word")
-    model.add_argument("--lowercase", action=argparse.BooleanOptionalAction, default=False)
-    model.add_argument("--attention", choices=("additive", "general", "concat", "none"), default="additive")
-    model.add_argument("--input-feeding", action=argparse.BooleanOptionalAction, default=True)
-    model.add_argument("--embed-size", type=int, default=128)
-    model.add_argument("--hidden-size", type=int, default=256)
-    model.add_argument("--num-layers", type=int, default=1)
-    model.add_argument("--dropout", type=float, default=0.2)
-    model.add_argument("--max-source-len", type=int, default=100)
-    model.add_argument("--max-target-len", type=int, default=120)
-    model.add_argument("--min-freq", type=int, default=2)
-    model.add_argument("--max-vocab", type=int, default=20000)
-    model.add_argument("--bpe-vocab-size", type=int, default=4000)
-    fit.add_argument("--batch-size", type=int, default=32, help="sentence pairs per batch")
-    add_train_arguments(fit, max_epochs=10)
+    parser = subparsers.add_parser("translate", help="translation with attention: fit, translate, evaluate",
+                                   description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="translate_command", metavar="SUBCOMMAND", required=True)
 
-    tr = add_parser(sub, "translate", help="translate a file, one sentence per line", func=run_translate)
-    tr.add_argument("model", help="model directory written by 'translate fit'")
-    tr.add_argument("--input", required=True, help="source sentences, one per line")
-    tr.add_argument("--output", required=True, help="file to write, one translation per line")
-    _decode_arguments(tr)
+    fit = command(sub, "fit", help="train an encoder-decoder on parallel text and save it", func=run_fit,
+                  config=TranslateConfig, train_defaults=TRAIN_DEFAULTS)
+    _pair_options(fit, "training")
+    fit.option("--out", required=True, help="model directory to write")
+    fit.option("--val-data", help="validation TSV of source<TAB>target lines")
+    fit.option("--val-source", help="validation source file (with --val-target)")
+    fit.option("--val-target", help="validation target file aligned with --val-source")
+    fit.aliases(FIT_ALIASES)
 
-    ev = add_parser(sub, "evaluate", help="BLEU and chrF on parallel text", func=run_evaluate)
-    ev.add_argument("model", help="model directory written by 'translate fit'")
-    _add_pairs(ev)
-    ev.add_argument("--heatmap", default=None, help="write the attention heatmap of one sentence to this PNG")
-    ev.add_argument("--heatmap-line", type=int, default=1, help="1-based line of the sentence to draw")
-    _decode_arguments(ev)
+    tr = command(sub, "translate", help="translate a file, one sentence per line", func=run_translate,
+                 description="translate a file, one sentence per line; decoding options left out keep "
+                             "the model's decode section")
+    model_options(tr, "translate")
+    tr.option("--data", required=True, help="source sentences, one per line")
+    tr.option("--out", required=True, help="file to write, one translation per line")
+    _decode_options(tr)
+    tr.aliases({"--input": "--data", "--output": "--out", **DECODE_ALIASES})
+
+    ev = command(sub, "evaluate", help="BLEU and chrF on parallel text, beside copying the source",
+                 func=run_evaluate, description="BLEU and chrF on parallel text, beside copying the source; "
+                                                "decoding options left out keep the model's decode section")
+    model_options(ev, "translate")
+    _pair_options(ev, "evaluation")
+    ev.option("--heatmap", help="write the attention heatmap of one sentence to this PNG")
+    ev.option("--heatmap-line", type=int, default=1, help="1-based line of the sentence to draw")
+    _decode_options(ev)
+    ev.aliases({"--pairs": "--data", **DECODE_ALIASES})
+
+
+def _pair_options(cmd: Any, what: str) -> None:
+    cmd.option("--data", help=f"{what} TSV of source<TAB>target lines (or --source and --target)")
+    cmd.option("--source", help=f"{what} source file, one sentence per line")
+    cmd.option("--target", help=f"{what} target file aligned with --source")
+
+
+def _decode_options(cmd: Any) -> None:
+    cmd.option("--beam-size", type=int, help="beam size, 1 = greedy")
+    cmd.option("--max-length", type=int, help="most target tokens")
+    cmd.option("--length-penalty", type=float, help="alpha of ((5 + |y|) / 6)^alpha")
+    cmd.option("--decode-batch-size", type=int, help="sentences decoded at once")
+
+
+def _pairs(data: str | None, source: str | None, target: str | None, what: str, flags: str = "") -> Any:
+    """What ``Translate`` reads: a TSV path or a pair of aligned files; None when nothing is given."""
+    if data and (source or target):
+        raise CommandError(f"{what}: give either --{flags}data or --{flags}source/--{flags}target, not both")
+    if data:
+        return data
+    if source or target:
+        if not (source and target):
+            raise CommandError(f"{what}: expected --{flags}source and --{flags}target files (or --{flags}data), "
+                               f"received source={source!r}, target={target!r}")
+        from lstmkit.tasks.translate import read_parallel
+
+        return read_parallel(source, target)
+    return None
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.translate import Seq2SeqConfig, fit
+    from lstmkit.tasks.translate import Translate
+    from lstmkit.train.model_dir import check_outputs
 
-    src, tgt = _read_pairs(args.source, args.target, args.pairs, "training data")
-    val_src = val_tgt = None
-    if args.val_source or args.val_target or args.val_pairs:
-        val_src, val_tgt = _read_pairs(args.val_source, args.val_target, args.val_pairs, "validation data")
-    config = Seq2SeqConfig(
-        tokenizer=args.tokenizer, lowercase=args.lowercase, embed_size=args.embed_size,
-        hidden_size=args.hidden_size, num_layers=args.num_layers, dropout=args.dropout,
-        attention=args.attention, input_feeding=args.input_feeding,
-        max_source_len=args.max_source_len, max_target_len=args.max_target_len,
-        min_freq=args.min_freq, max_vocab=args.max_vocab, bpe_vocab_size=args.bpe_vocab_size,
-    )
-    pipeline = fit(src, tgt, config, train_config_from_args(args), val_src, val_tgt, batch_size=args.batch_size)
-    path = pipeline.save(args.out)
-    metrics = dict(pipeline.fit_result.metrics) if pipeline.fit_result else {}
-    print_summary("translate fit", metrics, files={"model": path})
+    check_outputs(args.out)  # before any training: refuse unusable outputs
+    train = _pairs(args.data, args.source, args.target, "training data")
+    if train is None:
+        raise CommandError("training data: expected --data (a TSV) or --source and --target files")
+    val = _pairs(args.val_data, args.val_source, args.val_target, "validation data", "val-")
+    task = Translate(args.config_obj, args.train_config).fit(train, val=val)
+    path = task.save(args.out)
+    print_summary("translate fit", dict(task.fit_results[-1].metrics), files={"model": path},
+                  notes=task.fit_summary())
     return 0
 
 
-def run_translate(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.translate import TranslationPipeline, read_lines
-    from lstmkit.text import atomic_write_text
+def _load(args: argparse.Namespace) -> Any:
+    from lstmkit.tasks.translate import Translate
 
-    pipeline = TranslationPipeline.load(args.model)
-    sentences = read_lines(args.input)
-    outputs = pipeline.translate(sentences, _decode_config(args), batch_size=args.batch_size)
-    path = atomic_write_text(args.output, "".join(line.replace("\n", " ") + "\n" for line in outputs))
+    task = Translate.load(model_dir(args))
+    task.config = override(task.config, "decode", args, DECODE_FIELDS)
+    return task
+
+
+def run_translate(args: argparse.Namespace) -> int:
+    from lstmkit.io import atomic_write_text
+    from lstmkit.tasks.translate import read_lines
+
+    task = _load(args)
+    outputs = task.predict(read_lines(args.data))
+    path = atomic_write_text(args.out, "".join(line.replace("\n", " ") + "\n" for line in outputs))
     print_summary("translate", {"sentences": len(outputs)}, files={"translations": path})
     return 0
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.tasks.translate import TranslationPipeline, bleu, chrf
+    from lstmkit.tasks.translate import read_pairs
 
-    src, ref = _read_pairs(args.source, args.target, args.pairs, "evaluation data")
-    pipeline = TranslationPipeline.load(args.model)
+    data = _pairs(args.data, args.source, args.target, "evaluation data")
+    if data is None:
+        raise CommandError("evaluation data: expected --data (a TSV) or --source and --target files")
+    src, _ = read_pairs(data, "evaluation data")
+    task = _load(args)
     if not 1 <= args.heatmap_line <= len(src):
-        raise ValueError(f"--heatmap-line: expected a line in 1..{len(src)}, received {args.heatmap_line}")
-    metrics = pipeline.evaluate(src, ref, _decode_config(args), batch_size=args.batch_size)
-    rows = {
-        "model": {"bleu": metrics["bleu"], "chrf": metrics["chrf"]},
-        "copy source": {"bleu": bleu(src, ref), "chrf": chrf(src, ref)},
-    }
+        raise CommandError(f"--heatmap-line: expected a line in 1..{len(src)}, received {args.heatmap_line}")
+    report = task.evaluate(data)
+    rows = {"model": {"bleu": report["lstm"]["bleu"], "chrf": report["lstm"]["chrf"]},
+            "copy source": report["copy_source"]}
     files = {}
     if args.heatmap:
-        files["heatmap"] = pipeline.attention(src[args.heatmap_line - 1], args.heatmap, _decode_config(args))
+        files["heatmap"] = task.pipeline.attention(src[args.heatmap_line - 1], args.heatmap,
+                                                   task.config.decoding())
     print_summary("translate evaluate", rows, files=files, notes=[f"sentences: {len(src)}"])
     return 0

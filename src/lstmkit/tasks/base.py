@@ -47,6 +47,10 @@ from lstmkit.tasks import configs
 TASKS: dict[str, str] = {
     "forecast": "lstmkit.tasks.forecast.api:Forecast",
     "detect": "lstmkit.tasks.anomaly.api:Detect",
+    "classify": "lstmkit.tasks.classify.task:Classify",
+    "tag": "lstmkit.tasks.tag.task:Tag",
+    "generate": "lstmkit.tasks.generate.task:Generate",
+    "translate": "lstmkit.tasks.translate.task:Translate",
     "music": "lstmkit.tasks.music.api:Music",
     "seqclass": "lstmkit.tasks.seqclass.api:SeqClass",
 }
@@ -123,7 +127,7 @@ class Task:
 
     def command_line(self, words: str = "fit", **options: Any) -> str:
         """The ``lstmkit`` command that trains this configuration, e.g. ``task.command_line(data="x.csv")``."""
-        from lstmkit.commands._options import command_line
+        from lstmkit.tasks.flags import command_line
 
         return command_line(f"{self.NAME} {words}", self.config, self.train_config,
                             self.TRAIN_DEFAULTS, **options)

@@ -96,6 +96,11 @@ class BucketBatchSampler(Sampler[list[int]]):
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
+        """Use the order of ``epoch`` for the next pass (Lightning calls it before every epoch).
+
+        It takes effect even on an iterator created earlier but not yet
+        advanced: the order is drawn at the first batch (see :meth:`__iter__`).
+        """
         self.epoch = epoch
 
     def _batches(self) -> list[list[int]]:
@@ -120,9 +125,21 @@ class BucketBatchSampler(Sampler[list[int]]):
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
+        """The batches of one pass, in the order of ``self.epoch`` read at the *first batch*.
+
+        A generator: nothing is drawn when the iterator is created, only when
+        the first batch is asked for, so a :meth:`set_epoch` between the two
+        counts. Lightning creates the training iterator before an epoch's
+        hooks run (after a resume, with the sampler still at epoch 0);
+        :func:`lstmkit.train.fit` sets the epoch from ``trainer.current_epoch``
+        at each epoch start, so a resumed fit draws the uninterrupted run's
+        order. After the pass is drawn the epoch advances by one, so plain
+        loops without ``set_epoch`` still see a new order each pass. (With ``num_workers > 0`` the DataLoader asks for
+        batches as soon as its iterator exists: call ``set_epoch`` first.)
+        """
         batches = self._batches()
         self.epoch += 1 if self.shuffle else 0
-        return iter(batches)
+        yield from batches
 
     def __len__(self) -> int:
         n = len(self.lengths)

@@ -8,6 +8,7 @@ and data configs beside it.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,9 @@ class TrainConfig:
         with progress :math:`p = (t - w)/(T - w)` over the ``T`` training steps
         after ``warmup_steps`` = :math:`w` steps of linear warm-up
         (:math:`\\eta_t = \\eta\\,(t+1)/w`), and floor ``min_lr_ratio`` = :math:`r`.
+
+    Every float knob must be a finite number (NaN and infinities are refused
+    on construction with a one-line ``ValueError``).
 
     Gradients
         ``gradient_clip_val``: clip the global gradient 2-norm to this value
@@ -114,6 +118,13 @@ class TrainConfig:
     log_every_n_steps: int = 10
 
     def __post_init__(self) -> None:
+        for name in ("lr", "weight_decay", "min_lr_ratio", "plateau_factor", "gradient_clip_val",
+                     "early_stopping_min_delta"):
+            value = getattr(self, name)
+            if value is None and name == "gradient_clip_val":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                _fail(name, "a finite number", value)
         if not isinstance(self.max_epochs, int) or self.max_epochs < 1:
             _fail("max_epochs", "an int >= 1", self.max_epochs)
         if not isinstance(self.max_steps, int) or (self.max_steps < 1 and self.max_steps != -1):

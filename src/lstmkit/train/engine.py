@@ -11,6 +11,14 @@ weights of rank 0 and the caller goes on alone, so predicting after a
 multi-process run is ordinary single-process code. Modules and datasets must
 therefore be picklable, and a script that trains on several processes must
 guard its entry point with ``if __name__ == "__main__":``.
+
+Safety: a ``run_dir`` is locked for the duration of a fit (a second fit
+into it fails at once with :class:`~lstmkit.io.BusyError`; a killed fit's
+lock dies with its process) and temporaries that a killed fit left there are
+removed. A checkpoint to resume from is read with ``weights_only=True`` and
+checked against the module before Lightning sees it; the best checkpoint is
+read only from this run's own checkpoint folder. A loss that becomes NaN or
+infinite stops the fit with :class:`NonFiniteLossError`.
 """
 
 from __future__ import annotations
@@ -33,12 +41,24 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.strategies import DDPStrategy
 
-from lstmkit.train.checkpoint import AtomicCheckpointIO, BestWeights, History, RNGState
+from lstmkit.io import exclusive_lock, remove_path
+from lstmkit.train.checkpoint import (
+    AtomicCheckpointIO,
+    BestWeights,
+    CheckpointError,
+    FiniteLoss,
+    History,
+    NonFiniteLossError,  # noqa: F401  (re-exported: lstmkit.train.engine.NonFiniteLossError)
+    RNGState,
+    SamplerEpoch,
+    load_checkpoint,
+)
 from lstmkit.train.config import TrainConfig
 from lstmkit.train.module import TaskModule
 
 CHECKPOINT_SUBDIR = "checkpoints"
 LAST_CHECKPOINT = "last.ckpt"
+LOCK_FILE = ".lock"
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,57 @@ def _resolve_strategy(config: TrainConfig, accelerator: str) -> Any:
     return DDPStrategy(start_method="spawn")
 
 
+def _inside(path: str | os.PathLike, folder: Path) -> bool:
+    resolved, root = Path(path).resolve(), folder.resolve()
+    return resolved.parent == root or root in resolved.parents
+
+
+def _check_resume(path: str, module: TaskModule, ckpt_dir: Path, io: AtomicCheckpointIO | None) -> None:
+    """Read the checkpoint to resume from (safely) and check that it fits before Lightning restores it.
+
+    Refused with :class:`CheckpointError` (one line): a file that is not a
+    training checkpoint, weights that do not fit ``module`` (missing,
+    unexpected or reshaped tensors), and checkpoint-callback state that claims
+    this run's checkpoint folder but points at files outside it (Lightning
+    would trust those paths).
+    """
+    state = load_checkpoint(path)
+    expected = module.state_dict()
+    weights = state["state_dict"]
+    missing = sorted(set(expected) - set(weights))
+    unexpected = sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"checkpoint '{path}' does not fit this {type(module).__name__}: "
+            f"missing tensors {missing[:5]}, unexpected tensors {unexpected[:5]}"
+        )
+    for name, tensor in expected.items():
+        other = weights[name]
+        if not isinstance(other, torch.Tensor) or tuple(other.shape) != tuple(tensor.shape):
+            shape = list(other.shape) if isinstance(other, torch.Tensor) else type(other).__name__
+            raise CheckpointError(
+                f"checkpoint '{path}' does not fit this {type(module).__name__}: tensor '{name}' is "
+                f"{shape}, the model has {list(tensor.shape)}"
+            )
+    callbacks = state.get("callbacks", {})
+    for key, value in (callbacks.items() if isinstance(callbacks, dict) else ()):
+        if not str(key).startswith("ModelCheckpoint") or not isinstance(value, dict):
+            continue
+        dirpath = value.get("dirpath")
+        if not isinstance(dirpath, str) or Path(dirpath).resolve() != ckpt_dir.resolve():
+            continue  # Lightning restores the paths only for its own folder
+        named = [value.get(k) for k in ("best_model_path", "last_model_path", "kth_best_model_path")]
+        named += list(value.get("best_k_models", {}) or {})
+        for item in named:
+            if item and (not isinstance(item, str) or not _inside(item, ckpt_dir)):
+                raise CheckpointError(
+                    f"checkpoint '{path}' names a checkpoint file outside this run's folder "
+                    f"'{ckpt_dir}' ({item!r}); refusing it"
+                )
+    if io is not None:
+        io.preload(path, state)
+
+
 def _resolve_resume(config: TrainConfig, ckpt_dir: Path) -> str | None:
     if config.resume is None:
         if config.checkpoint and ckpt_dir.is_dir() and any(ckpt_dir.glob("*.ckpt")):
@@ -132,14 +203,26 @@ def _run_directory(config: TrainConfig) -> Iterator[tuple[Path, bool]]:
     """The run directory, and whether it is temporary (removed on exit)."""
     if config.run_dir is not None:
         path = Path(config.run_dir)
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"TrainConfig.run_dir '{path}' exists and is not a directory")
         path.mkdir(parents=True, exist_ok=True)
-        yield path, False
+        with exclusive_lock(path / LOCK_FILE, f"run directory '{path}'"):
+            _clean_run_temporaries(path)
+            yield path, False
         return
     tmp = Path(tempfile.mkdtemp(prefix="lstmkit-run-"))
     try:
         yield tmp, True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _clean_run_temporaries(run_dir: Path) -> None:
+    """Remove ``.*.tmp`` files a killed fit left (the run lock is held: none is being written)."""
+    for folder in (run_dir, run_dir / CHECKPOINT_SUBDIR):
+        if folder.is_dir():
+            for entry in folder.glob(".*.tmp"):
+                remove_path(entry)
 
 
 @contextlib.contextmanager
@@ -235,7 +318,8 @@ def fit(
     ``run_dir/checkpoints`` (``last.ckpt`` plus the best by ``monitor``).
     With ``resume="last"`` an interrupted run continues from ``last.ckpt``
     and reaches the same weights as an uninterrupted run with the same seed
-    (epoch-boundary checkpoints, RNG state included, CPU). ``config=None``
+    (epoch-boundary checkpoints, RNG state included, data order derived from
+    (seed, epoch); CPU, the same thread count). ``config=None``
     means ``TrainConfig()``. ``callbacks`` (Lightning callbacks) are added to
     the engine's own; ``logger`` (a Lightning logger, e.g. ``TensorBoardLogger``)
     replaces the default (a ``CSVLogger`` in ``run_dir``, none for a temporary run).
@@ -253,6 +337,12 @@ def fit(
     with _run_directory(config) as (run_dir, temporary), _deterministic(config.deterministic):
         parts = _Callbacks.build(config, run_dir / CHECKPOINT_SUBDIR, has_val)
         manual = not module.automatic_optimization  # e.g. truncated BPTT clips and steps itself
+        checkpoint_io = AtomicCheckpointIO()
+        ckpt_path = _resolve_resume(config, run_dir / CHECKPOINT_SUBDIR)
+        if ckpt_path is not None:
+            # spawned workers would get a pickled copy of a preloaded state: let them read the file
+            _check_resume(ckpt_path, module, run_dir / CHECKPOINT_SUBDIR,
+                          checkpoint_io if config.devices == 1 else None)
         with _quiet_lightning():
             trainer = L.Trainer(
                 accelerator=accelerator,
@@ -274,9 +364,8 @@ def fit(
                 log_every_n_steps=config.log_every_n_steps,
                 num_sanity_val_steps=0,
                 default_root_dir=run_dir,
-                plugins=[AtomicCheckpointIO()],
+                plugins=[checkpoint_io],
             )
-            ckpt_path = _resolve_resume(config, run_dir / CHECKPOINT_SUBDIR)
             trainer.fit(module, train_dataloaders, val_dataloaders, ckpt_path=ckpt_path)
         return _collect(module, trainer, parts, config, has_val, run_dir, temporary, started)
 
@@ -294,7 +383,7 @@ class _Callbacks:
     @classmethod
     def build(cls, config: TrainConfig, ckpt_dir: Path, has_val: bool) -> _Callbacks:
         history = History()
-        callbacks: list[L.Callback] = [RNGState(), history, _QuietWorkers()]
+        callbacks: list[L.Callback] = [RNGState(), history, _QuietWorkers(), FiniteLoss(), SamplerEpoch()]
         # multi-process runs report their counters through the last checkpoint, so always write one
         wanted = config.checkpoint or config.devices > 1
         best = None
@@ -346,13 +435,14 @@ def _collect(
     best_path = None
     last_path = None
     if parts.checkpoint is not None:
-        if parts.checkpoint.best_model_path:
+        # trusted only inside this run's own checkpoint folder (the path can come from a resumed file)
+        if parts.checkpoint.best_model_path and _inside(parts.checkpoint.best_model_path, run_dir / CHECKPOINT_SUBDIR):
             best_path = Path(parts.checkpoint.best_model_path)
         candidate = Path(parts.checkpoint.dirpath) / LAST_CHECKPOINT
         last_path = candidate if candidate.is_file() else None
     if config.devices > 1 and last_path is not None:
         # the spawned workers ran the loops: read their counters and history from the last checkpoint
-        state = torch.load(last_path, map_location="cpu", weights_only=False)
+        state = load_checkpoint(last_path)
         epochs, global_step = int(state["epoch"]) + 1, int(state["global_step"])
         for key, value in state.get("callbacks", {}).items():
             if key.startswith("History"):
@@ -367,7 +457,7 @@ def _collect(
         if parts.best is not None and parts.best.state is not None:
             module.load_state_dict(parts.best.state)
         elif best_path is not None and best_path.is_file():
-            state = torch.load(best_path, map_location="cpu", weights_only=False)
+            state = load_checkpoint(best_path)
             module.load_state_dict(state["state_dict"])
     return FitResult(
         metrics=_scalar_metrics(dict(trainer.callback_metrics)),

@@ -178,6 +178,10 @@ def _build(directory: Path) -> ModuleType:
         module = _import_built(directory)  # another process may have finished it
         if module is not None:
             return module
+        # torch's JIT build guards itself with a baton file `lock` that a killed build leaves
+        # behind (then every later build waits on it forever); under our flock no other
+        # lstmkit build is running, so a baton found here is stale
+        (directory / "lock").unlink(missing_ok=True)
         with _ticker(f"building the fused 'cpu' kernels in {directory} (once; about a minute)") as start:
             module = _compile(directory)
         (directory / _READY).write_text(Path(module.__file__).name + "\n")

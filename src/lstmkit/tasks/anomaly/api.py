@@ -50,9 +50,23 @@ class ScoreResult:
     threshold: float
 
 
+MAX_WINDOW = 400            # the automatic window: the period clipped to [16, MAX_WINDOW]
+PERIOD_ACF_CLEAR = 0.3     # an autocorrelation peak this high is a period on its own
+PERIOD_ACF_CONFIRMED = 0.1  # a lower peak counts when the periodogram agrees
+PERIOD_AGREEMENT = 0.1      # relative tolerance between the two estimators
+
+
 def estimate_period(values: np.ndarray, max_lag: int = 512) -> int | None:
-    """The lag of the highest autocorrelation peak after the first zero crossing, or None
-    when that peak is below 0.3 (no clear period)."""
+    """The dominant cycle length of a (quasi-)periodic signal, or None.
+
+    Two estimators: (1) the lag P_a of the highest autocorrelation peak after the first
+    zero crossing; (2) the period P_s = n / k of the periodogram's largest peak among
+    the periods shorter than n / 2 (so at least two cycles are seen).  P_a is kept when
+    its autocorrelation is >= 0.3, or when it is >= 0.1 and |P_a - P_s| <= 0.1 P_a
+    (quasi-periodic signals such as ECG, whose beats vary in length and shape, have low
+    autocorrelation peaks at the true period; the spectral check keeps the lower cut-off
+    from accepting noise).
+    """
     x = np.asarray(values, dtype=np.float64)
     x = x - x.mean()
     n = len(x)
@@ -68,7 +82,17 @@ def estimate_period(values: np.ndarray, max_lag: int = 512) -> int | None:
     if start >= len(acf) - 1:
         return None
     lag = start + int(np.argmax(acf[start:]))
-    return lag if acf[lag] > 0.3 else None
+    if acf[lag] >= PERIOD_ACF_CLEAR:
+        return lag
+    if acf[lag] < PERIOD_ACF_CONFIRMED:
+        return None
+    power = np.abs(np.fft.rfft(x)) ** 2
+    k_min = 3                                            # periods <= n / 3: at least 3 cycles
+    if len(power) <= k_min:
+        return None
+    k = k_min + int(np.argmax(power[k_min:]))
+    spectral = n / k
+    return lag if abs(spectral - lag) <= PERIOD_AGREEMENT * lag else None
 
 
 def rolling_zscore(values: np.ndarray, window: int = 100) -> np.ndarray:
@@ -138,7 +162,7 @@ class Detect(Task):
             raise ValueError(f"training data: series {series.name!r} has {int(series.labels.sum())} "
                              "point(s) labelled anomalous; fit on normal data only")
         period = estimate_period(x[:, 0])
-        self.window = mc.window or (int(np.clip(period, 16, 200)) if period else 64)
+        self.window = mc.window or (int(np.clip(period, 16, MAX_WINDOW)) if period else 64)
         if len(x) < self.window + 2:
             raise ValueError(
                 f"training series has {len(x)} points, fewer than window + 2 = {self.window + 2}"
@@ -260,7 +284,8 @@ class Detect(Task):
         return table
 
     def evaluate(self, data: Any, zscore_window: int = 100) -> dict[str, dict[str, float]]:
-        """ROC-AUC, PR-AUC, point and event F1 of the detector beside the rolling z-score baseline.
+        """ROC-AUC, PR-AUC, point and event F1 of the detector beside two baselines: the rolling
+        z-score and an isolation forest on windows of the detector's length (`baselines`).
 
         `data`: a table with the label column (both 0s and 1s).
         """
@@ -272,10 +297,14 @@ class Detect(Task):
         if labels is None or not 0 < labels.sum() < len(labels):
             raise ValueError(f"evaluation data: needs a {self.config.data.label_col!r} column with both "
                              "normal (0) and anomalous (1) points")
+        from lstmkit.tasks.anomaly.baselines import isolation_forest_baseline
+
         result = self.score(x)
         base = zscore_baseline(x, zscore_window)
+        forest = isolation_forest_baseline(x, self.window)
         return {self.config.model.detector: all_metrics(labels, result.scores, result.flags),
-                "rolling_zscore": all_metrics(labels, base.scores, base.flags)}
+                "rolling_zscore": all_metrics(labels, base.scores, base.flags),
+                "isolation_forest": all_metrics(labels, forest.scores, forest.flags)}
 
     # ------------------------------------------------------------------ persistence
     def _state_dict(self) -> dict[str, Any]:

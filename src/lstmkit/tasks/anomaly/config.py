@@ -37,7 +37,7 @@ class DetectModelConfig:
             ``"reconstruction"`` (LSTM encoder-decoder, Malhotra et al. 2016).
         window: lookback (prediction) or window length (reconstruction); None picks
             the dominant period of the training series (autocorrelation peak), clipped
-            to [16, 200], or 64 when the series has none.
+            to [16, 400], or 64 when the series has none.
         hidden_size, num_layers: the LSTM(s).
         smoothing: span h of the EWMA applied to per-point errors.
         min_decrease: the pruning parameter p of the dynamic threshold.

@@ -34,9 +34,7 @@ from lstmkit.train import TaskModule, TrainConfig
 
 __all__ = ["ClassifierConfig", "ClassifierNet", "ClassifierModule", "POOLINGS", "TOKENIZERS"]
 
-POOLINGS = ("last", "max", "mean", "attention")
-TOKENIZERS = ("word", "char", "bpe")
-TASKS = ("classes", "regression")
+from .config import POOLINGS, TASKS, TOKENIZERS  # noqa: E402  (declared once, beside the config)
 
 
 @dataclass(frozen=True)

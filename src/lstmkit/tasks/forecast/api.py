@@ -16,6 +16,7 @@ is trained and its quantiles averaged.  `Forecaster` is the former name.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any, ClassVar
 
@@ -30,12 +31,14 @@ from lstmkit.tasks.forecast.config import (
     DataConfig,
     ForecastConfig,
     ModelConfig,
+    adaptive_lookback,
     split_legacy,
 )
 from lstmkit.tasks.forecast.data import (
     DEFAULT_DATA,
     ForecastDataError,
     Panel,
+    drop_short,
     future_index,
     panel_to_frame,
     prepare_panel,
@@ -45,7 +48,7 @@ from lstmkit.tasks.forecast.scaling import SeriesScaler, fit_scaler
 from lstmkit.tasks.forecast.windowing import fourier_terms, inference_windows, training_windows
 
 TASK = "forecast"
-DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets")
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets", "arima", "theta")
 
 
 def quantile_column(q: float) -> str:
@@ -69,6 +72,8 @@ class Forecast(Task):
         self.freq: str | None = None
         self.int_step = 1
         self.train_windows = 0
+        self.conformal: dict[str, list[float]] = {}   # CQR margins per quantile pair (`conformal`)
+        self.calibration_windows = 0
 
     @property
     def is_fitted(self) -> bool:
@@ -116,8 +121,15 @@ class Forecast(Task):
         return super().fit(train, val, **hooks)
 
     def _fit(self, train: Any, val: Any) -> None:
-        mc, dc = self.config.model, self.config.data
-        panel = prepare_panel(train, dc, min_length=mc.lookback + mc.horizon, what="training data")
+        dc = self.config.data
+        panel = drop_short(prepare_panel(train, dc, what="training data"), strict=dc.strict,
+                           what="training data")
+        if self.config.model.lookback is None:
+            lookback = adaptive_lookback(self.config.model.horizon, dc.season_length,
+                                         [len(y) for y in panel.y])
+            self.config = dataclasses.replace(
+                self.config, model=dataclasses.replace(self.config.model, lookback=lookback))
+        mc = self.config.model
         self.freq, self.int_step = panel.freq, panel.int_step
         self.scalers = {
             uid: fit_scaler(dc.transform, panel.y[i],
@@ -126,26 +138,58 @@ class Forecast(Task):
         }
         scalers = [self.scalers[u] for u in panel.ids]
         z, known, past = self._features(panel, scalers)
-        floors = np.array([s.floor for s in scalers])
-        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon)
-        dataset = TensorDataset(*(torch.from_numpy(a) for a in (win.enc, win.dec, win.target)))
+        floors, spreads = _floors(scalers)
         val_loader, val_panel = (None, None) if val is None else self._validation_loader(panel, val)
-        self.nets = self._new_nets()
+        self.conformal = {}
+        if mc.calibration == "cqr":
+            refit = self._calibrate(z, known, past, floors, spreads, val_loader)
+        else:
+            refit = True
+        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
+        if refit:
+            calibration_runs = len(self.fit_results)
+            self.nets = self._train_nets(TensorDataset(*_tensors(win)), val_loader)
+            self.fit_results = self.fit_results[calibration_runs:]   # the kept networks' runs
+        self.train_windows = len(win)
+        if val_panel is not None:
+            self.val_metrics = self._origin_metrics(panel, val_panel)
+
+    def _train_nets(self, dataset: TensorDataset, val_loader: Any) -> torch.nn.ModuleList:
+        """Train `members` freshly initialised networks (seed, seed + 1, ...) on `dataset`."""
+        nets = self._new_nets()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*val_dataloader.*")
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-            for k, net in enumerate(self.nets):
+            for k, net in enumerate(nets):
                 seed = self.train_config.seed + k
                 torch.manual_seed(seed)
                 net.apply(_reset)
                 module = ForecastModule(net, self.train_config)
-                loader = DataLoader(dataset, batch_size=dc.batch_size, shuffle=True,
+                loader = DataLoader(dataset, batch_size=self.config.data.batch_size, shuffle=True,
                                     generator=torch.Generator().manual_seed(seed))
                 self._train_member(module, loader, val_loader, k)
-        self.nets = self.nets.cpu().eval()
-        self.train_windows = len(win)
-        if val_panel is not None:
-            self.val_metrics = self._origin_metrics(panel, val_panel)
+        return nets.cpu().eval()
+
+    def _calibrate(self, z, known, past, floors, spreads, val_loader) -> bool:
+        """Split-conformal margins (`conformal`); returns whether the full-data fit is still to do."""
+        from lstmkit.tasks.forecast import conformal
+
+        mc = self.config.model
+        lengths = [len(v) for v in z]
+        cuts, _ = conformal.calibration_split(lengths, mc.horizon, mc.lookback)
+        fitted = training_windows(z, known, past, floors, mc.lookback, mc.horizon, limits=cuts, spreads=spreads)
+        every = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
+        cut = np.asarray(cuts)[every.series]
+        held = (every.origin >= cut - 1) & (cut < np.asarray(lengths)[every.series]) & (every.mask.all(axis=1))
+        if not held.any():
+            warnings.warn("calibration: no series is long enough to hold out a calibration window "
+                          "(needs horizon + 2 steps); the quantiles are not calibrated", UserWarning, stacklevel=3)
+            return True
+        self.nets = self._train_nets(TensorDataset(*_tensors(fitted)), val_loader)
+        q = self.predict_windows(every.enc[held], every.dec[held], every.length[held])
+        self.conformal = conformal.corrections(q, every.target[held].astype(np.float64), mc.quantiles)
+        self.calibration_windows = int(held.sum())
+        return mc.calibration_refit
 
     def _origin_metrics(self, history: Panel, later: Panel) -> dict[str, float]:
         """Mean MAE, sMAPE and MASE of the forecast from the end of `history` over `later`."""
@@ -185,23 +229,25 @@ class Forecast(Task):
                        self.freq, self.int_step)
         scalers = [self.scalers[u] for u in val.ids]
         z, known, past = self._features(joined, scalers)
-        floors = np.array([s.floor for s in scalers])
+        floors, spreads = _floors(scalers)
         # keep only windows whose forecast origin is at or after the end of the training part
-        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon)
+        win = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
         keep = win.origin >= np.array(limits)[win.series] - 1
         if not keep.any():
             raise ForecastDataError(
                 f"validation data: needs at least horizon = {mc.horizon} steps after the training data"
             )
-        tensors = (torch.from_numpy(a[keep]) for a in (win.enc, win.dec, win.target))
-        return DataLoader(TensorDataset(*tensors), batch_size=4096), val
+        return DataLoader(TensorDataset(*(t[torch.from_numpy(keep)] for t in _tensors(win))),
+                          batch_size=4096), val
 
     # ------------------------------------------------------------------ predict
     def predict(self, data: Any, future: Any = None) -> pd.DataFrame:
         """Forecast `horizon` steps after the end of each series in `data`.
 
         Args:
-            data: history (at least `lookback` steps per series).
+            data: history (series with fewer than `lookback` steps are left-padded;
+                those with fewer than 2 are skipped with a warning, or refused when
+                ``data.strict``).
             future: a table with the known-future covariates for the horizon (only
                 when the model was trained with `future_covariates`).
         Returns:
@@ -213,7 +259,11 @@ class Forecast(Task):
     def predict_arrays(self, data: Any, future: Any = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Like `predict`, also returning the raw quantiles (N, H, Q) in original units."""
         win, panel, scalers, stamps = self.prepare_windows(data, future)
-        q = self.predict_windows(win.enc, win.dec)                            # (N, H, Q) scaled
+        q = self.predict_windows(win.enc, win.dec, win.length)               # (N, H, Q) scaled
+        if self.conformal:
+            from lstmkit.tasks.forecast.conformal import apply
+
+            q = apply(q, self.conformal, self.config.model.quantiles)
         z_q = q * win.scale[:, None, None] + win.level[:, None, None]
         y_q = np.stack([scalers[i].inverse(z_q[i]) for i in range(len(panel))])  # (N, H, Q)
         return self._to_frame(panel.ids, stamps, y_q), y_q
@@ -225,8 +275,9 @@ class Forecast(Task):
         """
         self._check_fitted("predict")
         cfg, mc = self.config, self.config.model
-        panel = prepare_panel(data, cfg.data, min_length=mc.lookback, freq=self.freq,
-                              integer_time=self.freq is None, what="prediction data")
+        panel = drop_short(prepare_panel(data, cfg.data, freq=self.freq, integer_time=self.freq is None,
+                                         what="prediction data"),
+                           strict=cfg.data.strict, what="prediction data")
         scalers = [self.scalers.get(uid) or fit_scaler(
             cfg.data.transform, panel.y[i], np.concatenate([panel.past[i], panel.future[i]], axis=1), uid)
             for i, uid in enumerate(panel.ids)]
@@ -240,13 +291,13 @@ class Forecast(Task):
         stamps = [cache[panel.ds[i][-1]][0] for i in range(len(panel))]
         steps = [cache[panel.ds[i][-1]][1] for i in range(len(panel))]
         future_known = self._future_known(panel, stamps, steps, scalers, future)
-        floors = np.array([s.floor for s in scalers])
-        win = inference_windows(z, known, past, future_known, floors, mc.lookback)
+        floors, spreads = _floors(scalers)
+        win = inference_windows(z, known, past, future_known, floors, mc.lookback, spreads=spreads)
         return win, panel, scalers, stamps
 
-    def predict_windows(self, enc: np.ndarray, dec: np.ndarray) -> np.ndarray:
+    def predict_windows(self, enc: np.ndarray, dec: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
         """Ensemble-mean scaled quantiles (N, H, Q) for ready-made windows, one batched pass per member."""
-        outs = [predict_quantiles(net, enc, dec) for net in self.nets]
+        outs = [predict_quantiles(net, enc, dec, lengths) for net in self.nets]
         return torch.stack(outs).mean(0).numpy().astype(np.float64)
 
     def _future_known(self, panel: Panel, stamps, steps, scalers, future: Any) -> list[np.ndarray]:
@@ -296,8 +347,10 @@ class Forecast(Task):
     def evaluate(self, data: Any, baselines: tuple[str, ...] | None = None) -> dict[str, dict[str, float]]:
         """Hold out the last `horizon` steps of each series in `data`, forecast them from the rest.
 
-        Returns ``{"lstm": {MAE, RMSE, sMAPE, MASE, QL}, <baseline>: {...}}``, each the mean
-        over series; `baselines` default to naive, seasonal naive and ETS.
+        Returns ``{"lstm": {MAE, RMSE, sMAPE, MASE, QL, coverage, width}, <baseline>: {...}}``,
+        each the mean over series; coverage is the share of held-out values inside the
+        outermost quantile band (10-90% by default), width its mean width over MASE's
+        scale (`band_scores`); `baselines` default to naive, seasonal naive, ETS, ARIMA and Theta.
         """
         from lstmkit.tasks.forecast import baselines as bl
         from lstmkit.tasks.forecast import metrics as fm
@@ -308,8 +361,10 @@ class Forecast(Task):
         for name in names:
             if name not in bl.BASELINES:
                 raise ValueError(f"baselines must be among {bl.BASELINES}, received {name!r}")
-        panel = prepare_panel(data, dc, min_length=mc.lookback + mc.horizon, freq=self.freq,
-                              integer_time=self.freq is None, what="evaluation data")
+        panel = drop_short(prepare_panel(data, dc, freq=self.freq, integer_time=self.freq is None,
+                                         what="evaluation data"),
+                           mc.horizon + 2, strict=dc.strict, what="evaluation data",
+                           why="fewer than 2 steps before the held-out horizon")
         ends = [len(y) - mc.horizon for y in panel.y]
         history = Panel(list(panel.ids), [d[:e] for d, e in zip(panel.ds, ends)],
                         [t[:e] for t, e in zip(panel.t, ends)], [y[:e] for y, e in zip(panel.y, ends)],
@@ -326,7 +381,8 @@ class Forecast(Task):
             point = y_q[i][:, mc.quantiles.index(0.5)]
             quant = {q: y_q[i][:, k] for k, q in enumerate(mc.quantiles)}
             rows["lstm"].append({**fm.point_metrics(actual, point, insample, m),
-                                 "QL": fm.quantile_loss(actual, quant)})
+                                 "QL": fm.quantile_loss(actual, quant),
+                                 **band_scores(actual, y_q[i], mc.quantiles, insample, m)})
             for name in names:
                 forecast = bl.baseline_forecast(name, insample, mc.horizon, m)
                 rows[name].append(fm.point_metrics(actual, forecast, insample, m))
@@ -338,7 +394,7 @@ class Forecast(Task):
 
     def _extras(self) -> dict[str, Any]:
         return {"scalers": {u: s.to_dict() for u, s in self.scalers.items()},
-                "freq": self.freq, "int_step": self.int_step}
+                "freq": self.freq, "int_step": self.int_step, "conformal": self.conformal}
 
     def _restore(self, saved: Any) -> None:
         scalers = {u: SeriesScaler.from_dict(s) for u, s in saved.extras["scalers"].items()}
@@ -347,6 +403,7 @@ class Forecast(Task):
         self.nets.eval()
         self.scalers = scalers
         self.freq, self.int_step = saved.extras["freq"], int(saved.extras["int_step"])
+        self.conformal = dict(saved.extras.get("conformal", {}))
 
     @classmethod
     def config_from_record(cls, record: Any) -> tuple[Any, Any]:
@@ -360,6 +417,29 @@ class Forecast(Task):
 
 
 Forecaster = Forecast  # the former name
+
+
+def band_scores(actual: np.ndarray, y_q: np.ndarray, quantiles: tuple[float, ...], insample: np.ndarray,
+                season_length: int) -> dict[str, float]:
+    """Coverage and scaled width of the outermost symmetric quantile band of y_q (H, Q)."""
+    from lstmkit.tasks.forecast import metrics as fm
+    from lstmkit.tasks.forecast.conformal import interval_scores, symmetric_pairs
+
+    pairs = symmetric_pairs(quantiles)
+    if not pairs:
+        return {}
+    lo, hi = pairs[0]
+    return interval_scores(actual, y_q[:, lo], y_q[:, hi], fm.seasonal_scale(insample, season_length))
+
+
+def _floors(scalers: list[SeriesScaler]) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([s.floor for s in scalers]), np.array([s.spread for s in scalers])
+
+
+def _tensors(win: Any) -> tuple[torch.Tensor, ...]:
+    """(enc, dec, target, mask, lengths) of a `windowing.Windows`, the batch layout of `ForecastModule`."""
+    return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in
+                 (win.enc, win.dec, win.target, win.mask, win.length.astype(np.int64)))
 
 
 def _reset(module: torch.nn.Module) -> None:
@@ -377,10 +457,10 @@ def _steps(stamps: Any, freq: str | None, int_step: int) -> np.ndarray:
 
 def default_config(horizon: int, season_length: int, *, lookback: int | None = None,
                    transform: str = "none", seasonal_periods: tuple[float, ...] | None = None,
-                   data: DataConfig = DEFAULT_DATA, members: int = 1, **model: Any) -> ForecastConfig:
+                   data: DataConfig = DEFAULT_DATA, members: int = 3, **model: Any) -> ForecastConfig:
     """A configuration for a horizon and seasonal period m (lookback and Fourier periods derived).
 
-    lookback defaults to max(2 H, 3 m) (3 H without a season, m = 1); seasonal Fourier
+    lookback defaults to `config.adaptive_lookback` at fit time; seasonal Fourier
     terms use period m (or `seasonal_periods`); `model` are further `ModelConfig` fields.
     """
     import dataclasses

@@ -7,7 +7,8 @@ forecasts from every origin (nothing after a cut-off is ever seen by the model t
 forecasts from it); ``refit=True`` trains a fresh model per cut-off.
 
 Every score row holds MAE, RMSE, sMAPE, MASE (scaled by the in-sample seasonal-naive
-MAE of that cut-off's training part) and, for the LSTM, the quantile loss.
+MAE of that cut-off's training part) and, for the LSTM, the quantile loss, the
+empirical coverage of the outermost quantile band and its width over MASE's scale.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from tqdm.auto import tqdm
 
 from lstmkit.tasks.forecast import baselines as bl
 from lstmkit.tasks.forecast import metrics as fm
-from lstmkit.tasks.forecast.api import Forecast, quantile_column
+from lstmkit.tasks.forecast.api import Forecast, band_scores, quantile_column
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.tasks.forecast.data import Panel, prepare_panel
+from lstmkit.tasks.forecast.data import Panel, drop_short, prepare_panel
 
-DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets")
+DEFAULT_BASELINES = ("naive", "seasonal_naive", "ets", "arima", "theta")
 LSTM = "lstm"
 
 
@@ -75,8 +76,9 @@ def backtest(config: ForecastConfig, data: Any, *, train: Any = None, n_cutoffs:
     mc, dc = config.model, config.data
     horizon = mc.horizon
     step = step or horizon
-    need = mc.lookback + horizon + (n_cutoffs - 1) * step + horizon
-    panel = prepare_panel(data, dc, min_length=need, what="backtest data")
+    need = 2 + (n_cutoffs - 1) * step + horizon    # two points before the earliest cut-off
+    panel = drop_short(prepare_panel(data, dc, what="backtest data"), need, strict=dc.strict,
+                       what="backtest data", why=f"fewer than 2 before the earliest of {n_cutoffs} cut-off(s)")
     lengths = [len(y) for y in panel.y]
     cut_ends = {k: [n - horizon - k * step for n in lengths] for k in range(n_cutoffs)}
     forecaster = None
@@ -92,7 +94,7 @@ def backtest(config: ForecastConfig, data: Any, *, train: Any = None, n_cutoffs:
         future = None
         if dc.future_covariates:
             future = _frame(_slice(panel, [e + horizon for e in ends], ends), config)
-        pred, _ = forecaster.predict_arrays(_frame(part, config), future=future)
+        pred, y_q = forecaster.predict_arrays(_frame(part, config), future=future)
         cutoff_label = _cutoff_label(part)
         per_series = []
         for i, uid in enumerate(panel.ids):
@@ -106,7 +108,8 @@ def backtest(config: ForecastConfig, data: Any, *, train: Any = None, n_cutoffs:
             quant = {q: fc[quantile_column(q)].to_numpy() for q in mc.quantiles}
             row = {"cutoff": cutoff_label[i], dc.id_col: uid, "model": LSTM,
                    **fm.point_metrics(actual, block["y_hat"].to_numpy(), insample, m),
-                   "QL": fm.quantile_loss(actual, quant)}
+                   "QL": fm.quantile_loss(actual, quant),
+                   **band_scores(actual, y_q[i], mc.quantiles, insample, m)}
             rows.append(row)
             per_series.append((i, uid, insample, actual, block))
         names = list(baselines)
@@ -120,7 +123,8 @@ def backtest(config: ForecastConfig, data: Any, *, train: Any = None, n_cutoffs:
         forecasts += [b for *_, b in per_series]
     scores = pd.DataFrame(rows)
     order = [LSTM] + list(baselines)
-    summary = (scores.groupby("model")[list(fm.POINT_METRICS) + ["QL"]].mean()
+    cols = [c for c in list(fm.POINT_METRICS) + ["QL", "coverage", "width"] if c in scores]
+    summary = (scores.groupby("model")[cols].mean()
                .reindex(order).reset_index())
     history = _frame(panel, config)
     return BacktestResult(scores, summary, pd.concat(forecasts, ignore_index=True), history, fit_seconds)
@@ -132,7 +136,7 @@ def _cutoff_label(train: Panel) -> list[str]:
 
 def format_summary(summary: pd.DataFrame) -> str:
     """A plain-text table of the per-model mean scores (best MASE marked with *)."""
-    cols = list(fm.POINT_METRICS) + ["QL"]
+    cols = [c for c in list(fm.POINT_METRICS) + ["QL", "coverage", "width"] if c in summary]
     best = summary["MASE"].idxmin()
     lines = [f"{'model':<16}" + "".join(f"{c:>10}" for c in cols)]
     for idx, row in summary.iterrows():

@@ -21,6 +21,13 @@ For training values :math:`x_1..x_n`, horizon :math:`h` and season length :math:
                    regressors (dynamic harmonic regression), with period :math:`P` =
                    ``fourier_period`` (default :math:`m`), which may be fractional (52.18 weeks).
 
+* Theta:           statsforecast ``Theta`` (Assimakopoulos & Nikolopoulos 2000, as
+                   Hyndman & Billah 2003 state it: simple exponential smoothing with drift
+                   equal to half the linear trend's slope), after a classical multiplicative
+                   seasonal decomposition when a 90% autocorrelation test finds the season
+                   significant (:math:`m \le 24`); for :math:`m > 24` the series is
+                   deseasonalised by ``MSTL`` as for ETS.
+
 A model that cannot be fitted to a series falls back to the seasonal naive forecast.
 
 ``transform="log"`` fits every model to :math:`\log x_t` and returns :math:`\exp` of its
@@ -38,7 +45,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-BASELINES = ("naive", "seasonal_naive", "ets", "arima")
+BASELINES = ("naive", "seasonal_naive", "ets", "arima", "theta")
 TRANSFORMS = ("none", "log")
 MAX_ETS_SEASON = 24  # statsforecast's (and R's) limit for a seasonal ETS state
 FOURIER_ORDER = 4
@@ -117,6 +124,10 @@ def _models(name: str, m: int, long: bool, fourier_period: float | None):
         if m > MAX_ETS_SEASON:
             return models.AutoARIMA(season_length=1, approximation=None), fallback, float(fourier_period or m)
         return models.AutoARIMA(season_length=m, approximation=None), fallback, None
+    if name == "theta":
+        if m > MAX_ETS_SEASON:
+            return models.MSTL(season_length=m, trend_forecaster=models.Theta()), fallback, None
+        return models.Theta(season_length=m), fallback, None
     raise ValueError(f"baseline must be one of {BASELINES}, received {name!r}")
 
 
@@ -171,6 +182,11 @@ def arima(y: np.ndarray, h: int, m: int, fourier_period: float | None = None,
           transform: str | None = None) -> np.ndarray:
     """AICc-selected (S)ARIMA forecast (Fourier regressors for m > 24; see the module docstring)."""
     return baseline_forecasts("arima", [y], h, m, transform=transform, fourier_period=fourier_period)[0]
+
+
+def theta(y: np.ndarray, h: int, m: int, transform: str | None = None) -> np.ndarray:
+    """Theta-method forecast (seasonally adjusted when the season tests significant)."""
+    return baseline_forecasts("theta", [y], h, m, transform=transform)[0]
 
 
 def baseline_forecast(name: str, y: np.ndarray, h: int, m: int, transform: str | None = None,

@@ -18,6 +18,7 @@ from typing import Any
 from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
 TRANSFORMS = ("none", "log", "boxcox")
+CALIBRATIONS = ("cqr", "none")
 _TRANSFORMS = TRANSFORMS
 
 
@@ -53,6 +54,8 @@ class DataConfig:
             Box-Cox lambda fitted on the training values, after shifting them to
             be positive).  Use ``"log"``/``"boxcox"`` for multiplicative series.
         batch_size: training windows per batch.
+        strict: refuse (instead of skipping with one warning) series too short to be
+            forecast: fewer than 2 steps (fit, predict), fewer than H + 2 (evaluate).
     """
 
     id_col: str = knob("unique_id", help="series id column (absent from the table: one series)")
@@ -66,6 +69,7 @@ class DataConfig:
     transform: str = knob("none", choices=TRANSFORMS,
                           help="per-series transform; log or boxcox for multiplicative series")
     batch_size: int = knob(64, help="training windows per batch")
+    strict: bool = knob(False, help="refuse series too short to forecast instead of skipping them with a warning")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "past_covariates", tuple(self.past_covariates))
@@ -85,8 +89,10 @@ class ModelConfig:
     """The network: an LSTM encoder over the lookback window and a direct multi-step head.
 
     Attributes:
-        lookback: number of past steps the encoder reads (L); ``None``: max(2H, 3m),
-            or 3H without a season (filled in by `ForecastConfig`).
+        lookback: number of past steps the encoder reads (L); ``None``: chosen from the
+            training data by `adaptive_lookback` (the nominal max(2H, 3m), 3H without a
+            season, capped so that the median series has a full window).  Shorter
+            series are left-padded, never refused.
         horizon: number of future steps predicted at once (H).
         quantiles: quantile levels in (0, 1) predicted for each step; 0.5 is always
             included and gives the point forecast ``y_hat``.
@@ -100,10 +106,21 @@ class ModelConfig:
         linear_skip: add a linear autoregressive path from the L scaled inputs to
             the H outputs (the "highway" of LSTNet, Lai et al. 2018).
         members: ensemble size; member k is trained with seed ``train.seed + k``
-            and the members' quantiles are averaged.
+            and the members' quantiles are averaged.  Default 3, by the rule in
+            docs/forecasting.md: the smallest k whose ensemble's validation MASE is
+            within 1% of 5 members', measured on the benchmark panels (k* = 3 on
+            both visnights and prisonLF).
+        calibration: ``"cqr"``: conformalised quantile regression (`conformal`): the
+            networks are first trained without each series' last K origins, the
+            symmetric quantile pairs are widened by the per-step margins measured on
+            those origins; ``"none"``: raw quantile regression.
+        calibration_refit: after calibrating, train again on all the data (the
+            margins carry over); False keeps the networks trained without the
+            calibration windows (half the training time).
     """
 
-    lookback: int | None = knob(None, help="encoder window L (none: max(2H, 3m), 3H without season)")
+    lookback: int | None = knob(
+        None, help="encoder window L (none: from the data: min(max(2H, 3m) [3H if m = 1], median length - H), >= 2)")
     horizon: int = knob(12, help="steps to forecast (H)")
     quantiles: tuple[float, ...] = knob((0.1, 0.5, 0.9), help="quantile levels (0.5 is always added)")
     hidden_size: int = knob(32, help="LSTM hidden units")
@@ -114,7 +131,10 @@ class ModelConfig:
         None, help="periods of the Fourier features (none: m when m > 1)")
     fourier_order: int = knob(2, help="Fourier terms per period (K)")
     linear_skip: bool = knob(True, help="add a linear path from the lookback to the horizon")
-    members: int = knob(1, help="ensemble size (seeds seed, seed+1, ...; quantiles averaged)")
+    members: int = knob(3, help="ensemble size (seeds seed, seed+1, ...; quantiles averaged); 3: see docs")
+    calibration: str = knob("cqr", choices=CALIBRATIONS,
+                            help="interval calibration: cqr (conformalised, per horizon step) or none")
+    calibration_refit: bool = knob(True, help="after calibrating, retrain on all the data")
 
     def __post_init__(self) -> None:
         if self.lookback is not None:
@@ -125,6 +145,8 @@ class ModelConfig:
         _check_positive_int("head_hidden", self.head_hidden)
         _check_positive_int("fourier_order", self.fourier_order)
         _check_positive_int("members", self.members)
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, received {self.calibration!r}")
         if not 0.0 <= float(self.dropout) < 1.0:
             raise ValueError(f"dropout must be in [0, 1), received {self.dropout!r}")
         qs = sorted({round(float(q), 6) for q in self.quantiles} | {0.5})
@@ -143,8 +165,8 @@ class ForecastConfig:
     """Everything `Forecast` needs besides the data and the training knobs.
 
     Sections ``data`` (`DataConfig`) and ``model`` (`ModelConfig`). On
-    construction the derived defaults are filled in, so ``config.model.lookback``
-    and ``config.model.seasonal_periods`` are always concrete.
+    construction the Fourier periods are filled in; ``model.lookback`` left at None
+    is chosen by `Forecast.fit` from the training data (`adaptive_lookback`).
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -156,8 +178,6 @@ class ForecastConfig:
         check_choices(self.data)
         mc, m = self.model, self.data.season_length
         changes: dict[str, Any] = {}
-        if mc.lookback is None:
-            changes["lookback"] = max(2 * mc.horizon, 3 * m) if m > 1 else 3 * mc.horizon
         if mc.seasonal_periods is None:
             changes["seasonal_periods"] = (float(m),) if m > 1 else ()
         if changes:
@@ -180,6 +200,29 @@ class ForecastConfig:
     def from_dict(cls, raw: dict[str, Any]) -> ForecastConfig:
         """Inverse of `to_dict`; unknown keys raise ValueError naming them."""
         return from_dict(cls, raw)
+
+
+def nominal_lookback(horizon: int, season_length: int) -> int:
+    """max(2H, 3m) with a season (m > 1), 3H without one.
+
+    >>> nominal_lookback(6, 12), nominal_lookback(6, 1)
+    (36, 18)
+    """
+    return max(2 * horizon, 3 * season_length) if season_length > 1 else 3 * horizon
+
+
+def adaptive_lookback(horizon: int, season_length: int, lengths: list[int]) -> int:
+    """The default lookback for training series of these lengths.
+
+    L = max(2, min(nominal_lookback(H, m), median(T_i) - H)): the nominal window,
+    shortened until at least half the series have one full window (lookback and
+    horizon observed); series shorter than L + H are left-padded, not refused.
+
+    >>> adaptive_lookback(6, 1, [100, 200]), adaptive_lookback(6, 1, [9, 20, 52])
+    (18, 14)
+    """
+    median = int(sorted(lengths)[(len(lengths) - 1) // 2]) if lengths else 0
+    return max(2, min(nominal_lookback(horizon, season_length), median - horizon))
 
 
 LEGACY_TRAIN_KEYS = {"epochs": "max_epochs", "lr": "lr", "weight_decay": "weight_decay",

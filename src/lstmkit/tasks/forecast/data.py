@@ -411,6 +411,33 @@ def prepare_panel(
     return Panel(ids, ds_list, t_list, y_list, past_list, fut_list, None if is_int else freq, int_step)
 
 
+MIN_POINTS = 2  # a series needs two observed points to be forecast at all
+SHOWN = 5       # series names quoted in a skip warning
+
+
+def drop_short(panel: Panel, need: int = MIN_POINTS, *, strict: bool = False, what: str = "data",
+               why: str = "too short to forecast") -> Panel:
+    """`panel` without the series that have fewer than `need` steps.
+
+    The dropped series are named (the first `SHOWN`) in one UserWarning that counts
+    them; with ``strict=True`` they raise `ForecastDataError` instead.  Raises too
+    when no series is left.
+    """
+    short = [i for i, y in enumerate(panel.y) if len(y) < need]
+    if not short:
+        return panel
+    names = ", ".join(repr(panel.ids[i]) for i in short[:SHOWN]) + (" ..." if len(short) > SHOWN else "")
+    message = (f"{what}: {len(short)} of {len(panel)} series have fewer than {need} step(s), {why}: "
+               f"{names}")
+    if strict or len(short) == len(panel):
+        raise ForecastDataError(message + ("" if len(short) == len(panel) else " (strict: refused)"))
+    warnings.warn(message + "; skipped", UserWarning, stacklevel=3)
+    keep = [i for i in range(len(panel)) if i not in set(short)]
+    return Panel([panel.ids[i] for i in keep], [panel.ds[i] for i in keep], [panel.t[i] for i in keep],
+                 [panel.y[i] for i in keep], [panel.past[i] for i in keep], [panel.future[i] for i in keep],
+                 panel.freq, panel.int_step)
+
+
 def _check_grid_size(span: tuple[int, int], is_int: bool, int_step: int, freq: str | None,
                      n_columns: int, uid: str, what: str) -> None:
     """Refuse a regular grid of more than `MAX_GRID_STEPS` steps before allocating it.

@@ -14,6 +14,13 @@ H steps:
     rho_q(y, q_hat) = max( q (y - q_hat), (q - 1)(y - q_hat) )
 
 At prediction time the Q outputs are sorted per step, so quantiles never cross.
+
+Left-padded windows (a series shorter than L, see `windowing`) come with ``lengths``
+c (B,): the encoder rows are rotated so the c real rows come first and the LSTM gets
+``lengths``, so h_L is its state after the last *real* step.  Target steps that were
+never observed carry ``mask`` = 0 and drop out of the loss:
+
+    loss = sum_{b,h,q} mask_{b,h} rho_q / (Q sum_{b,h} mask_{b,h})
 """
 
 from __future__ import annotations
@@ -26,10 +33,22 @@ from lstmkit.tasks.forecast.config import ModelConfig
 from lstmkit.train import TaskModule, TrainConfig
 
 
-def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
-    """Mean pinball loss of `pred` (..., Q) against `target` (...) at levels `quantiles` (Q,)."""
+def pinball_loss(pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor,
+                 mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean pinball loss of `pred` (..., Q) against `target` (...) at levels `quantiles` (Q,),
+    over the steps where `mask` (...) is 1 (all when None)."""
     diff = target.unsqueeze(-1) - pred                                  # (..., Q)
-    return torch.maximum(quantiles * diff, (quantiles - 1.0) * diff).mean()
+    loss = torch.maximum(quantiles * diff, (quantiles - 1.0) * diff)
+    if mask is None:
+        return loss.mean()
+    return (loss * mask.unsqueeze(-1)).sum() / (mask.sum() * len(quantiles)).clamp_min(1.0)
+
+
+def _real_rows_first(enc: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Rotate each left-padded window (B, L, D) so its `lengths` real rows come first."""
+    steps = enc.shape[1]
+    idx = (torch.arange(steps, device=enc.device)[None, :] + (steps - lengths)[:, None]) % steps
+    return enc.gather(1, idx[:, :, None].expand(-1, -1, enc.shape[2]))
 
 
 class ForecastNet(nn.Module):
@@ -53,10 +72,14 @@ class ForecastNet(nn.Module):
         )
         self.skip = nn.Linear(config.lookback, horizon) if config.linear_skip else None
 
-    def forward(self, enc: torch.Tensor, dec: torch.Tensor) -> torch.Tensor:
-        """enc (B, L, 1+Fk+Fp), dec (B, H, Fk) -> quantiles (B, H, Q), in window-scaled units."""
+    def forward(self, enc: torch.Tensor, dec: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """enc (B, L, 1+Fk+Fp), dec (B, H, Fk) [, lengths (B,)] -> quantiles (B, H, Q), window-scaled."""
         batch = enc.shape[0]
-        _, (h_n, _) = self.encoder(enc)                                  # h_n: (layers, B, Hd)
+        if lengths is not None and bool((lengths < enc.shape[1]).any()):
+            lengths = lengths.long()
+            _, (h_n, _) = self.encoder(_real_rows_first(enc, lengths), lengths=lengths.cpu())
+        else:
+            _, (h_n, _) = self.encoder(enc)                              # h_n: (layers, B, Hd)
         state = h_n[-1]                                                  # (B, Hd)
         features = torch.cat([state, dec.reshape(batch, -1)], dim=1)     # (B, Hd + H*Fk)
         out = self.head(features).view(batch, self.config.horizon, -1)   # (B, H*Q) -> (B, H, Q)
@@ -74,30 +97,33 @@ class ForecastModule(TaskModule):
         self._progress = progress  # an optional tqdm bar advanced once per epoch
         self.register_buffer("quantiles", torch.tensor(net.config.quantiles, dtype=torch.float32))
 
-    def forward(self, enc: torch.Tensor, dec: torch.Tensor) -> torch.Tensor:
-        return self.net(enc, dec)
+    def forward(self, enc: torch.Tensor, dec: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(enc, dec, lengths)
 
     def training_step(self, batch, batch_idx):
-        enc, dec, target = batch
-        return pinball_loss(self.net(enc, dec), target, self.quantiles)
+        enc, dec, target, mask, lengths = batch
+        return pinball_loss(self.net(enc, dec, lengths), target, self.quantiles, mask)
 
     def on_train_epoch_end(self) -> None:
         if self._progress is not None:
             self._progress.update(1)
 
     def validation_step(self, batch, batch_idx):
-        enc, dec, target = batch
-        loss = pinball_loss(self.net(enc, dec), target, self.quantiles)
+        enc, dec, target, mask, lengths = batch
+        loss = pinball_loss(self.net(enc, dec, lengths), target, self.quantiles, mask)
         self.log("val_loss", loss, prog_bar=True, on_epoch=True, batch_size=len(enc))
         return loss
 
 
 @torch.no_grad()
-def predict_quantiles(net: ForecastNet, enc, dec, batch_size: int = 4096) -> torch.Tensor:
-    """Batched inference: (N, L, D), (N, H, Fk) numpy/tensors -> sorted quantiles (N, H, Q)."""
+def predict_quantiles(net: ForecastNet, enc, dec, lengths=None, batch_size: int = 4096) -> torch.Tensor:
+    """Batched inference: (N, L, D), (N, H, Fk) [, lengths (N,)] -> sorted quantiles (N, H, Q)."""
     net.eval()
     enc_t = torch.as_tensor(enc, dtype=torch.float32)
     dec_t = torch.as_tensor(dec, dtype=torch.float32)
-    outs = [net(enc_t[i:i + batch_size], dec_t[i:i + batch_size]) for i in range(0, len(enc_t), batch_size)]
+    len_t = None if lengths is None else torch.as_tensor(lengths, dtype=torch.long)
+    outs = [net(enc_t[i:i + batch_size], dec_t[i:i + batch_size],
+                None if len_t is None else len_t[i:i + batch_size])
+            for i in range(0, len(enc_t), batch_size)]
     out = torch.cat(outs) if outs else torch.zeros(0, net.config.horizon, len(net.config.quantiles))
     return out.sort(dim=-1).values

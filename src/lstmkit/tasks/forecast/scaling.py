@@ -14,7 +14,9 @@ Per window (never stored: recomputed from each lookback window):
     z'    = (z - level) / scale
 
 where floor = 1e-3 * std of the series' transformed training values (plus 1e-8), so a
-flat window does not divide by zero.  The network reads and predicts z'; predictions go
+flat window does not divide by zero.  A left-padded window with fewer than 3 observed
+steps (a very short series, see `windowing`) takes scale = max(spread, floor), spread
+being that std of the series' training values.  The network reads and predicts z'; predictions go
 back through z = z' * scale + level and the inverse transform, which is monotone, so
 quantiles stay quantiles.
 """
@@ -39,6 +41,7 @@ class SeriesScaler:
     floor: float = 1e-8
     cov_mean: tuple[float, ...] = ()
     cov_std: tuple[float, ...] = ()
+    spread: float = 0.0  # std of the transformed training values (scale of very short windows)
 
     def transform(self, y: np.ndarray) -> np.ndarray:
         """y -> z (see the module docstring)."""
@@ -101,7 +104,7 @@ def fit_scaler(kind: str, y: np.ndarray, covariates: np.ndarray, uid: str = "ser
     draft = SeriesScaler(kind, lam, shift)
     spread = float(np.std(draft.transform(y)))
     return SeriesScaler(kind, lam, shift, 1e-3 * spread + 1e-8,
-                        tuple(float(v) for v in cov_mean), tuple(float(v) for v in cov_std))
+                        tuple(float(v) for v in cov_mean), tuple(float(v) for v in cov_std), spread)
 
 
 def window_stats(z: np.ndarray, floors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,38 +1,63 @@
 """Language modelling and text generation with LSTMs.
 
-* :func:`fit` trains a character, word or BPE :class:`LanguageModel` with
+* :class:`Generate`: the task (``fit(train, val=None) -> self``, ``predict(prime)`` ->
+  text, ``evaluate`` beside unigram and Kneser-Ney baselines, ``save`` / ``load``) and
+  :class:`GenerateConfig` (``model``, ``data`` and ``sample`` sections);
+* :func:`fit` (0.1 interface, a thin wrapper over :class:`Generate`) trains a character, word or BPE :class:`LanguageModel` with
   truncated backpropagation through time over a continuous stream.
 * :class:`LanguageModelPipeline`: ``sample`` / ``stream`` (temperature,
   top-k, top-p, greedy, stop strings), ``evaluate`` (perplexity, bits per
   character), ``save`` / ``load``.
 * Baselines: :class:`UnigramLM`, :class:`KneserNeyLM`.
 * Transfer to a classifier's encoder: :mod:`lstmkit.tasks.generate.transfer`.
+
+Names are imported on first use, so reading the configs (what the command line
+needs to build its parsers) does not load torch's trainer.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from lstmkit._extras import require
 
-require("train", feature="lstmkit.tasks.generate")  # one line naming the extra, not a deep ImportError
+_EXPORTS = {
+    "Generate": "task",
+    "GenerateConfig": "config",
+    "GenerateDataConfig": "config",
+    "GenerateModelConfig": "config",
+    "GenerateSampleConfig": "config",
+    "KneserNeyLM": "ngram",
+    "LanguageModel": "model",
+    "LanguageModelConfig": "model",
+    "LanguageModelModule": "training",
+    "LanguageModelPipeline": "api",
+    "SamplingConfig": "sampling",
+    "StreamConfig": "training",
+    "StreamWindows": "training",
+    "TRAIN_DEFAULTS": "config",
+    "UnigramLM": "ngram",
+    "batchify": "training",
+    "build_tokenizer": "api",
+    "filter_probs": "sampling",
+    "fit": "api",
+    "next_token": "sampling",
+    "read_documents": "task",
+    "tbptt_loss": "model",
+}
+__all__ = sorted(_EXPORTS)
 
-from .api import LanguageModelPipeline, build_tokenizer, fit
-from .model import LanguageModel, LanguageModelConfig, tbptt_loss
-from .ngram import KneserNeyLM, UnigramLM
-from .sampling import SamplingConfig, filter_probs, next_token
-from .training import LanguageModelModule, StreamConfig, StreamWindows, batchify
 
-__all__ = [
-    "KneserNeyLM",
-    "LanguageModel",
-    "LanguageModelConfig",
-    "LanguageModelModule",
-    "LanguageModelPipeline",
-    "SamplingConfig",
-    "StreamConfig",
-    "StreamWindows",
-    "UnigramLM",
-    "batchify",
-    "build_tokenizer",
-    "filter_probs",
-    "fit",
-    "next_token",
-    "tbptt_loss",
-]
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lstmkit.tasks.generate' has no attribute {name!r}")
+    if _EXPORTS[name] != "config":  # the configs need no extra; the rest needs the trainer
+        require("train", feature="lstmkit.tasks.generate")
+    value = getattr(importlib.import_module(f"lstmkit.tasks.generate.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

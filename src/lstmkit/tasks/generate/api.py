@@ -24,16 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
 
 from lstmkit.tasks._loading import load_errors
-from lstmkit.text import BPETokenizer, CharTokenizer, Vocab, WordTokenizer, tokenizer_from_config
-from lstmkit.train import FitResult, TrainConfig, load_model, save_model
-from lstmkit.train import fit as train_fit
+from lstmkit.text import BPETokenizer, CharTokenizer, Vocab, WordTokenizer
+from lstmkit.train import FitResult, TrainConfig
 
 from .model import LanguageModel, LanguageModelConfig, tbptt_loss
 from .sampling import SamplingConfig, next_token
-from .training import LanguageModelModule, StreamConfig, StreamWindows, batchify
+from .training import StreamConfig, batchify
 
 TASK = "generate"
 
@@ -176,29 +174,23 @@ class LanguageModelPipeline:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        """Write a saved-model directory (atomic; see :func:`lstmkit.train.save_model`)."""
-        state = {k: v.detach().clone().contiguous() for k, v in self.model.state_dict().items()}
-        return save_model(
-            path,
-            task=TASK,
-            config={"model": self.config.to_dict(), "stream": vars(self.stream_config).copy()},
-            state_dict=state,
-            extras={"tokenizer": self.tokenizer.to_config(), "vocab": self.vocab.to_dict()},
-        )
+        """Write a saved-model directory (the :class:`~.task.Generate` layout, atomically)."""
+        from .task import Generate
+
+        task = Generate.from_pipeline(self)
+        if self.fit_result is not None:
+            task.train_config = self.fit_result.config
+        return task.save(path)
 
     @classmethod
     @load_errors("generate")
     def load(cls, path: str | Path) -> LanguageModelPipeline:
-        """Read a directory written by :meth:`save`; problems raise ``ModelLoadError``."""
-        saved = load_model(path, task=TASK)
-        config = LanguageModelConfig(**saved.config["model"])
-        stream_config = StreamConfig(**saved.config["stream"])
-        vocab = Vocab.from_dict(saved.extras["vocab"])
-        tokenizer = tokenizer_from_config(saved.extras["tokenizer"])
-        model = LanguageModel(len(vocab), config)
-        saved.load_into(model)
-        model.eval()
-        return cls(model, tokenizer, vocab, config, stream_config)
+        """Read a ``generate`` model directory (either layout); problems raise ``ModelLoadError``."""
+        from .task import Generate
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*has no token counts.*")
+            return Generate.load(path).pipeline
 
 
 def fit(
@@ -210,29 +202,17 @@ def fit(
 ) -> LanguageModelPipeline:
     """Build the vocabulary on ``texts``, train with truncated BPTT, return the pipeline.
 
-    ``None`` configs mean the defaults of each dataclass.
+    ``None`` configs mean the defaults of each dataclass. The 0.1 interface:
+    a thin wrapper over :class:`~.task.Generate` (whose ``fit`` returns the task).
     """
+    from .config import GenerateConfig
+    from .task import Generate
+
     config = config or LanguageModelConfig()
     stream_config = stream_config or StreamConfig()
     train_config = train_config or TrainConfig()
     texts = _check_texts(texts, "texts")
-    tokenizer = build_tokenizer(config, texts)
-    token_lists = [tokenizer.tokenize(t) for t in texts]
-    if config.tokenizer == "char":
-        token_lists.append(["\n"])
-        vocab = Vocab.build(token_lists, min_freq=1)
-    else:
-        vocab = Vocab.build(token_lists, min_freq=config.min_freq, max_size=config.max_vocab)
-    torch.manual_seed(train_config.seed)
-    model = LanguageModel(len(vocab), config)
-    pipeline = LanguageModelPipeline(model, tokenizer, vocab, config, stream_config)
-    train_stream = batchify(pipeline.encode_stream(texts), stream_config.batch_size)
-    train_dl = DataLoader(StreamWindows(train_stream, stream_config.bptt), batch_size=None, shuffle=False)
-    val_dl = None
     if val_texts is not None:
-        val_stream = batchify(pipeline.encode_stream(_check_texts(val_texts, "val_texts")), stream_config.eval_batch_size)
-        val_dl = DataLoader(StreamWindows(val_stream, stream_config.bptt), batch_size=None, shuffle=False)
-    module = LanguageModelModule(model, train_config, char_level=config.tokenizer == "char")
-    pipeline.fit_result = train_fit(module, train_dl, val_dl, train_config)
-    model.eval()
-    return pipeline
+        val_texts = _check_texts(val_texts, "val_texts")
+    task = Generate(GenerateConfig.from_network(config, stream_config), train_config)
+    return task.fit(texts, val=val_texts).pipeline

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 import lstmkit
 
-TOKENIZERS = ("char", "word", "bpe")
+from .config import TOKENIZERS  # noqa: E402  (declared once, beside the config)
 
 
 @dataclass(frozen=True)

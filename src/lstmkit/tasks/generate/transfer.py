@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from lstmkit.text import Vocab, tokenizer_from_config
 from lstmkit.train import load_model
 
-from .model import LanguageModelConfig
+from .config import network_from_record
 
 _LAYER = re.compile(r"_l(\d+)$")
 
@@ -64,7 +64,7 @@ class TransferReport:
 def load_lm_encoder(path: str | Path) -> PretrainedEncoder:
     """Read a saved ``generate`` model directory (``ModelLoadError`` on any problem)."""
     saved = load_model(path, task="generate")
-    config = LanguageModelConfig(**saved.config["model"])
+    config = network_from_record(saved.config)
     if config.tie_weights and config.hidden_size != config.embed_size:
         raise ValueError(
             f"encoder {path}: a tied model with hidden_size {config.hidden_size} != embed_size "

@@ -135,13 +135,14 @@ class Music(Task):
         else:
             items = [np.asarray(p, dtype=np.int64) for p in pieces]
             collate = VoiceCollate(d.max_sixteenths if train else None, d.transpose if train else 0)
-        return DataLoader(items, batch_size=d.batch_size, shuffle=train, collate_fn=collate)
+        return DataLoader(items, batch_size=self.config.batch_size, shuffle=train, collate_fn=collate)
 
     # ------------------------------------------------------------------ training
     def build_model(self) -> FrameModel | VoiceModel:
         m, d = self.config.model, self.config.data
         if m.frames:
-            return FrameModel(d.n_pitches, m.kind, m.hidden_size, m.num_layers, m.dropout, m.nade_size)
+            return FrameModel(d.n_pitches, m.kind, m.hidden_size, m.num_layers, m.dropout, m.nade_size,
+                              m.input_dropout, m.zoneout)
         return VoiceModel(m.embed_size, m.hidden_size, m.num_layers, m.dropout)
 
     @property
@@ -326,7 +327,11 @@ class Music(Task):
         return [tokens_to_notes(row) for row in np.asarray(piece)]
 
     def write(self, piece: Any, path: str | os.PathLike) -> Path:
-        """Write a piece as ``.mid``, ``.musicxml`` / ``.xml`` or a piano-roll ``.png``."""
+        """Write a piece as ``.mid``, ``.musicxml`` / ``.xml``, a piano-roll ``.png`` or ``.wav``.
+
+        ``.wav`` renders the MIDI through fluidsynth or timidity when one is
+        installed (:mod:`~lstmkit.tasks.music.audio`), else a one-line error.
+        """
         path = Path(path)
         suffix = path.suffix.lower()
         parts = self.notes(piece)
@@ -346,7 +351,14 @@ class Music(Task):
 
             plt.close(fig)
             return path
-        raise ValueError(f"'{path}': unknown output type '{suffix}'; use .mid, .musicxml or .png")
+        if suffix == ".wav":
+            import tempfile
+
+            from .audio import render_wav
+
+            with tempfile.TemporaryDirectory() as tmp:
+                return render_wav(write_midi(parts, Path(tmp) / "piece.mid"), path)
+        raise ValueError(f"'{path}': unknown output type '{suffix}'; use .mid, .musicxml, .png or .wav")
 
     # ------------------------------------------------------------------ persistence
     def _state_dict(self) -> dict[str, torch.Tensor]:

@@ -14,6 +14,8 @@ from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 from .encoding import JSB_HIGH, JSB_LOW, TOKEN_HIGH, TOKEN_LOW
 
 KINDS = ("nade", "bernoulli", "voices")
+#: chorales per batch when ``MusicDataConfig.batch_size`` is None, by model kind
+DEFAULT_BATCH: dict[str, int] = {"nade": 8, "bernoulli": 2, "voices": 8}
 #: the music task's TrainConfig defaults: up to 100 epochs, the rate halved after 3 epochs
 #: without a better val_loss, early stopping after 10 (the best epoch is kept)
 TRAIN_DEFAULTS: dict[str, Any] = {
@@ -38,6 +40,13 @@ class MusicModelConfig:
     hidden_size, num_layers: the LSTM.
     dropout: on the LSTM's output (and between layers; on the voice
         model's inputs too).
+    input_dropout: frame models: dropout on the previous frame the LSTM reads
+        (notes of the input frame zeroed with this probability, the rest
+        scaled by ``1/(1-p)``; training only), a corruption of the context
+        the model must see through.
+    zoneout: frame models: zoneout (Krueger et al. 2016) on the LSTM's cell and hidden
+        state, ``c_t = z * c_{t-1} + (1 - z) * c~_t`` with ``z ~ Bernoulli(p)``
+        in training, ``z = p`` in evaluation (0 = off).
     nade_size: hidden units of the NADE head (``kind="nade"``).
     embed_size: token embedding size (``kind="voices"``).
     """
@@ -48,6 +57,8 @@ class MusicModelConfig:
     hidden_size: int = knob(256, help="LSTM hidden units")
     num_layers: int = knob(1, help="stacked LSTM layers")
     dropout: float = knob(0.3, help="dropout on the LSTM output (and between layers)")
+    input_dropout: float = knob(0.0, help="frame models: dropout on the input (previous) frame")
+    zoneout: float = knob(0.0, help="frame models: zoneout on the LSTM's cell and hidden state (0 = off)")
     nade_size: int = knob(64, help="hidden units of the NADE output (kind nade)")
     embed_size: int = knob(64, help="token embedding size (kind voices)")
 
@@ -55,8 +66,10 @@ class MusicModelConfig:
         check_choices(self)
         for name in ("hidden_size", "num_layers", "nade_size", "embed_size"):
             _positive("MusicModelConfig", name, getattr(self, name))
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"MusicModelConfig.dropout: expected a float in [0, 1), got {self.dropout!r}")
+        for name in ("dropout", "input_dropout", "zoneout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+                raise ValueError(f"MusicModelConfig.{name}: expected a float in [0, 1), got {value!r}")
 
     @property
     def frames(self) -> bool:
@@ -75,7 +88,12 @@ class MusicDataConfig:
     transpose: training-time augmentation: each chorale shifted by a random
         number of semitones in ``[-transpose, transpose]`` that keeps it in
         range (0 = off).
-    batch_size: chorales per batch.
+    batch_size: chorales per batch; ``None`` takes the kind's default,
+        :data:`DEFAULT_BATCH` (2 for ``bernoulli``: the independent-note
+        output overfits JSB's 229 chorales, and the noisier, more numerous
+        updates of small batches were worth ~0.07 nats/frame on ``valid``
+        and ~0.05 on test for JSB, see ``benchmarks/results/music.json``;
+        8 for ``nade`` and ``voices``).
     max_sixteenths: the voice model trains on random crops of this many
         sixteenths (4 tokens each) of a chorale.
     ngram_order: order of the n-gram baseline (frames: chords; voices: tokens).
@@ -85,7 +103,7 @@ class MusicDataConfig:
     high: int = knob(JSB_HIGH, help="highest MIDI pitch of the frame models (JSB: 96)")
     step: float = knob(1.0, help="quarter notes per frame when reading MIDI / MusicXML")
     transpose: int = knob(0, help="training augmentation: random shift of up to this many semitones")
-    batch_size: int = knob(8, help="chorales per batch")
+    batch_size: int | None = knob(None, help="chorales per batch (none: 2 for bernoulli, 8 otherwise)")
     max_sixteenths: int = knob(128, help="voices model: training crops of this many sixteenths")
     ngram_order: int = knob(2, help="order of the n-gram baseline (frames: chords; voices: tokens)")
 
@@ -100,7 +118,9 @@ class MusicDataConfig:
             raise ValueError(f"MusicDataConfig.step: expected a float > 0, got {self.step!r}")
         if not isinstance(self.transpose, int) or self.transpose < 0:
             raise ValueError(f"MusicDataConfig.transpose: expected an int >= 0, got {self.transpose!r}")
-        for name in ("batch_size", "max_sixteenths", "ngram_order"):
+        if self.batch_size is not None:
+            _positive("MusicDataConfig", "batch_size", self.batch_size)
+        for name in ("max_sixteenths", "ngram_order"):
             _positive("MusicDataConfig", name, getattr(self, name))
 
     @property
@@ -118,6 +138,11 @@ class MusicConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.model, MusicModelConfig) or not isinstance(self.data, MusicDataConfig):
             raise TypeError("MusicConfig(model=MusicModelConfig(...), data=MusicDataConfig(...))")
+
+    @property
+    def batch_size(self) -> int:
+        """Chorales per batch: ``data.batch_size``, or the model kind's :data:`DEFAULT_BATCH`."""
+        return self.data.batch_size if self.data.batch_size is not None else DEFAULT_BATCH[self.model.kind]
 
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)

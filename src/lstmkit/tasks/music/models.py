@@ -107,13 +107,16 @@ class FrameModel(nn.Module):
     """LSTM over frames; ``log_prob(roll (B, T, P)) -> (B, T)`` log p of each frame."""
 
     def __init__(self, n_pitches: int, head: str = "nade", hidden_size: int = 256,
-                 num_layers: int = 1, dropout: float = 0.3, nade_size: int = 150) -> None:
+                 num_layers: int = 1, dropout: float = 0.3, nade_size: int = 150,
+                 input_dropout: float = 0.0, zoneout: float = 0.0) -> None:
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head: expected one of {HEADS}, got {head!r}")
         self.n_pitches = n_pitches
+        options = {"zoneout": zoneout} if zoneout else {}
         self.lstm = lstmkit.LSTM(n_pitches, hidden_size, num_layers=num_layers, batch_first=True,
-                                 dropout=dropout if num_layers > 1 else 0.0)
+                                 dropout=dropout if num_layers > 1 else 0.0, **options)
+        self.drop_in = nn.Dropout(input_dropout)
         self.drop = nn.Dropout(dropout)
         self.head = (BernoulliHead(hidden_size, n_pitches) if head == "bernoulli"
                      else NADEHead(hidden_size, n_pitches, nade_size))
@@ -121,7 +124,7 @@ class FrameModel(nn.Module):
     def hidden(self, roll: Tensor, state=None):
         """``h_t`` from the frames before t: ``roll (B, T, P) -> (B, T, H)``."""
         prev = F.pad(roll, (0, 0, 1, 0))[:, :-1]  # (B, T, P): v^(t-1), zeros at t = 0
-        out, state = self.lstm(prev, state)
+        out, state = self.lstm(self.drop_in(prev), state)
         return self.drop(out), state
 
     def log_prob(self, roll: Tensor) -> Tensor:

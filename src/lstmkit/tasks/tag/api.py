@@ -98,6 +98,18 @@ class Tagger:
         was found is in :attr:`vectors_report`); the trained weights are saved with the model.
         """
         train_pairs = as_pairs(train)
+        val_pairs = None if val is None else as_pairs(val)
+        module, tr, va = self.prepare(train_pairs, val_pairs, tags, vectors)
+        started = time.perf_counter()
+        result = fit(module, tr, va, self.train_config)
+        self.finish(train_pairs, result, time.perf_counter() - started)
+        return result
+
+    def prepare(self, train_pairs, val_pairs=None, tags=(), vectors: str | os.PathLike | None = None):
+        """Build the vocabularies and the network from ``train_pairs``: ``(module, train_loader, val_loader)``.
+
+        What :meth:`fit` trains; ``lstmkit.tasks.Tag`` trains it through its own member loop.
+        """
         if any(t is None for _, t in train_pairs):
             raise ValueError("training sentences need tags")
         cfg = self.config
@@ -112,16 +124,15 @@ class Tagger:
                                                  lowercase=self.encoder.lowercase, seed=self.train_config.seed)
         tr = make_loader(self.encoder, train_pairs, cfg.batch_size, shuffle=True, seed=self.train_config.seed)
         va = None
-        if val is not None:
-            val_pairs = as_pairs(val)
+        if val_pairs is not None:
             va = make_loader(self.encoder, val_pairs, 4 * cfg.batch_size, shuffle=False)
-        module = TaggerModule(self.net, self.train_config)
-        started = time.perf_counter()
-        result = fit(module, tr, va, self.train_config)
-        self.train_seconds = time.perf_counter() - started
+        return TaggerModule(self.net, self.train_config), tr, va
+
+    def finish(self, train_pairs, result: FitResult, seconds: float) -> None:
+        """Record the training time and tokens of a finished :meth:`prepare` run; eval mode."""
+        self.train_seconds = seconds
         self.train_tokens = sum(len(t) for t, _ in train_pairs) * max(result.epochs, 1)
         self.net.eval()
-        return result
 
     def _batches(self, sentences, batch_size: int):
         """``(loader, order)``: length-bucketed batches of the tokens and the input index of each row."""
@@ -197,23 +208,37 @@ class Tagger:
         in training gives a warning: its features, and so some predictions, may differ.
         """
         saved = load_model(path, task=TASK_NAME)
+        if "model" in saved.config:  # a Tag model directory: its one tagger
+            from .task import Tag
+
+            task = Tag.load(path, lexicon=lexicon)
+            if task.members != 1:
+                raise ModelLoadError(f"'{path}' holds an ensemble of {task.members} taggers: "
+                                     "load it with Tag.load or load_tagger")
+            return task.taggers[0]
         config = dict(saved.config)
         encoder = dict(saved.extras["encoder"])
         if lexicon is not None:
             config["lexicon"] = encoder["lexicon"] = str(lexicon)
         tagger = cls(TaggerConfig(**config), TrainConfig.from_dict(saved.extras["train_config"]))
         tagger.encoder = TagEncoder.from_dict(encoder)
-        if tagger.encoder.lexicon:
-            try:
-                digest = tagger.encoder.lexicon_features.sha256()
-            except FileNotFoundError as e:
-                raise ModelLoadError(f"'{path}' was trained with a lexicon that is missing here: {e}; "
-                                     "pass Tagger.load(..., lexicon=PATH) if it moved") from None
-            if digest != tagger.encoder.lexicon_sha256:
-                warnings.warn(f"'{path}': the lexicon {tagger.encoder.lexicon} differs from the one the model "
-                              "was trained with; predictions may differ", stacklevel=2)
+        check_lexicon(tagger.encoder, path)
         tagger.net = TaggerNet(tagger.config, len(tagger.encoder.words), len(tagger.encoder.chars),
                                tagger.encoder.tags, _lexicon_size(tagger.encoder))
         saved.load_into(tagger.net)
         tagger.net.eval()
         return tagger
+
+
+def check_lexicon(encoder: TagEncoder, path) -> None:
+    """A model's lexicon must exist (ModelLoadError) and should be the one it was trained with (warning)."""
+    if not encoder.lexicon:
+        return
+    try:
+        digest = encoder.lexicon_features.sha256()
+    except FileNotFoundError as e:
+        raise ModelLoadError(f"'{path}' was trained with a lexicon that is missing here: {e}; "
+                             "pass load(..., lexicon=PATH) if it moved") from None
+    if digest != encoder.lexicon_sha256:
+        warnings.warn(f"'{path}': the lexicon {encoder.lexicon} differs from the one the model "
+                      "was trained with; predictions may differ", stacklevel=3)

@@ -31,9 +31,10 @@ from pathlib import Path
 
 import torch
 
-from lstmkit.io import atomic_dir, atomic_write_json
+from lstmkit.io import atomic_write_json
 from lstmkit.text import lengths_to_mask
 from lstmkit.train import FitResult, ModelLoadError, TrainConfig
+from lstmkit.train.model_dir import replace_model_dir
 
 from .api import Tagger, as_pairs, report
 from .crf import CRF
@@ -124,8 +125,11 @@ class TaggerEnsemble:
         return report(pairs, pred, [[unseen(w) for w in toks] for toks, _ in pairs], self.last_decode_seconds)
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write ``path/ensemble.json`` and one saved-model directory per member, atomically."""
-        with atomic_dir(path) as tmp:
+        """Write ``path/ensemble.json`` and one saved-model directory per member, atomically.
+
+        Replaces only an existing saved model or ensemble at ``path``, like
+        :func:`lstmkit.train.save_model` (see :mod:`lstmkit.train.model_dir`)."""
+        with replace_model_dir(path) as tmp:
             names = [f"member-{i}" for i in range(len(self.members))]
             for name, m in zip(names, self.members):
                 m.save(tmp / name)
@@ -198,7 +202,9 @@ def fit_ensemble(
 
 
 def load_tagger(path: str | os.PathLike) -> Tagger | TaggerEnsemble:
-    """Load a saved tagger or tagger ensemble, whichever ``path`` holds."""
+    """Load a saved tagger or tagger ensemble, whichever ``path`` holds (any layout ``Tag.load`` reads)."""
     if (Path(path) / MANIFEST).exists():
         return TaggerEnsemble.load(path)
-    return Tagger.load(path)
+    from .task import Tag
+
+    return Tag.load(path).tagger

@@ -36,7 +36,7 @@ from .metrics import has_span_tags, span_prf
 
 __all__ = ["TaggerConfig", "TaggerNet", "TaggerModule"]
 
-HEADS = ("crf", "softmax")
+from .config import HEADS  # noqa: E402  (declared once, beside the config)
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,65 @@
 """Translation with an attentional LSTM encoder-decoder.
 
-* :func:`fit` -> :class:`TranslationPipeline` (``translate``, ``evaluate``
+* :class:`Translate`: the task (``fit(pairs, val=None) -> self``, ``predict(sentences)`` ->
+  translations, ``evaluate`` beside copying the source, ``save`` / ``load``) and
+  :class:`TranslateConfig` (``model``, ``data`` and ``decode`` sections);
+* :func:`fit` (0.1 interface, a thin wrapper over :class:`Translate`) -> :class:`TranslationPipeline` (``translate``, ``evaluate``
   with BLEU/chrF, ``attention`` heatmap PNG, ``save`` / ``load``).
 * :class:`Seq2Seq` (bidirectional encoder, input-feeding decoder, additive
   or multiplicative attention from lstmkit, or none), :class:`Seq2SeqConfig`.
 * Decoding: :func:`greedy_decode`, :func:`beam_search` (batched, length
   normalised), :class:`DecodeConfig`.
 * Readers: :func:`read_parallel`, :func:`read_tsv_pairs`, :func:`read_lines`.
+
+Names are imported on first use, so reading the configs (what the command line
+needs to build its parsers) does not load torch's trainer.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from lstmkit._extras import require
 
-require("train", feature="lstmkit.tasks.translate")  # one line naming the extra, not a deep ImportError
+_EXPORTS = {
+    "ATTENTIONS": "model",
+    "DecodeConfig": "decode",
+    "Hypotheses": "decode",
+    "Seq2Seq": "model",
+    "Seq2SeqConfig": "model",
+    "TRAIN_DEFAULTS": "config",
+    "Translate": "task",
+    "TranslateConfig": "config",
+    "TranslateDataConfig": "config",
+    "TranslateDecodeConfig": "config",
+    "TranslateModelConfig": "config",
+    "TranslationModule": "api",
+    "TranslationPipeline": "api",
+    "beam_search": "decode",
+    "bleu": "metrics",
+    "chrf": "metrics",
+    "decode": "decode",
+    "fit": "api",
+    "greedy_decode": "decode",
+    "read_lines": "data",
+    "read_pairs": "task",
+    "read_parallel": "data",
+    "read_tsv_pairs": "data",
+    "save_attention_heatmap": "heatmap",
+}
+__all__ = sorted(_EXPORTS)
 
-from .api import TranslationModule, TranslationPipeline, fit
-from .data import read_lines, read_parallel, read_tsv_pairs
-from .decode import DecodeConfig, Hypotheses, beam_search, decode, greedy_decode
-from .heatmap import save_attention_heatmap
-from .metrics import bleu, chrf
-from .model import ATTENTIONS, Seq2Seq, Seq2SeqConfig
 
-__all__ = [
-    "ATTENTIONS",
-    "DecodeConfig",
-    "Hypotheses",
-    "Seq2Seq",
-    "Seq2SeqConfig",
-    "TranslationModule",
-    "TranslationPipeline",
-    "beam_search",
-    "bleu",
-    "chrf",
-    "decode",
-    "fit",
-    "greedy_decode",
-    "read_lines",
-    "read_parallel",
-    "read_tsv_pairs",
-    "save_attention_heatmap",
-]
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lstmkit.tasks.translate' has no attribute {name!r}")
+    if _EXPORTS[name] != "config":  # the configs need no extra; the rest needs the trainer
+        require("train", feature="lstmkit.tasks.translate")
+    value = getattr(importlib.import_module(f"lstmkit.tasks.translate.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

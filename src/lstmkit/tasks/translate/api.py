@@ -21,20 +21,16 @@ from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from lstmkit.tasks._loading import load_errors
 from lstmkit.text import (
     BPETokenizer,
-    BucketBatchSampler,
     Vocab,
     WordTokenizer,
     pad_sequences,
-    tokenizer_from_config,
 )
-from lstmkit.train import FitResult, TaskModule, TrainConfig, load_model, save_model
-from lstmkit.train import fit as train_fit
+from lstmkit.train import FitResult, TaskModule, TrainConfig
 
 from .decode import DecodeConfig, decode
 from .heatmap import save_attention_heatmap
@@ -204,38 +200,21 @@ class TranslationPipeline:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:
-        state = {k: v.detach().clone().contiguous() for k, v in self.model.state_dict().items()}
-        return save_model(
-            path,
-            task=TASK,
-            config={"model": self.config.to_dict()},
-            state_dict=state,
-            extras={
-                "src_tokenizer": self.src_tokenizer.to_config(),
-                "tgt_tokenizer": self.tgt_tokenizer.to_config(),
-                "src_vocab": self.src_vocab.to_dict(),
-                "tgt_vocab": self.tgt_vocab.to_dict(),
-            },
-        )
+        """Write a saved-model directory (the :class:`~.task.Translate` layout, atomically)."""
+        from .task import Translate
+
+        task = Translate.from_pipeline(self)
+        if self.fit_result is not None:
+            task.train_config = self.fit_result.config
+        return task.save(path)
 
     @classmethod
     @load_errors("translate")
     def load(cls, path: str | Path) -> TranslationPipeline:
-        saved = load_model(path, task=TASK)
-        config = Seq2SeqConfig(**saved.config["model"])
-        src_vocab = Vocab.from_dict(saved.extras["src_vocab"])
-        tgt_vocab = Vocab.from_dict(saved.extras["tgt_vocab"])
-        model = Seq2Seq(len(src_vocab), len(tgt_vocab), config)
-        saved.load_into(model)
-        model.eval()
-        return cls(
-            model,
-            tokenizer_from_config(saved.extras["src_tokenizer"]),
-            tokenizer_from_config(saved.extras["tgt_tokenizer"]),
-            src_vocab,
-            tgt_vocab,
-            config,
-        )
+        """Read a ``translate`` model directory (either layout); problems raise ``ModelLoadError``."""
+        from .task import Translate
+
+        return Translate.load(path).pipeline
 
 
 def fit(
@@ -247,31 +226,26 @@ def fit(
     val_targets: Sequence[str] | None = None,
     batch_size: int = 32,
 ) -> TranslationPipeline:
-    """Build tokenizers and vocabularies on the training pairs and train with teacher forcing."""
-    _check_batch_size(batch_size)
+    """Build tokenizers and vocabularies on the training pairs and train with teacher forcing.
+
+    The 0.1 interface: a thin wrapper over :class:`~.task.Translate` (whose ``fit`` returns the task).
+    """
+    from .config import TranslateConfig
+    from .task import Translate
+
     config = config or Seq2SeqConfig()
     train_config = train_config or TrainConfig()
+    _check_batch_size(batch_size)
+    if (val_sources is None) != (val_targets is None):
+        raise ValueError("val_sources and val_targets: give both or neither")
     sources = _check_sentences(sources, "sources")
     targets = _check_sentences(targets, "targets")
     if len(sources) != len(targets):
         raise ValueError(
             f"sources and targets: expected the same number of sentences, received {len(sources)} and {len(targets)}"
         )
-    if (val_sources is None) != (val_targets is None):
-        raise ValueError("val_sources and val_targets: give both or neither")
-    src_tok, tgt_tok = _tokenizer(config, sources), _tokenizer(config, targets)
-    src_vocab = Vocab.build((src_tok.tokenize(s) for s in sources), min_freq=config.min_freq, max_size=config.max_vocab)
-    tgt_vocab = Vocab.build((tgt_tok.tokenize(t) for t in targets), min_freq=config.min_freq, max_size=config.max_vocab)
-    torch.manual_seed(train_config.seed)
-    model = Seq2Seq(len(src_vocab), len(tgt_vocab), config)
-    pipeline = TranslationPipeline(model, src_tok, tgt_tok, src_vocab, tgt_vocab, config)
-    pairs = pipeline.encode_pairs(sources, targets)
-    sampler = BucketBatchSampler([len(p[0]) for p in pairs], batch_size, shuffle=True, seed=train_config.seed)
-    train_dl = DataLoader(pairs, batch_sampler=sampler, collate_fn=_collate)
-    val_dl = None
+    val = None
     if val_sources is not None:
-        val_pairs = pipeline.encode_pairs(_check_sentences(val_sources, "val_sources"), _check_sentences(val_targets, "val_targets"))
-        val_dl = DataLoader(val_pairs, batch_size=batch_size, collate_fn=_collate)
-    pipeline.fit_result = train_fit(TranslationModule(model, train_config), train_dl, val_dl, train_config)
-    model.eval()
-    return pipeline
+        val = (_check_sentences(val_sources, "val_sources"), _check_sentences(val_targets, "val_targets"))
+    task = Translate(TranslateConfig.from_network(config, batch_size), train_config)
+    return task.fit((sources, targets), val=val).pipeline

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 import lstmkit
 
-ATTENTIONS = ("additive", "general", "concat", "none")
+from .config import ATTENTIONS  # noqa: E402  (declared once, beside the config)
 
 
 @dataclass(frozen=True)

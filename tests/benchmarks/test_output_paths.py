@@ -1,0 +1,53 @@
+"""Every benchmark script: a --quick smoke run never writes the committed full-run JSON."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+SCRIPTS = sorted(p for p in BENCH.glob("*.py") if not p.name.startswith("_"))
+
+
+def _load(path: Path):
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
+    return module
+
+
+def test_every_script_is_checked():
+    assert {p.stem for p in SCRIPTS} >= {"kernels", "long_lag", "generate", "translate", "transfer",
+                                         "forecast", "anomaly", "classify", "tag"}
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.stem)
+def test_quick_runs_never_write_the_committed_json(path, tmp_path):
+    if "--quick" not in path.read_text() and "--out" not in path.read_text():
+        pytest.skip(f"{path.name} takes no --quick / --out (a worker another script calls)")
+    module = _load(path)
+    parser = module.build_parser()
+    if "--quick" not in parser._option_string_actions:  # no smoke mode: writes only where --out says
+        assert module.output_path(parser.parse_args([])) is None
+        return
+    committed = BENCH / "results" / f"{path.stem}.json"
+    full = Path(module.output_path(parser.parse_args([]))).resolve()
+    assert full == committed.resolve()
+    quick = Path(module.output_path(parser.parse_args(["--quick"]))).resolve()
+    assert quick == (BENCH / "results" / f"{path.stem}.quick.json").resolve()
+    named = tmp_path / "mine.json"
+    assert Path(module.output_path(parser.parse_args(["--quick", "--out", str(named)]))) == \
+        tmp_path / "mine.quick.json"
+    assert Path(module.output_path(parser.parse_args(["--out", str(named)]))) == named
+
+
+def test_quick_json_is_git_ignored():
+    ignore = (BENCH.parent / ".gitignore").read_text().splitlines()
+    assert "benchmarks/results/*.quick.json" in ignore
