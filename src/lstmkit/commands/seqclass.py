@@ -24,8 +24,7 @@ from lstmkit.commands._options import command
 
 
 def register(subparsers: Any) -> None:
-    from lstmkit.tasks.seqclass.baselines import BASELINES
-    from lstmkit.tasks.seqclass.config import TRAIN_DEFAULTS, SeqClassConfig
+    from lstmkit.tasks.seqclass.config import BASELINES, TRAIN_DEFAULTS, SeqClassConfig
 
     parser = subparsers.add_parser("seqclass", help="classify multivariate numeric sequences: fit, predict, "
                                                     "evaluate", description=__doc__.splitlines()[0])

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit.tasks.seqclass.config import BASELINES
 from lstmkit.tasks.seqclass.data import pad_edge
 
-BASELINES = ("dtw", "minirocket", "summary_lr")
+__all__ = ["BASELINES", "Baseline", "summary_features"]
 
 
 def summary_features(series: list[np.ndarray]) -> np.ndarray:
