@@ -170,8 +170,14 @@ class Task:
     def evaluate(self, data: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _train_member(self, module: Any, train_loader: Any, val_loader: Any = None, member: int = 0) -> Any:
-        """Train one network with :func:`lstmkit.train.fit` (member ``member`` of :attr:`members`)."""
+    def _train_member(self, module: Any, train_loader: Any, val_loader: Any = None, member: int = 0,
+                      stage: str | None = None) -> Any:
+        """Train one network with :func:`lstmkit.train.fit` (member ``member`` of :attr:`members`).
+
+        ``stage``: a task that trains its members more than once in one fit (e.g. forecast's
+        calibration fit before the full-data fit) names the earlier stage, whose checkpoints then
+        go to ``run_dir/stage[/member-k]`` so that no two trainings share a run folder.
+        """
         from lstmkit.tasks.progress import EpochLines, use_bar
         from lstmkit.train import fit
 
@@ -179,12 +185,13 @@ class Task:
         changes: dict[str, Any] = {"seed": cfg.seed + member}
         if cfg.run_dir is None:
             changes["checkpoint"] = False  # nothing would be kept; the best weights stay in memory
-        if total > 1 and cfg.run_dir is not None:
-            changes["run_dir"] = os.fspath(Path(cfg.run_dir) / f"member-{member + 1}")
-        if total > 1 and cfg.resume not in (None, "last"):
+        else:
+            run_dir = Path(cfg.run_dir) / stage if stage else Path(cfg.run_dir)
+            changes["run_dir"] = os.fspath(run_dir / f"member-{member + 1}" if total > 1 else run_dir)
+        if (total > 1 or stage) and cfg.resume not in (None, "last"):
             raise ValueError(
-                f"resume={cfg.resume!r}: an ensemble of {total} members resumes with resume='last' "
-                "and its run_dir (one checkpoint folder per member)"
+                f"resume={cfg.resume!r}: a fit of {total} member(s) in stages resumes with resume='last' "
+                "and its run_dir (one checkpoint folder per member and stage)"
             )
         bar = use_bar(cfg.progress)
         changes["progress"] = bar

@@ -154,8 +154,10 @@ class Forecast(Task):
         if val_panel is not None:
             self.val_metrics = self._origin_metrics(panel, val_panel)
 
-    def _train_nets(self, dataset: TensorDataset, val_loader: Any) -> torch.nn.ModuleList:
-        """Train `members` freshly initialised networks (seed, seed + 1, ...) on `dataset`."""
+    def _train_nets(self, dataset: TensorDataset, val_loader: Any,
+                    stage: str | None = None) -> torch.nn.ModuleList:
+        """Train `members` freshly initialised networks (seed, seed + 1, ...) on `dataset`
+        (`stage`: see :meth:`Task._train_member`)."""
         nets = self._new_nets()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*val_dataloader.*")
@@ -167,7 +169,7 @@ class Forecast(Task):
                 module = ForecastModule(net, self.train_config)
                 loader = DataLoader(dataset, batch_size=self.config.data.batch_size, shuffle=True,
                                     generator=torch.Generator().manual_seed(seed))
-                self._train_member(module, loader, val_loader, k)
+                self._train_member(module, loader, val_loader, k, stage=stage)
         return nets.cpu().eval()
 
     def _calibrate(self, z, known, past, floors, spreads, val_loader) -> bool:
@@ -185,7 +187,8 @@ class Forecast(Task):
             warnings.warn("calibration: no series is long enough to hold out a calibration window "
                           "(needs horizon + 2 steps); the quantiles are not calibrated", UserWarning, stacklevel=3)
             return True
-        self.nets = self._train_nets(TensorDataset(*_tensors(fitted)), val_loader)
+        stage = "calibration" if mc.calibration_refit else None  # the refit then uses run_dir itself
+        self.nets = self._train_nets(TensorDataset(*_tensors(fitted)), val_loader, stage=stage)
         q = self.predict_windows(every.enc[held], every.dec[held], every.length[held])
         self.conformal = conformal.corrections(q, every.target[held].astype(np.float64), mc.quantiles)
         self.calibration_windows = int(held.sum())
