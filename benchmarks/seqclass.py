@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _common import result_path
 
 from lstmkit.io import atomic_write_json
 from lstmkit.tasks.seqclass import SeqClass, SeqClassConfig, SeqClassDataConfig, SeqClassModelConfig
@@ -226,7 +227,20 @@ def early_curve(quick: bool, report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def with_selection(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` with the ``selection`` section every committed result carries: the protocol and,
+    per data set and model, the configuration chosen on validation folds and its validation score."""
+    scores = {
+        name: {model: {"chosen": entry["selection"].get("chosen"), "epochs": entry["selection"].get("epochs"),
+                       "val_accuracy": max((c.get("val_accuracy", float("nan"))
+                                            for c in entry["selection"].get("candidates", [])), default=None)}
+               for model, entry in result.get("models", {}).items() if "selection" in entry}
+        for name, result in report.get("datasets", {}).items()
+    }
+    return {**report, "selection": {"protocol": report.get("protocol", ""), "validation_scores": scores}}
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 sets, 3 epochs, 1 seed")
     parser.add_argument("--datasets", nargs="*", default=None, choices=tuple(DATASETS))
@@ -234,11 +248,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-early", action="store_true", help="skip the early-classification curve")
     parser.add_argument("--out", default=None, help="JSON to write (default: results/seqclass[.quick].json)")
     parser.add_argument("--merge", nargs="*", default=(), help="JSONs of other runs whose data sets to take in")
+    return parser
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("seqclass", args.out, args.quick)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     names = args.datasets or (["JapaneseVowels", "ItalyPowerDemand"] if args.quick else list(DATASETS))
-    path = Path(args.out) if args.out else RESULTS / ("seqclass.quick.json" if args.quick else "seqclass.json")
+    path = output_path(args)
     report: dict[str, Any] = {}
     if path.is_file():
         import json
@@ -253,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
         for other in args.merge:
             report["datasets"].update(json.loads(Path(other).read_text())["datasets"])
-        atomic_write_json(path, report)
+        atomic_write_json(path, with_selection(report))
         names = args.datasets or []
     for name in names:
         if name == "PLAID":
@@ -265,10 +288,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
         print(f"== {name}", flush=True)
         report["datasets"][name] = run_dataset(name, args.quick, args.folds)
-        atomic_write_json(path, report)
+        atomic_write_json(path, with_selection(report))
     if not args.no_early and not args.merge:
         report["early"] = early_curve(args.quick, report)
-        atomic_write_json(path, report)
+        atomic_write_json(path, with_selection(report))
     print_table(report)
     return 0
 

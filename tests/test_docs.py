@@ -19,6 +19,7 @@ so; a doc with Python must still have at least one block that runs.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections.abc import Callable
@@ -213,6 +214,26 @@ def capped_training(monkeypatch):
     return cap
 
 
+def _capped_rl(monkeypatch) -> list:
+    """``lstmkit.rl.train`` capped at one PPO update (``n_envs * n_steps`` environment steps);
+    returns the configs it receives, as ``capped_training`` does for ``fit``."""
+    pytest.importorskip("gymnasium", reason="docs/rl.md needs the rl extra: pip install 'lstmkit[rl]'")
+    import lstmkit.rl
+    import lstmkit.rl.ppo as ppo
+
+    original, calls = ppo.train, []
+
+    def capped(env_fn, config=None, *args, **kwargs):
+        config = ppo.PPOConfig() if config is None else config
+        calls.append(config)
+        short = dataclasses.replace(config, total_steps=config.n_envs * config.n_steps)
+        return original(env_fn, short, *args, **kwargs)
+
+    monkeypatch.setattr(ppo, "train", capped)
+    monkeypatch.setattr(lstmkit.rl, "train", capped)
+    return calls
+
+
 # ---------------------------------------------------------------- the tests
 def test_docs_with_python_examples_are_found():
     assert {"training.md", "forecasting.md", "anomaly.md", "classify.md", "tag.md",
@@ -234,6 +255,8 @@ def test_doc_python_blocks_run(doc, tmp_path, monkeypatch, capped_training):
     FIXTURES.get(doc, lambda root: None)(tmp_path)
     namespace: dict = {"__name__": f"docs_{Path(doc).stem}"}
     calls = capped_training(STEPS.get(doc, MAX_STEPS))
+    if doc == "rl.md":  # reinforcement learning does not train through lstmkit.train.fit
+        calls = _capped_rl(monkeypatch)
     blocks = python_blocks(DOCS / doc)
     for k, block in enumerate(blocks, 1):
         exec(compile(block, f"{DOCS / doc} (python block {k})", "exec"), namespace)
