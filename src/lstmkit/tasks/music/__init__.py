@@ -14,8 +14,7 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lstmkit.tasks._lazy import lazy_exports
 
 _EXPORTS = {
     "Music": "api",
@@ -47,17 +46,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Names are imported on first use, so the command line can read the config without Lightning."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'lstmkit.tasks.music' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"lstmkit.tasks.music.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, extra=None)
 
 
 __all__ = [

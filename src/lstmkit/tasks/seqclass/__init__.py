@@ -11,10 +11,7 @@ needs to build its parsers) does not load torch's trainer.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-from lstmkit._extras import require
+from lstmkit.tasks._lazy import lazy_exports
 
 _EXPORTS = {
     "SeqClass": "api", "classification_metrics": "api",
@@ -27,15 +24,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'lstmkit.tasks.seqclass' has no attribute {name!r}")
-    if _EXPORTS[name] != "config":  # the configs need no extra; the rest needs the trainer
-        require("train", feature="lstmkit.tasks.seqclass")
-    value = getattr(importlib.import_module(f"lstmkit.tasks.seqclass.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

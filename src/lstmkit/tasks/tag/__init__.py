@@ -21,10 +21,7 @@ needs to build its parsers) does not load torch's trainer.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-from lstmkit._extras import require
+from lstmkit.tasks._lazy import lazy_exports
 
 _EXPORTS = {
     "CRF": "crf",
@@ -56,16 +53,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'lstmkit.tasks.tag' has no attribute {name!r}")
-    if _EXPORTS[name] != "config":  # the configs need no extra; the rest needs the trainer
-        require("train", feature="lstmkit.tasks.tag")
-    module = _EXPORTS[name]
-    value = getattr(importlib.import_module(module if "." in module else f"lstmkit.tasks.tag.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
