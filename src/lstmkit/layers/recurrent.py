@@ -307,8 +307,6 @@ class RecurrentBase(nn.Module, Generic[State]):
         needs_grad = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters()))
         backend = registry.resolve(self.backend, self.spec, x, return_gates, needs_grad)
-        if batch == 0:  # empty outputs as torch.nn gives (a named backend is still checked above)
-            backend = registry.get("reference")
         params = [self.dir_params(k, d == 1) for k in range(self.num_layers)
                   for d in range(self.spec.num_directions)]
         res = backend.run(self.spec, x, h0, c0, params, lengths, self.training, return_gates)
