@@ -1,15 +1,16 @@
-"""What every subcommand shares: the end summary, and the parser helpers of the older commands.
+"""What every subcommand shares: the end summary, and the parser helpers of the small commands.
 
-Commands on the task shape (``forecast``, ``detect``) build their parsers with
+The task commands (``forecast``, ``detect``, ``classify``, ``tag``,
+``generate``, ``translate``, ``music``, ``seqclass``) build their parsers with
 :func:`lstmkit.commands._options.command`: flags and YAML keys generated from
 the config dataclasses, ``--print-config``, deprecated aliases.
 
-The commands not moved yet (``classify``, ``tag``, ``generate``,
-``translate``) still use :func:`add_parser`, :func:`add_train_arguments`,
-:func:`train_config_from_args` and the flat YAML of
+``demo`` and ``bench`` use :func:`add_parser` and the flat YAML of
 :func:`apply_yaml_defaults` (a mapping from option names to values that
-become the parser's defaults). These go when the last of them moves onto the
-shape; :func:`apply_yaml_defaults` leaves the generated commands alone.
+become the parser's defaults; it leaves the generated commands alone).
+:func:`add_train_arguments` / :func:`train_config_from_args` add the
+:class:`~lstmkit.train.TrainConfig` options to such a hand-built parser; no
+command of lstmkit's needs them any more, and they go in the next release.
 """
 
 from __future__ import annotations
