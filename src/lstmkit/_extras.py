@@ -25,9 +25,13 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "text": ("tokenizers", "sacrebleu", "spylls", "seqeval"),
     "data": ("aeon", "music21", "mido", "pysword"),
     "rl": ("gymnasium", "popgym", "sb3_contrib"),
+    "speech": ("soundfile", "jiwer", "hmmlearn", "pocketsphinx"),
+    "video": ("skimage", "mnist1d"),
+    "export": ("onnx", "onnxruntime", "onnxscript"),
 }
 # import name -> distribution name, where they differ
-DIST_NAMES: dict[str, str] = {"sklearn": "scikit-learn", "yaml": "pyyaml", "sb3_contrib": "sb3-contrib"}
+DIST_NAMES: dict[str, str] = {"sklearn": "scikit-learn", "yaml": "pyyaml", "sb3_contrib": "sb3-contrib",
+                           "skimage": "scikit-image"}
 
 
 class MissingExtra(ImportError):
