@@ -30,8 +30,16 @@ from torch.utils.data import DataLoader
 from lstmkit.tasks.base import Task
 from lstmkit.tasks.speech import baselines as bl
 from lstmkit.tasks.speech.config import CTC_BASELINES, TRAIN_DEFAULTS, WORD_BASELINES, SpeechConfig
-from lstmkit.tasks.speech.data import Batches, Frontend, Utterances, Vocabulary, collate, normalise, pad, \
-    read_utterances
+from lstmkit.tasks.speech.data import (
+    Batches,
+    Frontend,
+    Utterances,
+    Vocabulary,
+    collate,
+    normalise,
+    pad,
+    read_utterances,
+)
 from lstmkit.tasks.speech.decode import CharLM, Lexicon, greedy, prefix_beam_search
 from lstmkit.tasks.speech.metrics import accuracy, error_rates
 from lstmkit.tasks.speech.model import SpeechModule, SpeechNet

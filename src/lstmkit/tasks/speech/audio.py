@@ -11,8 +11,10 @@ Log-mel filterbank (:func:`log_mel`), for a signal :math:`x` at rate :math:`f_s`
 frames of :math:`W = f_s \cdot \text{win\_ms}/1000` samples every
 :math:`S = f_s \cdot \text{hop\_ms}/1000` samples (no centring padding, so a
 stream cut into chunks gives the same frames: frame :math:`t` covers samples
-:math:`[tS, tS + W)`), Hann window, power spectrum over
-:math:`N = 2^{\lceil \log_2 W \rceil}` FFT bins, then
+:math:`[tS, tS + W)`), Hann window, power spectrum of the frame zero-padded
+to :math:`N = 2^{\lceil \log_2 W \rceil}` samples (the short-time Fourier
+transform, framed by hand rather than by ``torch.stft``, whose frames span
+:math:`N` samples when :math:`N > W`), then
 
 .. math::
     M_{t,m} = \log\Big(\epsilon + \sum_k F_{m,k} |X_{t,k}|^2\Big)
@@ -134,8 +136,8 @@ def log_mel(samples: np.ndarray, sample_rate: int = 16000, n_mels: int = 40, win
     x = torch.as_tensor(np.asarray(samples, dtype=np.float32))
     if x.numel() < win:
         x = torch.nn.functional.pad(x, (0, win - x.numel()))
-    spec = torch.stft(x, n_fft=n_fft, hop_length=hop, win_length=win, window=torch.hann_window(win),
-                      center=False, return_complex=True)                       # (K, T)
+    frames = x.unfold(0, win, hop) * torch.hann_window(win, periodic=True)     # (T, W)
+    spec = torch.fft.rfft(frames, n=n_fft).T                                   # (K, T), zero-padded to N
     power = spec.real.square() + spec.imag.square()
     fb = torch.from_numpy(np.asarray(mel_matrix(n_mels, n_fft, sample_rate), dtype=np.float32))
     return torch.log(fb @ power + 1e-6).T.contiguous().numpy()               # (T, n_mels)

@@ -114,6 +114,17 @@ class Lexicon:
         return not prefix or word in self.words
 
 
+def _slots(table: dict[tuple[int, ...], list[float]]):
+    """``slot(prefix)``: the ``[log p_b, log p_nb]`` entry of ``prefix`` in ``table``, created at ``-inf``."""
+
+    def slot(key: tuple[int, ...]) -> list[float]:
+        if key not in table:
+            table[key] = [NEG_INF, NEG_INF]
+        return table[key]
+
+    return slot
+
+
 def prefix_beam_search(log_probs: np.ndarray, beam_size: int = 8, lm: CharLM | None = None,
                        lm_weight: float = 0.0, lexicon: Lexicon | None = None,
                        prune: float = -12.0) -> list[tuple[list[int], float]]:
@@ -130,12 +141,7 @@ def prefix_beam_search(log_probs: np.ndarray, beam_size: int = 8, lm: CharLM | N
         row = lp[t]
         labels = [c for c in range(vocab) if c != BLANK and row[c] >= prune]
         nxt: dict[tuple[int, ...], list[float]] = {}
-
-        def slot(key: tuple[int, ...]) -> list[float]:
-            if key not in nxt:
-                nxt[key] = [NEG_INF, NEG_INF]
-            return nxt[key]
-
+        slot = _slots(nxt)
         for prefix, (pb, pnb) in beams.items():
             total = _lae(pb, pnb)
             s = slot(prefix)

@@ -48,11 +48,13 @@ class Streamer:
         self.state: Any = None
         self.prev = BLANK
         self.ids: list[int] = []
+        self.log_probs: list[np.ndarray] = []   # per LSTM step, as decoded (for inspection and tests)
 
     @torch.no_grad()
     def _steps(self, frames: list[np.ndarray]) -> None:
         x = torch.from_numpy(np.stack(frames))
         log_probs, self.state = self.task.net.stream_step(x, self.state)
+        self.log_probs.append(log_probs.double().numpy())
         for k in log_probs.argmax(dim=1).tolist():
             if k != BLANK and k != self.prev:
                 self.ids.append(k)
