@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +12,7 @@ import pytest
 pytest.importorskip("soundfile", reason="the speech tests need the speech extra: pip install 'lstmkit[speech]'")
 pytest.importorskip("lightning", reason="training needs the train extra")
 
+sys.path.insert(0, str(Path(__file__).parent))  # the shared tone corpus beside this file
 from speech_fixtures import RATE, TEXTS, tone_audio, write_corpus  # noqa: E402
 
 from lstmkit.tasks.speech import Speech  # noqa: E402
