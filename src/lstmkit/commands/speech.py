@@ -26,7 +26,13 @@ from lstmkit.commands._options import command
 
 
 def register(subparsers: Any) -> None:
-    from lstmkit.tasks.speech.config import CTC_BASELINES, DECODERS, TRAIN_DEFAULTS, WORD_BASELINES, SpeechConfig
+    from lstmkit.tasks.speech.config import (
+        CTC_BASELINES,
+        DECODERS,
+        TRAIN_DEFAULTS,
+        WORD_BASELINES,
+        SpeechConfig,
+    )
 
     parser = subparsers.add_parser("speech", help="speech recognition (BiLSTM-CTC) and isolated words: fit, "
                                                   "transcribe, evaluate", description=__doc__.splitlines()[0])
