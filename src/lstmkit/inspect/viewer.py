@@ -81,7 +81,7 @@ class View:
     def html(self) -> str:
         """The whole page as one string (script, style and data inlined)."""
         data = json.dumps(self.payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        data = data.replace("</", "<\\/")  # never close the script element early
+        data = data.replace("<", "\\u003c")  # no "</script" or "<!--" inside the script element
         title = html.escape(self.payload["meta"]["title"])
         return (
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
