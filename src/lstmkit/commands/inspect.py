@@ -20,9 +20,10 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("inspect", help="write an interactive HTML view of a model's gates and attention",
-                                   description=__doc__.splitlines()[0],
-                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    from lstmkit.commands._common import add_parser
+
+    parser = add_parser(subparsers, "inspect", help="write an interactive HTML view of a model's gates and attention",
+                        description=__doc__.splitlines()[0], func=run)
     parser.add_argument("model", metavar="MODEL_DIR", help="a directory written by any task's 'fit'")
     parser.add_argument("--data", required=True,
                         help="input the task's predict reads (texts, CoNLL, sentences, series, music)")
@@ -32,7 +33,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--title", help="page title (default: task and model directory)")
     parser.add_argument("--serve", action="store_true", help="also serve the page on 127.0.0.1 until Ctrl-C")
     parser.add_argument("--port", type=int, default=0, help="port for --serve (0: any free port)")
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
