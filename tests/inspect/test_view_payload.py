@@ -8,13 +8,14 @@ import threading
 import urllib.error
 import urllib.request
 
+import numpy as np
 import pytest
 import torch
 
 import lstmkit
 from lstmkit.inspect import View, trace
 from lstmkit.inspect.adapters import ADAPTERS, Limits, Sample, adapter_for, register_adapter
-from lstmkit.inspect.payload import build_payload, find_units, pooled_saturation
+from lstmkit.inspect.payload import build_payload, find_units, pack_matrix, pooled_saturation, unpack_matrix
 from lstmkit.inspect.traces import GateTrace
 
 
@@ -80,11 +81,23 @@ def test_the_page_is_self_contained_and_escapes_its_data(tmp_path):
     data = text.split('id="lk-data">', 1)[1].split("</script>", 1)[0]
     loaded = json.loads(data)
     assert loaded["sequences"][0]["tokens"][0] == evil
-    assert loaded["sequences"][0]["traces"]["l0"]["i"][4][4] == 0.9
+    i = unpack_matrix(loaded["sequences"][0]["traces"]["l0"]["i"])
+    # rounded to 4 decimals in the payload, then 16-bit levels in the page
+    assert np.abs(np.array(i) - v.numpy()).max() <= 0.5e-4 + (float(v.max()) - float(v.min())) / 65535 + 1e-7
+    assert i[4][4] == pytest.approx(0.9, abs=1e-5)
     assert loaded["meta"]["units"] == {"l0": {"i": 6, "c": 6, "h": 6}}
     out = page.save(tmp_path / "v.html")
     assert out.read_text(encoding="utf-8") == text
     assert page._repr_html_().startswith("<iframe srcdoc=")
+
+
+def test_packed_matrices_round_trip_within_one_level():
+    rows = [[0.0, 0.25, 1.0], [0.5, 0.125, 0.75]]
+    p = pack_matrix(rows)
+    assert p["shape"] == [2, 3] and (p["lo"], p["hi"]) == (0.0, 1.0)
+    assert np.abs(np.array(unpack_matrix(p)) - rows).max() <= 0.5 / 65535
+    flat = pack_matrix([[0.3, 0.3]])
+    assert unpack_matrix(flat) == [[0.3, 0.3]]  # a constant matrix: no division by zero
 
 
 def test_capture_traces_equal_a_direct_trace():

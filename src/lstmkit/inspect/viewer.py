@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmkit.inspect.adapters import ADAPTERS, NAMED_DATA, Limits, adapter_for
-from lstmkit.inspect.payload import build_payload
+from lstmkit.inspect.payload import build_payload, packed
 
 __all__ = ["View", "view", "load_task"]
 
@@ -80,7 +80,7 @@ class View:
 
     def html(self) -> str:
         """The whole page as one string (script, style and data inlined)."""
-        data = json.dumps(self.payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        data = json.dumps(packed(self.payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         data = data.replace("<", "\\u003c")  # no "</script" or "<!--" inside the script element
         title = html.escape(self.payload["meta"]["title"])
         return (

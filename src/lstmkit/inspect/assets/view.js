@@ -4,6 +4,22 @@
 (function () {
   "use strict";
   var D = JSON.parse(document.getElementById("lk-data").textContent);
+  // trace matrices come packed (payload.pack_matrix): 16-bit levels between lo and hi, base64
+  function unpack(p) {
+    var bin = atob(p.q), T = p.shape[0], H = p.shape[1], scale = (p.hi - p.lo) / 65535, rows = [];
+    for (var t = 0; t < T; t++) {
+      var row = new Array(H);
+      for (var u = 0; u < H; u++) {
+        var k = 2 * (t * H + u);
+        row[u] = p.lo + (bin.charCodeAt(k) | (bin.charCodeAt(k + 1) << 8)) * scale;
+      }
+      rows.push(row);
+    }
+    return rows;
+  }
+  D.sequences.forEach(function (q) {
+    for (var key in q.traces) for (var g in q.traces[key]) q.traces[key][g] = unpack(q.traces[key][g]);
+  });
   var NS = "http://www.w3.org/2000/svg";
   var root = document.getElementById("lk-root");
   var gates0 = D.meta.gates;
