@@ -224,3 +224,23 @@ def test_cli_errors_are_one_line(models, tmp_path, capsys):
     err = _one_line_error(capsys, ["inspect", str(model), "--data", str(data), "--out", out, "--max-steps", "0"])
     assert "max_steps" in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_cli_serve_prints_a_localhost_url_and_stops_on_ctrl_c(models, tmp_path, capsys, monkeypatch):
+    from http.server import ThreadingHTTPServer
+
+    seen = {}
+
+    def serve_forever(self, poll_interval=0.5):
+        seen["address"] = self.server_address
+        raise KeyboardInterrupt  # what Ctrl-C does to a serving command
+
+    monkeypatch.setattr(ThreadingHTTPServer, "serve_forever", serve_forever)
+    model, data = models("tag")
+    out = tmp_path / "served.html"
+    assert main(["inspect", str(model), "--data", str(data), "--out", str(out), "--serve"]) == 130
+    captured = capsys.readouterr()
+    assert seen["address"][0] == "127.0.0.1"
+    assert f"serving http://127.0.0.1:{seen['address'][1]}/" in captured.out
+    assert captured.err.strip() == "lstmkit: interrupted"
+    assert out.is_file()
