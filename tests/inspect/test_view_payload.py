@@ -120,7 +120,8 @@ def test_capture_traces_equal_a_direct_trace():
 def test_registry_names_every_task_and_takes_new_ones():
     from lstmkit.tasks import TASKS
 
-    assert set(TASKS) <= set(ADAPTERS)
+    missing = set(TASKS) - set(ADAPTERS)
+    assert not missing, f"tasks without an inspect adapter: {sorted(missing)} (docs/inspect.md, 'Adding a task')"
     calls = []
 
     def speech_samples(task, data, limits):
@@ -162,3 +163,14 @@ def test_serve_binds_to_localhost_and_serves_only_the_page(tmp_path):
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def test_the_page_assets_ship_with_the_package():
+    import tomllib
+    from importlib import resources
+    from pathlib import Path
+
+    assets = resources.files("lstmkit.inspect").joinpath("assets")
+    assert assets.joinpath("view.js").is_file() and assets.joinpath("view.css").is_file()
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert "inspect/assets/*" in pyproject["tool"]["setuptools"]["package-data"]["lstmkit"]
