@@ -186,6 +186,11 @@ def test_music_view_names_the_frames(kind, tmp_path):
     else:
         assert s["tokens"][:5] == ["S:C5", "A:G#4", "T:D#4", "B:C3", "S:hold"]
     assert all(n.startswith("log p ") for n in s["notes"])
+    if kind == "nade":  # a MIDI file, as `lstmkit inspect --data piece.mid` reads it
+        midi = task.write(pieces[0], tmp_path / "piece.mid")
+        from_file = view(task, midi)
+        check_shapes(from_file)
+        assert from_file.payload["sequences"][0]["tokens"][:2] == ["C3.E4.G4.C5", "F3.F4.A4"]
 
 
 # ---------------------------------------------------------------------- the command line
