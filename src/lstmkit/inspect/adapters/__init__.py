@@ -45,6 +45,7 @@ ADAPTERS: dict[str, str] = {
     "detect": "lstmkit.inspect.adapters.series:detect_samples",
     "seqclass": "lstmkit.inspect.adapters.series:seqclass_samples",
     "music": "lstmkit.inspect.adapters.series:music_samples",
+    "speech": "lstmkit.inspect.adapters.speech:speech_samples",
 }
 
 #: task -> data names that are not paths (music's bundled corpora)
