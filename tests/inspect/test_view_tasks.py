@@ -152,12 +152,7 @@ def test_speech_view_has_a_ctc_label_per_lstm_step(models):
 
 
 def test_seqclass_view_shows_channels_and_a_running_probability(tmp_path):
-    from lstmkit.tasks.seqclass import (
-        SeqClass,
-        SeqClassConfig,
-        SeqClassDataConfig,
-        SeqClassModelConfig,
-    )
+    from lstmkit.tasks.seqclass import SeqClass, SeqClassConfig, SeqClassDataConfig, SeqClassModelConfig
 
     rng = np.random.default_rng(0)
     xs = [np.stack([s * np.linspace(0, 1, n) + rng.normal(0, 0.1, n), rng.normal(0, 1, n)])
