@@ -59,6 +59,22 @@ class HMMClassifier:
         model.transmat_ = trans
         return model
 
+    def _fit_class(self, sequences: list[np.ndarray]):
+        """Baum-Welch on one class; a state whose covariance collapses (not positive definite) is
+        refitted with a 10x larger covariance floor, up to twice."""
+        data, lengths = np.concatenate(sequences), [len(x) for x in sequences]
+        floor = 1e-3
+        for attempt in range(3):
+            model = self._model()
+            model.min_covar = floor
+            try:
+                return model.fit(data, lengths)
+            except ValueError as err:
+                if "positive-definite" not in str(err) or attempt == 2:
+                    raise
+                floor *= 10
+        raise AssertionError("unreachable")
+
     def fit(self, features: list[np.ndarray], targets: np.ndarray) -> HMMClassifier:
         targets = np.asarray(targets)
         self.models = []
@@ -66,10 +82,7 @@ class HMMClassifier:
             warnings.simplefilter("ignore")
             for c in range(int(targets.max()) + 1):
                 mine = [features[i].astype(np.float64) for i in np.flatnonzero(targets == c)]
-                model = self._model()
-                if mine:
-                    model.fit(np.concatenate(mine), [len(x) for x in mine])
-                self.models.append(model if mine else None)
+                self.models.append(self._fit_class(mine) if mine else None)
         return self
 
     def scores(self, features: list[np.ndarray]) -> np.ndarray:
