@@ -147,3 +147,29 @@ def test_input_mistakes_are_value_errors(corpus, tmp_path):
         read_utterances(([np.zeros((3, 2))] * 2, ["a"]), SpeechDataConfig())
     with pytest.raises(ValueError, match="proj_size"):
         SpeechModelConfig(hidden_size=8, proj_size=8)
+
+
+def test_hmm_refits_a_class_whose_covariance_collapsed(monkeypatch):
+    from lstmkit.tasks.speech.baselines import HMMClassifier
+
+    floors, real = [], HMMClassifier._model
+
+    def flaky(self):
+        model = real(self)
+        fit = model.fit
+
+        def first_fit_fails(data, lengths):
+            floors.append(model.min_covar)
+            if len(floors) == 1:
+                raise ValueError("'covars' must be symmetric, positive-definite")
+            return fit(data, lengths)
+
+        model.fit = first_fit_fails
+        return model
+
+    monkeypatch.setattr(HMMClassifier, "_model", flaky)
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=(12, 2)) + 3 * (i % 2) for i in range(8)]
+    hmm = HMMClassifier(states=2, covariance="full").fit(xs, np.arange(8) % 2)
+    assert floors[:3] == [1e-3, 1e-2, 1e-3]          # class 0 retried with a 10x floor, class 1 fitted at once
+    assert list(hmm.predict(xs)) == [0, 1] * 4
