@@ -1,0 +1,375 @@
+"""The LSTM and its neighbours on the same tasks with the same budget (issue 17).
+
+Models (one registry entry each; a family member not built yet is reported as
+"not available"): lstmkit's LSTM, minLSTM, minGRU, sLSTM, mLSTM, and two
+baselines from :mod:`lstmkit.layers.neighbours` (a causal Transformer and an
+LRU-style diagonal state-space model); a hidden Markov model (hmmlearn) where
+the task has a likelihood or a forecast for it (character LM, forecasting).
+
+Every neural model has 2 layers and a width chosen so that its total parameter
+count (input map + layers + head) is the closest to that of the 2-layer LSTM at
+the task's reference width; it trains with Adam at one learning rate, gradient
+clipping 1, on the same batches, for the same number of steps (or the same CPU
+seconds for the language model), one thread. See ``SETTINGS`` for the budgets
+and the docstring of ``_kin_tasks`` for the tasks.
+
+    .venv/bin/python benchmarks/kin.py           # the committed run (~25 min on a busy 2-core box)
+    .venv/bin/python benchmarks/kin.py --quick   # a smoke run (seconds)
+
+Writes benchmarks/results/kin.json and docs/img/kin_cost.png; prints Markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from _common import result_path
+from _kin_cost import streaming_cost, training_throughput
+from _kin_tasks import (
+    Net,
+    bits_per_char,
+    char_vocab,
+    copy_accuracy,
+    copy_loss,
+    encode,
+    evaluate_lag,
+    forecast_from,
+    forecast_windows,
+    hmm_bits_per_char,
+    hmm_forecast,
+    last_step_output,
+    lm_batch,
+    lm_loss,
+    mase,
+    n_params,
+    selective_copy,
+    train_steps,
+)
+
+from lstmkit.io import atomic_write_json
+from lstmkit.tasks.adding import AddingProblem, TemporalOrderProblem
+
+FAMILIES = {
+    "lstm": ("lstmkit", "LSTM"),
+    "minlstm": ("lstmkit", "MinLSTM"),
+    "mingru": ("lstmkit", "MinGRU"),
+    "slstm": ("lstmkit", "SLSTM"),
+    "mlstm": ("lstmkit", "MLSTM"),
+    "transformer": ("lstmkit.layers.neighbours", "CausalTransformer"),
+    "ssm": ("lstmkit.layers.neighbours", "DiagonalSSM"),
+}
+PROBLEMS = {"adding": AddingProblem, "temporal_order": TemporalOrderProblem}
+PLOT = Path(__file__).resolve().parents[1] / "docs" / "img" / "kin_cost.png"
+
+SETTINGS = {
+    "full": {"lag_lengths": [100, 200, 500, 1000], "lag_steps": 400, "lag_cpu_s": 40, "lag_batch": 32,
+             "lag_width": 32, "lag_test": 512,
+             "copy_lengths": [64, 256, 1024], "copy_steps": 400, "copy_cpu_s": 40, "copy_batch": 32,
+             "copy_width": 64, "copy_K": 8, "copy_V": 8, "copy_test": 512,
+             "lm_cpu_s": 45, "lm_width": 128, "lm_batch": 32, "lm_bptt": 128,
+             "lm_train_books": ["Gen", "Matt", "Mark", "Luke", "John", "Acts"], "lm_val_books": ["Ruth"],
+             "lm_test_books": ["Jonah", "Phil", "Jas"], "hmm_states": 64, "hmm_iter": 10,
+             "fc_steps": 300, "fc_width": 32, "fc_seeds": [0, 1, 2], "fc_eval_every": 20,
+             "cost_train_lengths": [64, 256, 1024], "cost_contexts": [16, 64, 256, 1024, 4096],
+             "lr": 3e-3, "seed": 0},
+    "quick": {"lag_lengths": [30], "lag_steps": 3, "lag_cpu_s": 5, "lag_batch": 8, "lag_width": 8,
+              "lag_test": 32, "copy_lengths": [16], "copy_steps": 3, "copy_cpu_s": 5, "copy_batch": 8,
+              "copy_width": 16, "copy_K": 4, "copy_V": 4, "copy_test": 32,
+              "lm_cpu_s": 0.3, "lm_width": 16, "lm_batch": 4, "lm_bptt": 32,
+              "lm_train_books": ["Ruth"], "lm_val_books": ["Jonah"], "lm_test_books": ["Obad"],
+              "hmm_states": 4, "hmm_iter": 2,
+              "fc_steps": 4, "fc_width": 8, "fc_seeds": [0], "fc_eval_every": 2,
+              "cost_train_lengths": [8], "cost_contexts": [4, 16], "lr": 3e-3, "seed": 0},
+}
+
+SELECTION = {
+    "protocol": "all settings (widths by parameter matching, steps, CPU budgets, learning rate 3e-3, "
+                "batch sizes) fixed before the one committed run, the same for every model, no tuning; "
+                "synthetic tasks score fresh test sequences from a separate generator seed; the "
+                "forecasting models keep the training step with the best MASE on 1959 (validation), "
+                "scored on 1960 (test); the language models' validation book (Ruth) is reported, not "
+                "used for any choice",
+}
+
+
+def available(names):
+    """name -> layer class for the registry entries that build and train; name -> reason otherwise."""
+    classes, missing = {}, {}
+    for name in names:
+        module, attr = FAMILIES[name]
+        cls = getattr(importlib.import_module(module), attr, None)
+        if cls is None:
+            missing[name] = f"not available: {module}.{attr} does not exist in this checkout"
+            continue
+        try:
+            net = Net(cls, 4, 16, 2, tokens=False)
+            net(torch.randn(2, 5, 4)).sum().backward()
+        except Exception as err:  # reported in the JSON and the table, the run goes on without it
+            missing[name] = f"not available: {type(err).__name__}: {err}"
+            continue
+        classes[name] = cls
+    return classes, missing
+
+
+def match_width(cls, build, budget: int) -> tuple[int, int]:
+    """The width (multiple of 8) whose model's parameter count is closest to ``budget``."""
+    best = None
+    for width in range(8, 2049, 8):
+        try:
+            count = n_params(build(cls, width))
+        except (ValueError, RuntimeError, AssertionError):
+            continue
+        if best is None or abs(count - budget) < abs(best[1] - budget):
+            best = (width, count)
+        if count > 1.5 * budget:
+            break
+    return best
+
+
+def widths_for(classes, build, ref_width: int) -> dict:
+    budget = n_params(build(classes["lstm"], ref_width)) if "lstm" in classes else None
+    if budget is None:
+        raise SystemExit("lstmkit: error: the LSTM (the reference of the parameter budget) does not build")
+    return {name: match_width(cls, build, budget) for name, cls in classes.items()}, budget
+
+
+def options(name: str, T_max: int | None) -> dict:
+    """Per-model initialisation: the LSTM gets lstmkit's chrono initialisation on the long-lag tasks."""
+    return {"chrono_init": T_max} if name == "lstm" and T_max else {}
+
+
+def run_lag(classes, s):
+    rows = []
+    for task, Problem in PROBLEMS.items():
+        for T in s["lag_lengths"]:
+            problem = Problem(T)
+            T_max = T + T // 10
+            build = lambda cls, w: Net(cls, problem.input_size, w, problem.output_size, tokens=False)  # noqa: E731
+            widths, budget = widths_for(classes, build, s["lag_width"])
+            test = problem.sample(s["lag_test"], torch.Generator().manual_seed(s["seed"] + 7919))
+            for name, cls in classes.items():
+                torch.manual_seed(s["seed"])
+                net = Net(cls, problem.input_size, widths[name][0], problem.output_size, tokens=False,
+                          **options(name, T_max))
+                gen = torch.Generator().manual_seed(s["seed"] * 1000 + T)
+                info = train_steps(net, lambda _: problem.sample(s["lag_batch"], gen),
+                                   lambda m, b: problem.loss(last_step_output(m, b), b),
+                                   s["lag_steps"], s["lag_cpu_s"], s["lr"])
+                row = {"task": task, "T": T, "model": name, "width": widths[name][0],
+                       "params": n_params(net), "budget": budget, **evaluate_lag(net, problem, test), **info}
+                print(f"lag {task} T={T} {name}: solve {row['solve_rate']:.3f} ({info['steps']} steps, "
+                      f"{info['cpu_s']} s CPU)", flush=True)
+                rows.append(row)
+    return rows
+
+
+def run_copy(classes, s):
+    rows, K, V = [], s["copy_K"], s["copy_V"]
+    build = lambda cls, w: Net(cls, V + 2, w, V, tokens=True)  # noqa: E731
+    widths, budget = widths_for(classes, build, s["copy_width"])
+    for T in s["copy_lengths"]:
+        x_test, y_test = selective_copy(s["copy_test"], T, K, V, torch.Generator().manual_seed(s["seed"] + 7919))
+        for name, cls in classes.items():
+            torch.manual_seed(s["seed"])
+            net = build(cls, widths[name][0])
+            gen = torch.Generator().manual_seed(s["seed"] * 1000 + T)
+            info = train_steps(net, lambda _: selective_copy(s["copy_batch"], T, K, V, gen), copy_loss,
+                               s["copy_steps"], s["copy_cpu_s"], s["lr"])
+            row = {"T": T, "model": name, "width": widths[name][0], "params": n_params(net), "budget": budget,
+                   "token_accuracy": copy_accuracy(net, x_test, y_test), **info}
+            print(f"copy T={T} {name}: acc {row['token_accuracy']:.3f} ({info['steps']} steps)", flush=True)
+            rows.append(row)
+    return rows
+
+
+def run_lm(classes, s):
+    from lstmkit.data import bible
+
+    texts = {part: "\n".join(v.text for v in bible.load_english(s[f"lm_{part}_books"]))
+             for part in ("train", "val", "test")}
+    vocab = char_vocab(texts["train"])
+    ids = {part: encode(text, vocab) for part, text in texts.items()}
+    V = len(vocab) + 1
+    build = lambda cls, w: Net(cls, V, w, V, tokens=True)  # noqa: E731
+    widths, budget = widths_for(classes, build, s["lm_width"])
+    rows = []
+    for name, cls in classes.items():
+        torch.manual_seed(s["seed"])
+        net = build(cls, widths[name][0])
+        gen = torch.Generator().manual_seed(s["seed"])
+        info = train_steps(net, lambda _: lm_batch(ids["train"], s["lm_batch"], s["lm_bptt"], gen), lm_loss,
+                           10**9, s["lm_cpu_s"], s["lr"])
+        row = {"model": name, "width": widths[name][0], "params": n_params(net), "budget": budget,
+               "val_bpc": bits_per_char(net, ids["val"], s["lm_bptt"]),
+               "test_bpc": bits_per_char(net, ids["test"], s["lm_bptt"]), **info}
+        print(f"lm {name}: test bpc {row['test_bpc']:.3f} ({info['steps']} steps)", flush=True)
+        rows.append(row)
+    hmm = hmm_bits_per_char(ids["train"].numpy(), ids["test"].numpy(), ids["val"].numpy(), V,
+                            s["hmm_states"], s["hmm_iter"], s["seed"])
+    rows.append({"model": "hmm", **hmm})
+    print(f"lm hmm: test bpc {hmm['test_bpc']:.3f} ({hmm['cpu_s']} s CPU)", flush=True)
+    return {"chars": {p: len(t) for p, t in texts.items()}, "vocab": V, "rows": rows,
+            "widths": {n: w for n, (w, _) in widths.items()}}
+
+
+def run_forecast(classes, s):
+    from lstmkit.data.timeseries import load_airpassengers
+
+    y = load_airpassengers()["y"].to_numpy()
+    log_y, lookback, horizon, val_end, test_end = np.log(y), 36, 12, 120, 132
+    x_train, y_train = forecast_windows(log_y, val_end, lookback, horizon)
+    build = lambda cls, w: Net(cls, 1, w, horizon, tokens=False)  # noqa: E731
+    widths, budget = widths_for(classes, build, s["fc_width"])
+    rows = []
+    snaive = lambda end: y[end - 12:end]  # noqa: E731
+    rows.append({"model": "seasonal_naive", "val_mase": mase(y[val_end:test_end], snaive(val_end), y[:val_end]),
+                 "test_mase": mase(y[test_end:], snaive(test_end), y[:test_end])})
+    for name, cls in classes.items():
+        for seed in s["fc_seeds"]:
+            torch.manual_seed(seed)
+            net = build(cls, widths[name][0])
+            best = {"val": float("inf")}
+
+            def keep_best(step, net=net, best=best):
+                net.eval()
+                val = mase(y[val_end:test_end], forecast_from(net, log_y, val_end, lookback), y[:val_end])
+                net.train()
+                if val < best["val"]:
+                    best.update(val=val, step=step, state=copy.deepcopy(net.state_dict()))
+
+            loss = lambda m, b: torch.nn.functional.mse_loss(m(b[0])[:, -1], b[1])  # noqa: E731
+            info = train_steps(net, lambda _: (x_train, y_train), loss, s["fc_steps"], 10**9, s["lr"],
+                               on_eval=keep_best, eval_every=s["fc_eval_every"])
+            net.load_state_dict(best["state"])
+            net.eval()
+            rows.append({"model": name, "seed": seed, "width": widths[name][0], "params": n_params(net),
+                         "budget": budget, "val_mase": best["val"], "best_step": best["step"],
+                         "test_mase": mase(y[test_end:], forecast_from(net, log_y, test_end, lookback),
+                                           y[:test_end]), **info})
+        print(f"forecast {name}: test MASE " + " ".join(f"{r['test_mase']:.3f}" for r in rows
+                                                       if r["model"] == name), flush=True)
+    for seed in s["fc_seeds"]:
+        rows.append({"model": "hmm", "seed": seed, "states": 3,
+                     "val_mase": mase(y[val_end:test_end], hmm_forecast(log_y, val_end, horizon, 3, seed),
+                                      y[:val_end]),
+                     "test_mase": mase(y[test_end:], hmm_forecast(log_y, test_end, horizon, 3, seed),
+                                       y[:test_end])})
+    return rows
+
+
+def run_cost(classes, widths, s):
+    out = {}
+    for name, cls in classes.items():
+        torch.manual_seed(0)
+        w = widths[name]
+        layer = cls(w, w, num_layers=2, batch_first=True)
+        out[name] = {"width": w, "params": n_params(layer),
+                     "train_positions_per_s": training_throughput(layer, w, s["cost_train_lengths"]),
+                     "streaming": streaming_cost(layer, w, s["cost_contexts"])}
+        print(f"cost {name}: {out[name]['train_positions_per_s']} positions/s; streaming "
+              f"{ {t: r['ms_per_step'] for t, r in out[name]['streaming']['by_context'].items()} } ms",
+              flush=True)
+    return out
+
+
+def plot_cost(cost, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for name, c in cost.items():
+        ctx = sorted(c["streaming"]["by_context"])
+        rows = [c["streaming"]["by_context"][t] for t in ctx]
+        axes[0].plot(ctx, [r["ms_per_step"] for r in rows], "o-", label=name)
+        axes[1].plot(ctx, [r["state_floats"] for r in rows], "o-", label=name)
+        lengths = sorted(c["train_positions_per_s"])
+        axes[2].plot(lengths, [c["train_positions_per_s"][T] for T in lengths], "o-", label=name)
+    for ax, title in zip(axes, ("inference: ms per streamed step", "state held after t steps (floats)",
+                                "training: positions per second")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_xlabel("context t")
+    axes[1].set_xlabel("context t")
+    axes[2].set_xlabel("sequence length T (batch 8)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Cost vs sequence length, 2 layers, parameter-matched widths (char-LM budget), 1 CPU thread")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a few steps of everything (smoke)")
+    ap.add_argument("--models", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    ap.add_argument("--parts", nargs="+", default=["lag", "copy", "lm", "forecast", "cost"],
+                    choices=["lag", "copy", "lm", "forecast", "cost"])
+    ap.add_argument("--plot", type=Path, default=None, help=f"cost plot (default {PLOT}; none for --quick)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="JSON output (default results/kin.json; --quick: *.quick.json)")
+    return ap
+
+
+def output_path(args: argparse.Namespace) -> Path:
+    return result_path("kin", args.out, args.quick)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = output_path(args)
+    torch.set_num_threads(1)
+    s = SETTINGS["quick" if args.quick else "full"]
+    classes, missing = available(args.models)
+    if "lstm" not in classes:
+        raise SystemExit("lstmkit: error: the LSTM must be among --models (it sets the parameter budget)")
+    for name, why in missing.items():
+        print(f"{name}: {why}", flush=True)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    results: dict = {}
+    if "lag" in args.parts:
+        results["lag"] = run_lag(classes, s)
+    if "copy" in args.parts:
+        results["copy"] = run_copy(classes, s)
+    if "lm" in args.parts or "cost" in args.parts:
+        results["lm"] = run_lm(classes, s)
+    if "forecast" in args.parts:
+        results["forecast"] = run_forecast(classes, s)
+    if "cost" in args.parts:
+        results["cost"] = run_cost(classes, results["lm"]["widths"], s)
+        plot = args.plot or (None if args.quick else PLOT)
+        if plot is not None:
+            plot_cost(results["cost"], plot)
+            print(f"wrote {plot}")
+    validation = {}
+    if "lm" in results:
+        validation["lm_val_bpc"] = {r["model"]: round(r["val_bpc"], 4) for r in results["lm"]["rows"]}
+    if "forecast" in results:
+        validation["forecast_val_mase"] = {f"{r['model']}/{r.get('seed', '-')}": round(r["val_mase"], 4)
+                                           for r in results["forecast"]}
+    atomic_write_json(out, {
+        "benchmark": "kin",
+        "selection": {**SELECTION, "validation_scores": validation},
+        "settings": s, "quick": args.quick, "models": list(classes), "not_available": missing,
+        **results,
+        "wall_seconds": round(time.perf_counter() - wall0, 1),
+        "cpu_seconds": round(time.process_time() - cpu0, 1),
+        "torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(),
+    })
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
