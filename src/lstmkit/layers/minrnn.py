@@ -1,0 +1,52 @@
+r"""MinGRU and MinLSTM layers (Feng et al. 2024): the parallel-scan RNNs.
+
+Equations and the two forms (log-space scan, step loop): ``lstmkit.cells.minrnn``.
+Inputs, states, ``lengths`` and ``return_gates`` as ``lstmkit.LSTM`` (see
+``lstmkit.layers._stack``); the state is ``h`` (num_layers, N, H).
+``mode="auto"`` (default) and ``"scan"`` train with the scan over the whole
+sequence; ``"loop"`` runs the steps one by one. Both give the same numbers, and
+a state from either continues in the other.
+
+>>> import torch, lstmkit
+>>> m = lstmkit.MinGRU(10, 20, num_layers=2, batch_first=True)
+>>> y, h = m(torch.randn(3, 5, 10), lengths=[5, 2, 4])
+>>> tuple(y.shape), tuple(h.shape), float(y[1, 2:].abs().sum())
+((3, 5, 20), (2, 3, 20), 0.0)
+>>> y2, _ = lstmkit.MinLSTM(10, 20)(torch.randn(7, 3, 10))
+>>> tuple(y2.shape)
+(7, 3, 20)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstmkit.cells.minrnn import MinGRUCell, MinLSTMCell
+from lstmkit.layers._stack import FamilyStack
+
+
+class MinGRU(FamilyStack):
+    r"""Stacked minGRU: ``z_t = σ(W_iz x_t + b_iz)``, ``h̃_t = g(W_ih x_t + b_ih)``,
+    ``h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t``. Gates traced: ``z``, ``h_tilde``.
+    Parameters per layer: ``cells.{k}.weight_ih`` (2·H, in), ``cells.{k}.bias_ih``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, device: Any = None,
+                 dtype: Any = None, *, mode: str = "auto") -> None:
+        super().__init__(lambda i: MinGRUCell(i, hidden_size, bias, device, dtype, mode=mode),
+                         input_size, hidden_size, num_layers, batch_first, dropout)
+        self.mode = mode
+
+
+class MinLSTM(FamilyStack):
+    r"""Stacked minLSTM: ``f'_t, i'_t`` = σ-gates of x_t normalised to sum to one,
+    ``h_t = f'_t ⊙ h_{t-1} + i'_t ⊙ g(W_ih x_t + b_ih)``. Gates traced: ``f``, ``i``
+    (normalised), ``h_tilde``. Parameters per layer: ``cells.{k}.weight_ih``
+    (3·H, in), rows f|i|h, ``cells.{k}.bias_ih``."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, device: Any = None,
+                 dtype: Any = None, *, mode: str = "auto") -> None:
+        super().__init__(lambda i: MinLSTMCell(i, hidden_size, bias, device, dtype, mode=mode),
+                         input_size, hidden_size, num_layers, batch_first, dropout)
+        self.mode = mode
