@@ -90,9 +90,9 @@ def last_step_output(model: Net, batch) -> torch.Tensor:
 
 def evaluate_lag(model: Net, problem, test) -> dict:
     with torch.no_grad():
-        out = torch.cat([last_step_output(model, type(test)(test.x[i:i + 256], test.lengths[i:i + 256],
-                                                            test.target[i:i + 256]))
-                         for i in range(0, test.x.shape[0], 256)])
+        out = torch.cat([last_step_output(model, type(test)(test.x[i:i + 64], test.lengths[i:i + 64],
+                                                            test.target[i:i + 64]))
+                         for i in range(0, test.x.shape[0], 64)])
     return problem.metrics(out, test)
 
 
@@ -116,7 +116,7 @@ def copy_loss(model: Net, batch) -> torch.Tensor:
 
 def copy_accuracy(model: Net, x: torch.Tensor, y: torch.Tensor) -> float:
     with torch.no_grad():
-        pred = torch.cat([model(x[i:i + 128])[:, -y.shape[1]:].argmax(-1) for i in range(0, len(x), 128)])
+        pred = torch.cat([model(x[i:i + 64])[:, -y.shape[1]:].argmax(-1) for i in range(0, len(x), 64)])
     return float((pred == y - 2).float().mean())
 
 
@@ -159,13 +159,15 @@ def hmm_bits_per_char(train: np.ndarray, test: np.ndarray, val: np.ndarray, V: i
                       n_iter: int, seed: int) -> dict:
     """A discrete HMM (hmmlearn ``CategoricalHMM``, Baum-Welch) on characters; bits per char.
 
-    Emissions are smoothed with 1e-4 per symbol so unseen test characters get a
+    Baum-Welch runs on the first ``len(train)`` characters it is given (the
+    caller passes a prefix: one pass costs O(chars x states^2)). Emissions are smoothed with 1e-4 per symbol so unseen test characters get a
     finite cost. The forward algorithm scores the whole held-out stream.
     """
     from hmmlearn.hmm import CategoricalHMM
 
     cpu0 = time.process_time()
-    hmm = CategoricalHMM(n_components=states, n_iter=n_iter, random_state=seed, n_features=V, tol=1e-3)
+    hmm = CategoricalHMM(n_components=states, n_iter=n_iter, random_state=seed, n_features=V, tol=1e-3,
+                         implementation="scaling")
     hmm.fit(train.reshape(-1, 1))
     em = hmm.emissionprob_ + 1e-4
     hmm.emissionprob_ = em / em.sum(1, keepdims=True)

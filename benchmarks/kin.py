@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import copy
 import importlib
+import json
 import platform
 import sys
 import time
@@ -70,14 +71,14 @@ PROBLEMS = {"adding": AddingProblem, "temporal_order": TemporalOrderProblem}
 PLOT = Path(__file__).resolve().parents[1] / "docs" / "img" / "kin_cost.png"
 
 SETTINGS = {
-    "full": {"lag_lengths": [100, 200, 500, 1000], "lag_steps": 400, "lag_cpu_s": 40, "lag_batch": 32,
-             "lag_width": 32, "lag_test": 512,
-             "copy_lengths": [64, 256, 1024], "copy_steps": 400, "copy_cpu_s": 40, "copy_batch": 32,
-             "copy_width": 64, "copy_K": 8, "copy_V": 8, "copy_test": 512,
-             "lm_cpu_s": 45, "lm_width": 128, "lm_batch": 32, "lm_bptt": 128,
+    "full": {"lag_lengths": [100, 200, 500, 1000], "lag_steps": 500, "lag_cpu_s": 3, "lag_batch": 32,
+             "lag_width": 32, "lag_test": 256,
+             "copy_lengths": [64, 256, 1024], "copy_steps": 500, "copy_cpu_s": 4, "copy_batch": 32,
+             "copy_width": 64, "copy_K": 8, "copy_V": 8, "copy_test": 256,
+             "lm_cpu_s": 12, "lm_width": 128, "lm_batch": 32, "lm_bptt": 128,
              "lm_train_books": ["Gen", "Matt", "Mark", "Luke", "John", "Acts"], "lm_val_books": ["Ruth"],
-             "lm_test_books": ["Jonah", "Phil", "Jas"], "hmm_states": 64, "hmm_iter": 10,
-             "fc_steps": 300, "fc_width": 32, "fc_seeds": [0, 1, 2], "fc_eval_every": 20,
+             "lm_test_books": ["Jonah", "Phil", "Jas"], "hmm_states": 32, "hmm_iter": 10, "hmm_chars": 200000,
+             "fc_steps": 120, "fc_width": 32, "fc_seeds": [0, 1, 2], "fc_eval_every": 10,
              "cost_train_lengths": [64, 256, 1024], "cost_contexts": [16, 64, 256, 1024, 4096],
              "lr": 3e-3, "seed": 0},
     "quick": {"lag_lengths": [30], "lag_steps": 3, "lag_cpu_s": 5, "lag_batch": 8, "lag_width": 8,
@@ -85,7 +86,7 @@ SETTINGS = {
               "copy_width": 16, "copy_K": 4, "copy_V": 4, "copy_test": 32,
               "lm_cpu_s": 0.3, "lm_width": 16, "lm_batch": 4, "lm_bptt": 32,
               "lm_train_books": ["Ruth"], "lm_val_books": ["Jonah"], "lm_test_books": ["Obad"],
-              "hmm_states": 4, "hmm_iter": 2,
+              "hmm_states": 4, "hmm_iter": 2, "hmm_chars": 2000,
               "fc_steps": 4, "fc_width": 8, "fc_seeds": [0], "fc_eval_every": 2,
               "cost_train_lengths": [8], "cost_contexts": [4, 16], "lr": 3e-3, "seed": 0},
 }
@@ -212,7 +213,7 @@ def run_lm(classes, s):
                "test_bpc": bits_per_char(net, ids["test"], s["lm_bptt"]), **info}
         print(f"lm {name}: test bpc {row['test_bpc']:.3f} ({info['steps']} steps)", flush=True)
         rows.append(row)
-    hmm = hmm_bits_per_char(ids["train"].numpy(), ids["test"].numpy(), ids["val"].numpy(), V,
+    hmm = hmm_bits_per_char(ids["train"][:s["hmm_chars"]].numpy(), ids["test"].numpy(), ids["val"].numpy(), V,
                             s["hmm_states"], s["hmm_iter"], s["seed"])
     rows.append({"model": "hmm", **hmm})
     print(f"lm hmm: test bpc {hmm['test_bpc']:.3f} ({hmm['cpu_s']} s CPU)", flush=True)
@@ -310,6 +311,65 @@ def plot_cost(cost, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def tables(data: dict) -> str:
+    """The Markdown tables of a results JSON (what the README shows)."""
+    lines = []
+    models = data["models"]
+    if "lag" in data:
+        for task in PROBLEMS:
+            rows = [r for r in data["lag"] if r["task"] == task]
+            Ts = sorted({r["T"] for r in rows})
+            metric = "mse" if task == "adding" else "accuracy"
+            lines += [f"\n{task}: solve rate ({metric}; steps done) by T\n",
+                      "| model | params | " + " | ".join(f"T = {T}" for T in Ts) + " |",
+                      "|---|---:|" + "---:|" * len(Ts)]
+            for m in models:
+                cells = {r["T"]: r for r in rows if r["model"] == m}
+                if not cells:
+                    continue
+                lines.append(f"| {m} | {next(iter(cells.values()))['params']} | " + " | ".join(
+                    f"{cells[T]['solve_rate']:.0%} ({cells[T][metric]:.3g}; {cells[T]['steps']})" for T in Ts) + " |")
+    if "copy" in data:
+        Ts = sorted({r["T"] for r in data["copy"]})
+        lines += ["\nselective copy: token accuracy (steps done) by T\n",
+                  "| model | params | " + " | ".join(f"T = {T}" for T in Ts) + " |", "|---|---:|" + "---:|" * len(Ts)]
+        for m in models:
+            cells = {r["T"]: r for r in data["copy"] if r["model"] == m}
+            if cells:
+                lines.append(f"| {m} | {next(iter(cells.values()))['params']} | " + " | ".join(
+                    f"{cells[T]['token_accuracy']:.1%} ({cells[T]['steps']})" for T in Ts) + " |")
+    if "lm" in data:
+        lines += ["\ncharacter LM (Bible): held-out bits per character at equal CPU time\n",
+                  "| model | params | steps | CPU s | val bpc | test bpc |", "|---|---:|---:|---:|---:|---:|"]
+        for r in data["lm"]["rows"]:
+            lines.append(f"| {r['model']} | {r['params']} | {r.get('steps', r.get('iterations'))} | {r['cpu_s']} | "
+                         f"{r['val_bpc']:.3f} | {r['test_bpc']:.3f} |")
+    if "forecast" in data:
+        lines += ["\nAirPassengers 1960 (12 months): MASE, mean over seeds [min, max]\n",
+                  "| model | params | val MASE (1959) | test MASE (1960) |", "|---|---:|---:|---:|"]
+        for m in dict.fromkeys(r["model"] for r in data["forecast"]):
+            rs = [r for r in data["forecast"] if r["model"] == m]
+            test = [r["test_mase"] for r in rs]
+            val = [r["val_mase"] for r in rs]
+            lines.append(f"| {m} | {rs[0].get('params', '-')} | {np.mean(val):.3f} | {np.mean(test):.3f} "
+                         f"[{min(test):.3f}, {max(test):.3f}] |")
+    if "cost" in data:
+        c0 = next(iter(data["cost"].values()))
+        Ts, ctx = list(c0["train_positions_per_s"]), list(c0["streaming"]["by_context"])
+        lines += ["\ncost: training positions/s (batch 8) and ms per streamed step after t steps\n",
+                  "| model | width | " + " | ".join(f"train T={T}" for T in Ts) + " | "
+                  + " | ".join(f"step t={t}" for t in ctx) + " | state floats t=" + f"{ctx[0]} / {ctx[-1]} |",
+                  "|---|---:|" + "---:|" * (len(Ts) + len(ctx) + 1)]
+        for m, c in data["cost"].items():
+            by = c["streaming"]["by_context"]
+            lines.append(f"| {m} | {c['width']} | " + " | ".join(f"{c['train_positions_per_s'][T]:.0f}" for T in Ts)
+                         + " | " + " | ".join(f"{by[t]['ms_per_step']:.2f}" for t in ctx)
+                         + f" | {by[ctx[0]]['state_floats']} / {by[ctx[-1]]['state_floats']} |")
+    for m, why in data.get("not_available", {}).items():
+        lines.append(f"\n{m}: {why}")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="a few steps of everything (smoke)")
@@ -319,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--plot", type=Path, default=None, help=f"cost plot (default {PLOT}; none for --quick)")
     ap.add_argument("--out", type=Path, default=None,
                     help="JSON output (default results/kin.json; --quick: *.quick.json)")
+    ap.add_argument("--tables", type=Path, default=None, metavar="JSON",
+                    help="only print the Markdown tables of an existing results JSON")
     return ap
 
 
@@ -328,6 +390,11 @@ def output_path(args: argparse.Namespace) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.tables is not None:
+        if not args.tables.is_file():
+            raise SystemExit(f"lstmkit: error: no results file {args.tables}")
+        print(tables(json.loads(args.tables.read_text())))
+        return 0
     out = output_path(args)
     torch.set_num_threads(1)
     s = SETTINGS["quick" if args.quick else "full"]
@@ -358,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     if "forecast" in results:
         validation["forecast_val_mase"] = {f"{r['model']}/{r.get('seed', '-')}": round(r["val_mase"], 4)
                                            for r in results["forecast"]}
-    atomic_write_json(out, {
+    data = {
         "benchmark": "kin",
         "selection": {**SELECTION, "validation_scores": validation},
         "settings": s, "quick": args.quick, "models": list(classes), "not_available": missing,
@@ -366,7 +433,9 @@ def main(argv: list[str] | None = None) -> int:
         "wall_seconds": round(time.perf_counter() - wall0, 1),
         "cpu_seconds": round(time.process_time() - cpu0, 1),
         "torch": torch.__version__, "python": platform.python_version(), "threads": torch.get_num_threads(),
-    })
+    }
+    atomic_write_json(out, data)
+    print(tables(json.loads(json.dumps(data))))
     print(f"wrote {out}")
     return 0
 
