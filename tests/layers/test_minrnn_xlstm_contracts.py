@@ -161,7 +161,7 @@ def test_gradcheck(name):
             flat[j] = old - 1e-6
             down = (m(x.detach(), lengths=[4, 2])[0] * w).sum().item()
             flat[j] = old
-            assert abs((up - down) / 2e-6 - gp.view(-1)[j].item()) < 1e-6
+            assert abs((up - down) / 2e-6 - gp.reshape(-1)[j].item()) < 1e-6
 
 
 @pytest.mark.parametrize("name", NAMES)
