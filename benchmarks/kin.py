@@ -289,12 +289,13 @@ def plot_cost(cost, path: Path) -> None:
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for name, c in cost.items():
-        ctx = sorted(c["streaming"]["by_context"])
+        ctx = sorted(c["streaming"]["by_context"], key=int)  # int keys, or str after a JSON round trip
         rows = [c["streaming"]["by_context"][t] for t in ctx]
-        axes[0].plot(ctx, [r["ms_per_step"] for r in rows], "o-", label=name)
-        axes[1].plot(ctx, [r["state_floats"] for r in rows], "o-", label=name)
-        lengths = sorted(c["train_positions_per_s"])
-        axes[2].plot(lengths, [c["train_positions_per_s"][T] for T in lengths], "o-", label=name)
+        axes[0].plot([int(t) for t in ctx], [r["ms_per_step"] for r in rows], "o-", label=name)
+        axes[1].plot([int(t) for t in ctx], [r["state_floats"] for r in rows], "o-", label=name)
+        lengths = sorted(c["train_positions_per_s"], key=int)
+        axes[2].plot([int(T) for T in lengths], [c["train_positions_per_s"][T] for T in lengths], "o-",
+                     label=name)
     for ax, title in zip(axes, ("inference: ms per streamed step", "state held after t steps (floats)",
                                 "training: positions per second")):
         ax.set_xscale("log")
@@ -379,8 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--plot", type=Path, default=None, help=f"cost plot (default {PLOT}; none for --quick)")
     ap.add_argument("--out", type=Path, default=None,
                     help="JSON output (default results/kin.json; --quick: *.quick.json)")
-    ap.add_argument("--tables", type=Path, default=None, metavar="JSON",
-                    help="only print the Markdown tables of an existing results JSON")
+    ap.add_argument("--tables", type=Path, nargs="+", default=None, metavar="JSON",
+                    help="only print the Markdown tables of existing results JSONs")
+    ap.add_argument("--replot", type=Path, nargs="+", default=None, metavar="JSON",
+                    help="only redraw the cost plot from the cost sections of existing JSONs "
+                         "(the first file's entry wins for a model in several)")
     return ap
 
 
@@ -390,10 +394,20 @@ def output_path(args: argparse.Namespace) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.tables is not None:
-        if not args.tables.is_file():
-            raise SystemExit(f"lstmkit: error: no results file {args.tables}")
-        print(tables(json.loads(args.tables.read_text())))
+    for path in (args.tables or []) + (args.replot or []):
+        if not path.is_file():
+            raise SystemExit(f"lstmkit: error: no results file {path}")
+    if args.tables:
+        for path in args.tables:
+            print(f"\n## {path.name}\n" + tables(json.loads(path.read_text())))
+        return 0
+    if args.replot:
+        cost: dict = {}
+        for path in args.replot:
+            for name, entry in json.loads(path.read_text()).get("cost", {}).items():
+                cost.setdefault(name, entry)
+        plot_cost(cost, args.plot or PLOT)
+        print(f"wrote {args.plot or PLOT}")
         return 0
     out = output_path(args)
     torch.set_num_threads(1)

@@ -84,3 +84,14 @@ def test_a_member_that_fails_to_train_is_reported_with_its_error(kin, monkeypatc
 def test_tables_only_mode_needs_an_existing_file(kin, tmp_path):
     with pytest.raises(SystemExit, match="lstmkit: error"):
         kin.main(["--tables", str(tmp_path / "none.json")])
+
+
+def test_replot_merges_cost_sections_from_json(kin, tmp_path):
+    by = {str(t): {"ms_per_step": 0.1 * t, "state_floats": 8 * t} for t in (1024, 16, 64)}
+    entry = {"width": 8, "params": 1, "train_positions_per_s": {"64": 10.0, "256": 9.0},
+             "streaming": {"mode": "state", "by_context": by}}
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.json").write_text(json.dumps({"cost": {name: entry}}))
+    plot = tmp_path / "cost.png"
+    assert kin.main(["--replot", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--plot", str(plot)]) == 0
+    assert plot.stat().st_size > 1000
