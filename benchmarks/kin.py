@@ -377,6 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--models", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
     ap.add_argument("--parts", nargs="+", default=["lag", "copy", "lm", "forecast", "cost"],
                     choices=["lag", "copy", "lm", "forecast", "cost"])
+    ap.add_argument("--lag-lengths", type=int, nargs="+", default=None,
+                    help="override the T grid of the long-lag tasks (e.g. for slow models)")
+    ap.add_argument("--copy-lengths", type=int, nargs="+", default=None,
+                    help="override the T grid of selective copy")
     ap.add_argument("--plot", type=Path, default=None, help=f"cost plot (default {PLOT}; none for --quick)")
     ap.add_argument("--out", type=Path, default=None,
                     help="JSON output (default results/kin.json; --quick: *.quick.json)")
@@ -411,7 +415,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     out = output_path(args)
     torch.set_num_threads(1)
-    s = SETTINGS["quick" if args.quick else "full"]
+    s = dict(SETTINGS["quick" if args.quick else "full"])
+    for key in ("lag_lengths", "copy_lengths"):
+        if getattr(args, key) is not None:
+            s[key] = getattr(args, key)
     classes, missing = available(args.models)
     if "lstm" not in classes:
         raise SystemExit("lstmkit: error: the LSTM must be among --models (it sets the parameter budget)")
