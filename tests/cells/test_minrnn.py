@@ -103,3 +103,22 @@ def test_min_lstm_gates_are_normalised():
 def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="mode: expected one of"):
         lstmkit.MinGRU(3, 4, mode="fast")
+
+
+def test_auto_mode_loops_for_cpu_inference_and_scans_for_training(monkeypatch):
+    calls: list[str] = []
+    original = lstmkit.MinGRUCell.loop
+
+    def counting_loop(self, *args, **kwargs):
+        calls.append("loop")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(lstmkit.MinGRUCell, "loop", counting_loop)
+    m = lstmkit.MinGRU(3, 4, dtype=D)
+    x = torch.randn(5, 2, 3, dtype=D)
+    with torch.no_grad():
+        y_loop, _ = m(x)
+    assert calls == ["loop"]
+    y_scan, _ = m(x)  # parameters need gradients: the scan
+    assert calls == ["loop"]
+    torch.testing.assert_close(y_loop, y_scan.detach(), atol=1e-12, rtol=0)
