@@ -105,7 +105,7 @@ def test_unknown_mode_is_refused():
         lstmkit.MinGRU(3, 4, mode="fast")
 
 
-def test_auto_mode_loops_for_cpu_inference_and_scans_for_training(monkeypatch):
+def test_auto_mode_loops_on_the_cpu(monkeypatch):
     calls: list[str] = []
     original = lstmkit.MinGRUCell.loop
 
@@ -114,11 +114,25 @@ def test_auto_mode_loops_for_cpu_inference_and_scans_for_training(monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(lstmkit.MinGRUCell, "loop", counting_loop)
-    m = lstmkit.MinGRU(3, 4, dtype=D)
     x = torch.randn(5, 2, 3, dtype=D)
-    with torch.no_grad():
-        y_loop, _ = m(x)
+    auto = lstmkit.MinGRU(3, 4, dtype=D)
+    y_auto, _ = auto(x)
     assert calls == ["loop"]
-    y_scan, _ = m(x)  # parameters need gradients: the scan
-    assert calls == ["loop"]
-    torch.testing.assert_close(y_loop, y_scan.detach(), atol=1e-12, rtol=0)
+    scan_m = lstmkit.MinGRU(3, 4, mode="scan", dtype=D)
+    scan_m.load_state_dict(auto.state_dict())
+    y_scan, _ = scan_m(x)
+    assert calls == ["loop"]  # mode="scan" never loops
+    torch.testing.assert_close(y_auto, y_scan, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("cls,modes", [(lstmkit.MinGRU, ("scan", "loop")),
+                                       (lstmkit.MinLSTM, ("scan", "loop")),
+                                       (lstmkit.MLSTM, ("parallel", "recurrent"))])
+def test_setting_a_layers_mode_switches_every_cell(cls, modes):
+    m = cls(3, 4, num_layers=3)
+    for mode in modes:
+        m.mode = mode
+        assert m.mode == mode and all(cell.mode == mode for cell in m.cells)
+    with pytest.raises(ValueError, match="mode: expected one of"):
+        m.mode = "fast"
+    assert m.mode == modes[-1]

@@ -116,13 +116,10 @@ class _MinCell(FamilyCell):
 
     def sequence(self, x: Tensor, state: StateT | None = None, lengths: Tensor | None = None,
                  return_gates: bool = False) -> tuple[Tensor, StateT, Gates | None]:
-        """The parallel scan or the step loop, as ``mode`` says. "auto" takes the loop for a
-        forward without gradients on the CPU (about 2x faster there, benchmarks/min_scan.py)
-        and the scan otherwise (training: its backward is the faster one from T ~ 256)."""
-        needs_grad = torch.is_grad_enabled() and (
-            x.requires_grad or any(p.requires_grad for p in self.parameters())
-            or (state is not None and any(s.requires_grad for s in state)))
-        if self.mode == "loop" or (self.mode == "auto" and x.device.type == "cpu" and not needs_grad):
+        """The parallel scan or the step loop, as ``mode`` says. "auto" takes the loop on the
+        CPU (there it measured as fast or faster, forward and backward, and more precise
+        in float32: benchmarks/min_scan.py) and the scan on other devices."""
+        if self.mode == "loop" or (self.mode == "auto" and x.device.type == "cpu"):
             return self.loop(x, state, lengths, return_gates)
         gi = self.project(x)  # (T, B, G·H)
         log_a, log_b = self.coefficients(gi)
@@ -144,7 +141,7 @@ class MinGRUCell(_MinCell):
     """minGRU (see the module docstring): ``forward(x_t, h) -> (h_t, h_t)``.
 
     ``mode``: "scan" runs ``sequence`` as the log-space scan, "loop" as the step
-    loop, "auto" the loop for a CPU forward without gradients and the scan otherwise. Parameters: ``weight_ih`` (2·H, I), rows z|h; ``bias_ih`` (2·H).
+    loop, "auto" the loop on the CPU and the scan on other devices. Parameters: ``weight_ih`` (2·H, I), rows z|h; ``bias_ih`` (2·H).
     """
 
     num_blocks = 2
