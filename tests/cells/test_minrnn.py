@@ -136,3 +136,22 @@ def test_setting_a_layers_mode_switches_every_cell(cls, modes):
     with pytest.raises(ValueError, match="mode: expected one of"):
         m.mode = "fast"
     assert m.mode == modes[-1]
+
+
+@pytest.mark.parametrize("cls,gate", [(lstmkit.MinGRU, "z"), (lstmkit.MinLSTM, "f")])
+def test_forget_bias_sets_the_kept_fraction_at_zero_input(cls, gate):
+    b = 3.0
+    m = cls(3, 4, num_layers=2, forget_bias=b, dtype=D)
+    _, _, gates = m(torch.zeros(2, 1, 3, dtype=D), return_gates=True)
+    kept = gates["l0"][gate] if gate == "f" else 1 - gates["l0"][gate]
+    torch.testing.assert_close(kept, torch.full_like(kept, 1 / (1 + math.exp(-b))), atol=1e-15, rtol=0)
+    plain = cls(3, 4, dtype=D)
+    _, _, g0 = plain(torch.zeros(2, 1, 3, dtype=D), return_gates=True)
+    assert (g0["l0"][gate] - 0.5).abs().max() < 0.3  # without it: near 1/2
+
+
+def test_forget_bias_is_checked():
+    with pytest.raises(ValueError, match="forget_bias: expected a finite float"):
+        lstmkit.MinGRU(3, 4, forget_bias=float("nan"))
+    with pytest.raises(ValueError, match="forget_bias: needs bias=True"):
+        lstmkit.MinLSTM(3, 4, bias=False, forget_bias=1.0)
