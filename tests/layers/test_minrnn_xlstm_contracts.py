@@ -7,6 +7,8 @@ finite differences, and bad inputs get one-line errors naming the argument.
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 
@@ -28,8 +30,8 @@ def _factories():
                                                       dtype=D, **kw)
     if hasattr(lstmkit, "MLSTM"):
         for mode in ("parallel", "chunkwise", "recurrent"):
-            out[f"mlstm-{mode}"] = (lambda mode: lambda **kw: lstmkit.MLSTM(
-                3, 4, num_heads=2, mode=mode, chunk_size=3, dtype=D, **kw))(mode)
+            out[f"mlstm-{mode}"] = functools.partial(lstmkit.MLSTM, 3, 4, num_heads=2, mode=mode,
+                                                     chunk_size=3, dtype=D)
     return out
 
 

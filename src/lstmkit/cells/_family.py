@@ -109,13 +109,14 @@ class FamilyCell(nn.Module):
 
     def loop(self, x: Tensor, state: StateT | None = None, lengths: Tensor | None = None,
              return_gates: bool = False) -> tuple[Tensor, StateT, Gates | None]:
-        steps, batch = x.shape[0], x.shape[1]
+        batch = x.shape[1]
         st = self.zero_state(batch) if state is None else state
         gi = self.project(x)  # (T, B, G): all steps' input projections at once
         outs: list[Tensor] = []
         trace: dict[str, list[Tensor]] = {}
-        for t in range(steps):
-            h, new, gates = self.step(gi[t], st)
+        # unbind, not gi[t]: the backward of T selects would scatter into T full-size zeros (O(T²))
+        for t, gi_t in enumerate(gi.unbind(0)):
+            h, new, gates = self.step(gi_t, st)
             if lengths is not None:
                 live = (t < lengths).to(x.device)
                 new = tuple(torch.where(live.view(-1, *([1] * (n.dim() - 1))), n, o)

@@ -43,6 +43,7 @@ in float64 to 1e-12):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -86,11 +87,16 @@ class _MinCell(FamilyCell):
     num_blocks = 2
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
-                 dtype: Any = None, *, mode: str = "auto") -> None:
+                 dtype: Any = None, *, mode: str = "auto", forget_bias: float = 0.0) -> None:
         super().__init__(input_size, hidden_size)
         if mode not in MODES:
             raise ValueError(f"mode: expected one of {list(MODES)}, got {mode!r}")
-        self.mode = mode
+        if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float)) \
+                or not math.isfinite(forget_bias):
+            raise ValueError(f"forget_bias: expected a finite float, got {forget_bias!r}")
+        if forget_bias and not bias:
+            raise ValueError("forget_bias: needs bias=True (it sets gate biases)")
+        self.mode, self.forget_bias = mode, float(forget_bias)
         factory = {"device": device, "dtype": dtype}
         rows = self.num_blocks * hidden_size
         self.weight_ih = nn.Parameter(torch.empty(rows, input_size, **factory))
@@ -102,8 +108,15 @@ class _MinCell(FamilyCell):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """U(-1/√H, 1/√H) for every parameter, as torch's recurrent layers."""
+        """U(-1/√H, 1/√H) for every parameter, as torch's recurrent layers; then, with
+        ``forget_bias=b``, the gate biases that make the kept fraction of h_{t-1}
+        σ(b) at a zero input (minGRU b_z = -b; minLSTM b_f = b, b_i = -b, so f' = σ(b))."""
         rinit.uniform_(list(self.parameters()), self.hidden_size)
+        if self.forget_bias:
+            self._set_forget_bias(self.forget_bias)
+
+    def _set_forget_bias(self, b: float) -> None:
+        raise NotImplementedError
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -116,8 +129,10 @@ class _MinCell(FamilyCell):
 
     def sequence(self, x: Tensor, state: StateT | None = None, lengths: Tensor | None = None,
                  return_gates: bool = False) -> tuple[Tensor, StateT, Gates | None]:
-        """The parallel scan (``mode`` "auto" or "scan") or the step loop ("loop")."""
-        if self.mode == "loop":
+        """The parallel scan or the step loop, as ``mode`` says. "auto" takes the loop on the
+        CPU (there it measured as fast or faster, forward and backward, and more precise
+        in float32: benchmarks/min_scan.py) and the scan on other devices."""
+        if self.mode == "loop" or (self.mode == "auto" and x.device.type == "cpu"):
             return self.loop(x, state, lengths, return_gates)
         gi = self.project(x)  # (T, B, G·H)
         log_a, log_b = self.coefficients(gi)
@@ -138,11 +153,15 @@ class _MinCell(FamilyCell):
 class MinGRUCell(_MinCell):
     """minGRU (see the module docstring): ``forward(x_t, h) -> (h_t, h_t)``.
 
-    ``mode``: "auto"/"scan" run ``sequence`` as the log-space scan, "loop" as
-    the step loop. Parameters: ``weight_ih`` (2·H, I), rows z|h; ``bias_ih`` (2·H).
+    ``mode``: "scan" runs ``sequence`` as the log-space scan, "loop" as the step
+    loop, "auto" the loop on the CPU and the scan on other devices. Parameters: ``weight_ih`` (2·H, I), rows z|h; ``bias_ih`` (2·H).
     """
 
     num_blocks = 2
+
+    def _set_forget_bias(self, b: float) -> None:
+        with torch.no_grad():
+            self.bias_ih[: self.hidden_size] = -b
 
     def step(self, gi: Tensor, state: StateT) -> tuple[Tensor, StateT, Gates]:
         k_z, k_h = gi.chunk(2, dim=-1)
@@ -168,6 +187,11 @@ class MinLSTMCell(_MinCell):
     """
 
     num_blocks = 3
+
+    def _set_forget_bias(self, b: float) -> None:
+        with torch.no_grad():
+            self.bias_ih[: self.hidden_size] = b
+            self.bias_ih[self.hidden_size : 2 * self.hidden_size] = -b
 
     @staticmethod
     def _normalised(k_f: Tensor, k_i: Tensor) -> tuple[Tensor, Tensor]:

@@ -117,8 +117,9 @@ def mlstm_parallel(q: Tensor, k: Tensor, v: Tensor, a_i: Tensor, log_f: Tensor, 
 class MLSTMCell(FamilyCell):
     """One mLSTM layer (see the module docstring); ``forward(x_t, (C, n, m)) -> (h_t, state)``.
 
-    ``mode`` ("parallel", "chunkwise", "recurrent") picks the form ``sequence``
-    uses; all agree. Parameters: ``weight_ih`` (4·H + 2·K, I), ``bias_ih``. The
+    ``mode`` ("chunkwise", the default, "parallel", "recurrent") picks the form
+    ``sequence`` uses; all agree. "parallel" holds T × T weights per head (memory
+    grows as T²); "chunkwise" holds T × chunk_size. Parameters: ``weight_ih`` (4·H + 2·K, I), ``bias_ih``. The
     forget-gate biases start spread over [3, 6] (long memory first).
     """
 
@@ -126,7 +127,7 @@ class MLSTMCell(FamilyCell):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
                  dtype: Any = None, *, num_heads: int = 1, forget_gate: str = "sigmoid",
-                 mode: str = "parallel", chunk_size: int = 64, eps: float = 1e-6) -> None:
+                 mode: str = "chunkwise", chunk_size: int = 64, eps: float = 1e-6) -> None:
         super().__init__(input_size, hidden_size)
         self.num_heads = positive_int("num_heads", num_heads)
         if hidden_size % num_heads:

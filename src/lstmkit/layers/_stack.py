@@ -122,3 +122,11 @@ class FamilyStack(nn.Module):
         if not batched:
             items = tuple(t.unsqueeze(1) for t in items)
         return [tuple(t[k] for t in items) for k in range(self.num_layers)]
+
+
+def set_mode(stack: FamilyStack, value: str, modes: tuple[str, ...]) -> None:
+    """Switch the form every cell of ``stack`` runs (``mode`` of MinGRU, MinLSTM, MLSTM)."""
+    if value not in modes:
+        raise ValueError(f"mode: expected one of {list(modes)}, got {value!r}")
+    for cell in stack.cells:
+        cell.mode = value

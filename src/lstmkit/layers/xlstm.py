@@ -9,7 +9,7 @@ put them in a block of your own, as the paper does, if you want one.
 - ``SLSTM`` state ``(h, c, n, m)``, each (num_layers, N, H); traced gates
   ``i, f`` (stabilised), ``z, o`` and the states ``c, n, m``.
 - ``MLSTM`` state ``(C, n, m)``: (num_layers, N, K, D, D), (num_layers, N, K, D),
-  (num_layers, N, K); ``mode`` "parallel" (default), "chunkwise" or "recurrent"
+  (num_layers, N, K); ``mode`` "chunkwise" (default), "parallel" or "recurrent"
   give the same numbers; traced gates ``i, f`` (stabilised, per head), ``o``, ``m``.
 
 >>> import torch, lstmkit
@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lstmkit.cells.mlstm import MODES as MLSTM_MODES
 from lstmkit.cells.mlstm import MLSTMCell
 from lstmkit.cells.slstm import SLSTMCell
-from lstmkit.layers._stack import FamilyStack
+from lstmkit.layers._stack import FamilyStack, set_mode
 
 
 class SLSTM(FamilyStack):
@@ -57,13 +58,22 @@ class MLSTM(FamilyStack):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, device: Any = None,
                  dtype: Any = None, *, num_heads: int = 1, forget_gate: str = "sigmoid",
-                 mode: str = "parallel", chunk_size: int = 64, eps: float = 1e-6) -> None:
+                 mode: str = "chunkwise", chunk_size: int = 64, eps: float = 1e-6) -> None:
         super().__init__(
             lambda i: MLSTMCell(i, hidden_size, bias, device, dtype, num_heads=num_heads,
                                 forget_gate=forget_gate, mode=mode, chunk_size=chunk_size, eps=eps),
             input_size, hidden_size, num_layers, batch_first, dropout)
-        self.num_heads, self.forget_gate, self.mode = num_heads, forget_gate, mode
+        self.num_heads, self.forget_gate = num_heads, forget_gate
 
     @property
     def chunk_size(self) -> int:
         return self.cells[0].chunk_size
+
+    @property
+    def mode(self) -> str:
+        """The form every layer's cell runs; setting it switches them all (checked)."""
+        return self.cells[0].mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        set_mode(self, value, MLSTM_MODES)
