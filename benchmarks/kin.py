@@ -376,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--quick", action="store_true", help="a few steps of everything (smoke)")
     ap.add_argument("--models", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
     ap.add_argument("--parts", nargs="+", default=["lag", "copy", "lm", "forecast", "cost"],
-                    choices=["lag", "copy", "lm", "forecast", "cost"])
+                    choices=["lag", "copy", "lm", "forecast", "cost"],
+                    help="parts to run; 'cost' also runs 'lm' (it measures the LM's parameter-matched widths)")
     ap.add_argument("--lag-lengths", type=int, nargs="+", default=None,
                     help="override the T grid of the long-lag tasks (e.g. for slow models)")
     ap.add_argument("--copy-lengths", type=int, nargs="+", default=None,
