@@ -5,7 +5,9 @@ beyond torch, and attention over encoder outputs.
 """
 
 from lstmkit.cells.base import GRUCell, LSTMCell, RNNCell
+from lstmkit.cells.convlstm import ConvGRUCell, ConvLSTMCell
 from lstmkit.layers.attention import AdditiveAttention, MultiplicativeAttention
+from lstmkit.layers.conv_recurrent import ConvGRU, ConvLSTM
 from lstmkit.layers.recurrent import GRU, LSTM, RNN
 
 __version__ = "0.1.0"
@@ -17,6 +19,10 @@ __all__ = [
     "LSTMCell",
     "GRUCell",
     "RNNCell",
+    "ConvLSTM",
+    "ConvGRU",
+    "ConvLSTMCell",
+    "ConvGRUCell",
     "AdditiveAttention",
     "MultiplicativeAttention",
     "__version__",
