@@ -14,7 +14,8 @@
   by name; PNG/JPEG/BMP read with matplotlib), or a folder of class folders of
   clip folders (the class is the folder name);
 * a generator spec: ``"moving:N"`` (bouncing Fashion-MNIST objects, 64×64,
-  20 frames; ``moving:N:SIZE`` for another canvas) or ``"actions:N"``
+  20 frames; ``moving:N:SIZE:FRAMES`` for another canvas, with 14-pixel
+  objects below 56 pixels) or ``"actions:N"``
   (labelled action clips, 32×32, 12 frames; ``actions:N:SIZE:FRAMES``);
   ``:test`` at the end draws from the test images (e.g. ``moving:100:test``).
 

@@ -74,18 +74,27 @@ def _paste_max(canvas: np.ndarray, img: np.ndarray, top: int, left: int) -> None
 
 
 def moving_objects(n: int, frames: int = 20, size: int = 64, objects: int = 2, seed: int = 0,
-                   split: str = "train", speed: tuple[float, float] = (2.0, 4.0)) -> np.ndarray:
+                   split: str = "train", speed: tuple[float, float] | None = None,
+                   object_size: int | None = None) -> np.ndarray:
     """``n`` bouncing-object clips ``(n, frames, 1, size, size)`` float32 (see the module docstring).
 
     Each object starts at a uniform position, moves ``speed`` pixels per frame
-    (uniform in the range) in a uniform direction and reflects off the borders.
-    The same ``seed`` and ``split`` give the same clips.
+    (uniform in the range; default ``(2, 4) · size / 64``) in a uniform
+    direction and reflects off the borders. ``object_size``: 28, 14 or 7
+    (the images averaged over 1, 2 or 4 pixel blocks; default 28 on canvases
+    of 56 pixels or more, else 14). The same ``seed`` and ``split`` give the
+    same clips.
     """
     images, _ = load_fashion_mnist(split)
-    if size < 28:
-        raise ValueError(f"size: the 28x28 objects need a canvas of at least 28 pixels, got {size}")
+    obj = object_size or (28 if size >= 56 else 14)
+    if obj not in (28, 14, 7):
+        raise ValueError(f"object_size: expected 28, 14 or 7, got {object_size}")
+    if size < obj:
+        raise ValueError(f"size: {obj}x{obj} objects need a canvas of at least {obj} pixels, got {size}")
+    speed = speed or (2.0 * size / 64, 4.0 * size / 64)
+    block = 28 // obj
     rng = np.random.default_rng(seed)
-    span = size - 28
+    span = size - obj
     out = np.zeros((n, frames, 1, size, size), dtype=np.float32)
     for i in range(n):
         picks = rng.integers(0, len(images), objects)
@@ -95,8 +104,10 @@ def moving_objects(n: int, frames: int = 20, size: int = 64, objects: int = 2, s
         for t in range(frames):
             canvas = np.zeros((size, size), dtype=np.float32)
             for k in range(objects):
-                _paste_max(canvas, images[picks[k]].astype(np.float32) / 255.0,
-                           int(round(pos[k, 0])), int(round(pos[k, 1])))
+                img = images[picks[k]].astype(np.float32) / 255.0
+                if block > 1:
+                    img = img.reshape(obj, block, obj, block).mean(axis=(1, 3))
+                _paste_max(canvas, img, int(round(pos[k, 0])), int(round(pos[k, 1])))
             out[i, t, 0] = canvas
             pos += vel
             for axis in range(2):  # reflect off the borders
