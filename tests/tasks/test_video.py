@@ -177,14 +177,15 @@ def test_nextframe_fit_predict_evaluate_save_load(tmp_path):
     np.testing.assert_array_equal(again.predict_frames(clips), task.predict_frames(clips))
 
 
-def test_nextframe_learns_more_than_copy_last():
+@pytest.mark.parametrize("residual,factor", [(False, 0.5), (True, 0.75)])
+def test_nextframe_learns_more_than_copy_last(residual, factor):
     """Enough steps on moving bars to beat the copy-last baseline (the model learns the motion)."""
     clips = _bars(64, seed=1)
-    cfg = VideoConfig(VideoModelConfig(hidden_channels=8, num_layers=1, patch=1, kernel_size=3),
+    cfg = VideoConfig(VideoModelConfig(hidden_channels=8, num_layers=1, patch=1, kernel_size=3, residual=residual),
                       VideoDataConfig(input_frames=3, output_frames=3, batch_size=16, val_fraction=0.0))
     task = Video(cfg, _train(max_epochs=40, lr=1e-2)).fit(clips)
     report = task.evaluate(_bars(16, seed=2))
-    assert report["convlstm"]["mse_per_frame"] < 0.5 * report["copy_last"]["mse_per_frame"], report
+    assert report["convlstm"]["mse_per_frame"] < factor * report["copy_last"]["mse_per_frame"], report
 
 
 @pytest.mark.parametrize("model", ["lrcn", "convlstm"])
@@ -268,3 +269,17 @@ def test_cli_action_and_errors(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("lstmkit: error:") and message in err and "\n" not in err
+
+
+def test_residual_forecaster_starts_as_copy_last():
+    import torch
+
+    from lstmkit.tasks.video import EncoderForecaster
+
+    torch.manual_seed(0)
+    net = EncoderForecaster(1, 4, 1, 3, 2, residual=True)
+    ctx = torch.rand(2, 3, 1, 8, 8) * 0.9 + 0.05
+    out = net(ctx, 4)
+    torch.testing.assert_close(out, ctx[:, -1:].expand(-1, 4, -1, -1, -1), atol=1e-5, rtol=1e-5)
+    plain = EncoderForecaster(1, 4, 1, 3, 2, residual=False)
+    assert (plain(ctx, 4) - ctx[:, -1:]).abs().max() > 0.1

@@ -102,7 +102,8 @@ class Video(Task):
         mc = self.config.model
         c = self.frame_shape[0]
         if self.objective == "nextframe":
-            return EncoderForecaster(c, mc.hidden_channels, mc.num_layers, mc.kernel_size, mc.patch), None
+            return EncoderForecaster(c, mc.hidden_channels, mc.num_layers, mc.kernel_size, mc.patch,
+                                     mc.residual), None
         k = len(self.classes)
         if mc.model == "lrcn":
             net = LRCN(c, k, mc.cnn_channels, mc.hidden_size, mc.dropout)

@@ -41,6 +41,8 @@ class VideoModelConfig:
         patch: frames are cut into ``patch``×``patch`` blocks stacked as
             channels before the ConvLSTM (space-to-depth, as PredRNN does), so
             a 64×64 frame is a 16×16 map of 16 channels with ``patch=4``.
+        residual: nextframe: each predicted frame corrects the previous one
+            in logit space (starts as copy-last) instead of being drawn anew.
         hidden_size: the LRCN's LSTM; ``cnn_channels``: the frame CNN's width.
         dropout: on the pooled features of the classifiers.
     """
@@ -51,6 +53,7 @@ class VideoModelConfig:
     num_layers: int = knob(2, help="stacked ConvLSTM layers (encoder and forecaster each)")
     kernel_size: int = knob(3, help="ConvLSTM kernel size (odd)")
     patch: int = knob(4, help="space-to-depth patch: frames become (C*p*p, H/p, W/p) maps")
+    residual: bool = knob(True, help="nextframe: predict a correction of the previous frame (logit space)")
     hidden_size: int = knob(64, help="LRCN: LSTM hidden units")
     cnn_channels: int = knob(16, help="LRCN and the frame-averaging baseline: CNN channels")
     dropout: float = knob(0.1, help="dropout on the classifier's pooled features, in [0, 1)")

@@ -4,9 +4,12 @@
   reads the ``input_frames`` (space-to-depth patches); a forecaster stack,
   started from the encoder's final states, is fed its own previous prediction
   (the last input frame first) and a 1×1 convolution + sigmoid turns its top
-  hidden maps into the next frame, ``output_frames`` times. Training and
-  prediction run the same way (no teacher forcing), so there is no gap
-  between them.
+  hidden maps into the next frame, ``output_frames`` times. With
+  ``residual=True`` the convolution corrects the previous frame in logit
+  space, ``x̂_{t+1} = σ(logit(x̂_t) + head(h_t))`` (head initialised to zero,
+  so an untrained model copies the last frame and training learns the
+  motion). Training and prediction run the same way (no teacher forcing), so
+  there is no gap between them.
 * :class:`ConvLSTMClassifier`: a ConvLSTM stack over the clip; the top
   layer's last hidden maps, average- and max-pooled over space, go to a
   linear layer.
@@ -43,13 +46,18 @@ def from_patches(x: Tensor, p: int) -> Tensor:
 class EncoderForecaster(nn.Module):
     """Next-frame prediction: ``forward(context (B, T_in, C, H, W), steps) -> (B, steps, C, H, W)`` in [0, 1]."""
 
-    def __init__(self, channels: int, hidden_channels: int, num_layers: int, kernel_size: int, patch: int) -> None:
+    def __init__(self, channels: int, hidden_channels: int, num_layers: int, kernel_size: int, patch: int,
+                 residual: bool = False) -> None:
         super().__init__()
         self.patch = patch
+        self.residual = residual
         width = channels * patch * patch
         self.encoder = ConvLSTM(width, hidden_channels, kernel_size, num_layers, batch_first=True)
         self.forecaster = ConvLSTM(width, hidden_channels, kernel_size, num_layers, batch_first=True)
         self.head = nn.Conv2d(hidden_channels, width, 1)
+        if residual:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def forward(self, context: Tensor, steps: int) -> Tensor:
         x = to_patches(context, self.patch)
@@ -58,7 +66,10 @@ class EncoderForecaster(nn.Module):
         outs = []
         for _ in range(steps):
             top, state = self.forecaster(frame, state)
-            frame = torch.sigmoid(self.head(top[:, 0])).unsqueeze(1)
+            a = self.head(top[:, 0])
+            if self.residual:
+                a = a + torch.logit(frame[:, 0].clamp(1e-3, 1 - 1e-3))
+            frame = torch.sigmoid(a).unsqueeze(1)
             outs.append(frame)
         return from_patches(torch.cat(outs, 1), self.patch)
 
