@@ -42,8 +42,8 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -88,50 +88,56 @@ def _settings(section: str, quick: bool) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- step time
-def _median_time(fn, reps: int) -> float:
+def _paired_medians(fn_a, fn_b, reps: int) -> tuple[float, float]:
+    """Median wall times of two functions run alternately (a shared machine's load hits both alike)."""
     for _ in range(2):
-        fn()
-    times = []
+        fn_a(), fn_b()
+    a, b = [], []
     for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+        for fn, times in ((fn_a, a), (fn_b, b)):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+    return float(np.median(a)), float(np.median(b))
+
+
+def _time_shape(batch: int, c_in: int, c_h: int, side: int, k: int, reps: int) -> dict[str, Any]:
+    from lstmkit import ConvLSTM, ConvLSTMCell
+
+    torch.manual_seed(0)
+    cell = ConvLSTMCell(c_in, c_h, k).eval()
+    x, h, c = (torch.randn(batch, n, side, side) for n in (c_in, c_h, c_h))
+    with torch.no_grad():
+        fused_w = cell.fused_weight()
+        t_fused, t_ref = _paired_medians(lambda: cell.step(x, h, c, None, fused_w),
+                                         lambda: cell.step(x, h, c, None, None), reps)
+    layer = ConvLSTM(c_in, c_h, k, batch_first=True)
+    clip = torch.randn(batch, 10, c_in, side, side)
+
+    def train_step(fused: bool) -> None:
+        layer.fused = fused
+        out, _ = layer(clip)
+        out.square().mean().backward()
+
+    t_fused_train, t_ref_train = _paired_medians(lambda: train_step(True), lambda: train_step(False),
+                                                 max(2, reps // 3))
+    return {"batch": batch, "in_channels": c_in, "hidden_channels": c_h, "frame": f"{side}x{side}",
+            "kernel": k, "step_fused_ms": 1e3 * t_fused, "step_reference_ms": 1e3 * t_ref,
+            "step_speedup": t_ref / t_fused, "train10_fused_ms": 1e3 * t_fused_train,
+            "train10_reference_ms": 1e3 * t_ref_train, "train10_speedup": t_ref_train / t_fused_train}
 
 
 def step_time(quick: bool) -> dict[str, Any]:
-    from lstmkit import ConvLSTM, ConvLSTMCell
-
-    rows = []
-    reps = 3 if quick else 15
+    reps = 3 if quick else 31
     shapes = [(8, 16, 32, 16, 3), (8, 16, 64, 16, 3), (8, 16, 32, 16, 5)] if not quick else [(2, 4, 8, 8, 3)]
-    for batch, c_in, c_h, side, k in shapes:
-        torch.manual_seed(0)
-        cell = ConvLSTMCell(c_in, c_h, k).eval()
-        x, h, c = torch.randn(batch, c_in, side, side), torch.randn(batch, c_h, side, side), torch.randn(
-            batch, c_h, side, side)
-        with torch.no_grad():
-            fused_w = cell.fused_weight()
-            t_fused = _median_time(lambda: cell.step(x, h, c, None, fused_w), reps)
-            t_ref = _median_time(lambda: cell.step(x, h, c, None, None), reps)
-        layer = ConvLSTM(c_in, c_h, k, batch_first=True)
-        clip = torch.randn(batch, 10, c_in, side, side)
-
-        def train_step(fused: bool) -> None:
-            layer.fused = fused
-            out, _ = layer(clip)
-            out.square().mean().backward()
-
-        t_fused_train = _median_time(lambda: train_step(True), max(2, reps // 3))
-        t_ref_train = _median_time(lambda: train_step(False), max(2, reps // 3))
-        rows.append({"batch": batch, "in_channels": c_in, "hidden_channels": c_h, "frame": f"{side}x{side}",
-                     "kernel": k, "step_fused_ms": 1e3 * t_fused, "step_reference_ms": 1e3 * t_ref,
-                     "step_speedup": t_ref / t_fused, "train10_fused_ms": 1e3 * t_fused_train,
-                     "train10_reference_ms": 1e3 * t_ref_train, "train10_speedup": t_ref_train / t_fused_train})
+    rows = []
+    for shape in shapes:
+        rows.append(_time_shape(*shape, reps))
         print(f"step_time {rows[-1]}", file=sys.stderr, flush=True)
     return {"rows": rows, "threads": torch.get_num_threads(),
-            "note": "median wall-clock times on a shared 2-core machine; forward step without autograd, "
-                    "train10 = a 10-frame forward + backward"}
+            "note": "median wall-clock times, fused and reference run alternately, on a 2-core machine shared "
+                    "with other jobs (load ~15); forward step without autograd, train10 = a 10-frame "
+                    "forward + backward"}
 
 
 # --------------------------------------------------------------------------- the video task sections
@@ -157,7 +163,13 @@ def _fit_video(task_cls, config, train, val, s: dict[str, Any], seed: int = 0):
 
 
 def nextframe(quick: bool, out_dir: Path) -> dict[str, Any]:
-    from lstmkit.tasks.video import Video, VideoConfig, VideoDataConfig, VideoModelConfig, moving_objects
+    from lstmkit.tasks.video import (
+        Video,
+        VideoConfig,
+        VideoDataConfig,
+        VideoModelConfig,
+        moving_objects,
+    )
 
     s = _settings("nextframe", quick)
     size = s["size"]
@@ -179,7 +191,14 @@ def nextframe(quick: bool, out_dir: Path) -> dict[str, Any]:
 
 
 def action(quick: bool) -> dict[str, Any]:
-    from lstmkit.tasks.video import ACTIONS, Video, VideoConfig, VideoDataConfig, VideoModelConfig, action_clips
+    from lstmkit.tasks.video import (
+        ACTIONS,
+        Video,
+        VideoConfig,
+        VideoDataConfig,
+        VideoModelConfig,
+        action_clips,
+    )
 
     s = _settings("action", quick)
     kw = {"frames": s["frames"], "size": s["size"]}
@@ -271,7 +290,6 @@ def fmnist_rows(quick: bool) -> dict[str, Any]:
 
 def mnist1d(quick: bool) -> dict[str, Any]:
     import requests
-
     from mnist1d.data import get_dataset_args, make_dataset
 
     def refuse(*args: Any, **kwargs: Any) -> None:

@@ -32,7 +32,13 @@ from lstmkit.tasks.base import Task
 from lstmkit.tasks.video.config import TRAIN_DEFAULTS, VideoConfig
 from lstmkit.tasks.video.data import Clips, read_clips
 from lstmkit.tasks.video.metrics import NEXTFRAME_BASELINES, baseline_forecast, nextframe_metrics
-from lstmkit.tasks.video.models import LRCN, ConvLSTMClassifier, EncoderForecaster, FrameAverageCNN, VideoModule
+from lstmkit.tasks.video.models import (
+    LRCN,
+    ConvLSTMClassifier,
+    EncoderForecaster,
+    FrameAverageCNN,
+    VideoModule,
+)
 
 ACTION_BASELINES = ("frame_average_cnn",)
 
