@@ -5,6 +5,7 @@ beyond torch, and attention over encoder outputs.
 """
 
 from lstmkit.cells.base import GRUCell, LSTMCell, RNNCell
+from lstmkit.exporter import export
 from lstmkit.layers.attention import AdditiveAttention, MultiplicativeAttention
 from lstmkit.layers.recurrent import GRU, LSTM, RNN
 
@@ -19,5 +20,6 @@ __all__ = [
     "RNNCell",
     "AdditiveAttention",
     "MultiplicativeAttention",
+    "export",
     "__version__",
 ]
