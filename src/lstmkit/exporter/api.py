@@ -126,13 +126,15 @@ def _quiet():
 
 def export(module: nn.Module, example: Any, format: str = "onnx", path: str | os.PathLike | None = None,
            *, dynamic: Mapping[str, Mapping[int, str]] | None = None, check_example: Any = None,
-           tolerance: float = TOLERANCE, output_names: list[str] | None = None,
-           method: str = "auto") -> ExportResult:
+           tolerance: float = TOLERANCE, input_names: list[str] | None = None,
+           output_names: list[str] | None = None, method: str = "auto") -> ExportResult:
     """Export ``module`` called on ``example`` to ``path`` and check it (module docstring).
 
     ``dynamic``: per input name, ``{dim: axis name}`` (default: see
     :mod:`lstmkit.exporter.inputs`); ``check_example``: the inputs to check
     at, in the example's structure (default: drawn at unseen sizes);
+    ``input_names`` / ``output_names``: names in the exported program (default:
+    the forward's parameter names; ``output``, ``h_n``, ``c_n`` for a layer);
     ``method``: ``"auto"`` or one of ``scan``, ``legacy``, ``dynamo`` (ONNX).
     """
     if format not in FORMATS:
@@ -145,13 +147,23 @@ def export(module: nn.Module, example: Any, format: str = "onnx", path: str | os
     if path.is_dir():
         raise ExportError(f"path: '{path}' is a directory; give a file name")
     flat = flatten(module, example)
+    if input_names is not None:
+        if len(input_names) != len(flat.names):
+            raise ExportError(f"input_names: {len(input_names)} names for {len(flat.names)} tensor inputs")
+        flat.names = list(input_names)
     dyn = {k: dict(v) for k, v in (default_dynamic(module, flat) if dynamic is None else dynamic).items()}
     sizes = axis_sizes(flat, dyn)
     if check_example is None:
         check, check_sizes = check_inputs(flat, dyn, sizes)
     else:
         check = flatten(module, check_example).tensors
-        check_sizes = {}
+        if len(check) != len(flat.tensors):
+            raise ExportError(f"check_example: {len(check)} tensor inputs, the example has {len(flat.tensors)}")
+        check_sizes = axis_sizes(Flat(flat.names, check, [], {}), dyn)
+        same = sorted(axis for axis, size in check_sizes.items() if sizes.get(axis) == size)
+        if same:
+            raise ExportError(f"check_example: axis {same[0]!r} has the example's size {sizes[same[0]]}; "
+                              "check at sizes the export did not see")
     auto = choose_method(module, format)
     if method == "auto":
         method = auto
@@ -204,8 +216,9 @@ def compare(expected: list[Tensor], got: list[Tensor], names: list[str], toleran
                                  f"{tuple(e.shape)} in PyTorch (a size was fixed at export)")
         if e.numel() == 0:
             continue
-        err = float((g.to(torch.float64) - e.to(torch.float64)).abs().max())
-        limit = tolerance * max(1.0, float(e.abs().max()))
+        e64, g64 = e.to(torch.float64), g.to(torch.float64)  # (also bool and integer outputs)
+        err = float((g64 - e64).abs().max())
+        limit = tolerance * max(1.0, float(e64.abs().max()))
         if not err <= limit:  # also catches NaN
             raise ExportMismatch(f"output {name!r} at {at}: max abs error {err:.3g} exceeds {limit:.3g}; "
                                  "the exported program does not compute what the module computes")
