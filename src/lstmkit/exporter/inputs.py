@@ -32,6 +32,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
 
 from lstmkit.exporter.errors import ExportError
 
@@ -72,7 +73,7 @@ def _param_names(module: nn.Module, count: int) -> list[str]:
 
 def flatten(module: nn.Module, example: Any) -> Flat:
     """Name and flatten an example (see the module docstring)."""
-    if isinstance(example, Tensor):
+    if isinstance(example, (Tensor, PackedSequence)):  # (a PackedSequence is a tuple: walk refuses it)
         positional, keywords = [example], {}
     elif isinstance(example, (tuple, list)):
         positional, keywords = list(example), {}
@@ -84,6 +85,9 @@ def flatten(module: nn.Module, example: Any) -> Flat:
     tensors: list[Tensor] = []
 
     def walk(name: str, node: Any) -> None:
+        if isinstance(node, PackedSequence):
+            raise ExportError(f"example: input {name!r} is a PackedSequence, which cannot be exported; "
+                              "pass the padded tensor and lengths= instead")
         if isinstance(node, Tensor):
             names.append(name)
             tensors.append(node)

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit._extras import require
-from lstmkit.exporter.errors import ExportError
+from lstmkit.exporter.errors import ExportError, ExportMismatch
 from lstmkit.exporter.inputs import Flat
 
 OPSET = 18
@@ -63,4 +63,10 @@ def run_onnx(path: Path, names: list[str], inputs: list[Tensor]) -> list[Tensor]
     missing = sorted(set(wanted) - set(feed))
     if missing:
         raise ExportError(f"the ONNX program wants inputs {missing} that the example does not name")
-    return [torch.from_numpy(o) for o in session.run(None, feed)]
+    try:
+        outputs = session.run(None, feed)
+    except Exception as err:  # onnxruntime's own error types: the program cannot run at these sizes
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ExportMismatch(f"onnxruntime cannot run the exported program at the check sizes "
+                             f"(a size was fixed at export?): {first}") from err
+    return [torch.from_numpy(o) for o in outputs]

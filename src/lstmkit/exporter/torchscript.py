@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from lstmkit.exporter.errors import ExportError
+from lstmkit.exporter.errors import ExportError, ExportMismatch
 from lstmkit.exporter.inputs import Flat
 
 
@@ -27,6 +27,10 @@ def write_torchscript(wrapper: nn.Module, flat: Flat, path: Path) -> None:
 def run_torchscript(path: Path, inputs: list[Tensor]) -> list[Tensor]:
     """Load the program at ``path`` and run it."""
     loaded = torch.jit.load(str(path))
-    with torch.no_grad():
-        out = loaded(*inputs)
+    try:
+        with torch.no_grad():
+            out = loaded(*inputs)
+    except (RuntimeError, torch.jit.Error) as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ExportMismatch(f"the TorchScript program cannot run at the check sizes: {first}") from err
     return list(out) if isinstance(out, (tuple, list)) else [out]
