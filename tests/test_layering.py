@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("lstmkit.inspect", 5),
     ("lstmkit.text", 6), ("lstmkit.data", 6),
     ("lstmkit.train", 7),
-    ("lstmkit.tasks", 8),
+    ("lstmkit.tasks", 8), ("lstmkit.exporter.tasks", 8),  # exporter: layers; its per-task programs: tasks
     ("lstmkit.commands", 9), ("lstmkit.cli", 9), ("lstmkit.testing", 9), ("lstmkit.benchmark", 9),
 )
 NAMES = {0: "base", 1: "spec", 2: "cells", 3: "kernels", 4: "layers", 5: "inspect", 6: "text/data",
