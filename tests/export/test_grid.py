@@ -172,3 +172,36 @@ def test_refused_packed_input_and_format(tmp_path):
     assert "\n" not in str(err.value)
     with pytest.raises(ExportError, match="format: expected one of"):
         lstmkit.export(L(), torch.randn(2, 5, I), "tflite", tmp_path / "m.tfl")
+
+
+def test_unbatched_input_and_initial_state(tmp_path):
+    torch.manual_seed(0)
+    lstm = L(num_layers=2, proj_size=2)
+    h0, c0 = torch.randn(2, 2, 2), torch.randn(2, 2, H)
+    result = lstmkit.export(lstm, {"input": torch.randn(2, 5, I), "hx": (h0, c0)}, "torchscript", tmp_path / "a.pt")
+    assert result.inputs == ["input", "hx.0", "hx.1"] and result.check_sizes == {"batch": 5, "time": 10}
+    program = torch.jit.load(str(tmp_path / "a.pt"))
+    x, h1, c1 = torch.randn(3, 7, I), torch.randn(2, 3, 2), torch.randn(2, 3, H)
+    with torch.no_grad():
+        expected = lstm.eval()(x, (h1, c1))
+    got = program(x, h1, c1)
+    for g, e in zip(got, [expected[0], *expected[1]]):
+        assert torch.allclose(g, e, atol=1e-6)
+
+    gru = lstmkit.GRU(I, H, reset_after=False)
+    result = lstmkit.export(gru, torch.randn(5, I), "torchscript", tmp_path / "b.pt")  # (T, I): no batch axis
+    assert result.check_sizes == {"time": 10}
+    x = torch.randn(8, I)
+    with torch.no_grad():
+        expected = gru.eval()(x)
+    got = torch.jit.load(str(tmp_path / "b.pt"))(x)
+    assert all(torch.allclose(g, e, atol=1e-6) for g, e in zip(got, expected))
+
+
+def test_import_lstmkit_does_not_import_the_exporters():
+    import subprocess
+    import sys
+
+    code = "import sys, lstmkit; print(sorted(m for m in ('onnx', 'onnxruntime', 'onnxscript') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -21,7 +21,7 @@ RELIABILITY = str(Path(__file__).resolve().parent.parent / "reliability")
 def _classify(attention: bool = True, subwords: int = 0):
     from lstmkit.tasks.classify.model import ClassifierConfig, ClassifierNet
 
-    cfg = ClassifierConfig(embed_dim=4, hidden=4, attn_size=3, num_layers=2, subword_buckets=subwords,
+    cfg = ClassifierConfig(embed_dim=4, hidden=4, attn_size=3, subword_buckets=subwords,
                            pooling="attention" if attention else "max")
     return SimpleNamespace(net=ClassifierNet(cfg, 12, 3))
 
@@ -44,7 +44,7 @@ def _generate():
 def _translate():
     from lstmkit.tasks.translate.model import Seq2Seq, Seq2SeqConfig
 
-    cfg = Seq2SeqConfig(embed_size=4, hidden_size=4, num_layers=2, attention="additive")
+    cfg = Seq2SeqConfig(embed_size=4, hidden_size=4, attention="additive")
     return SimpleNamespace(pipeline=SimpleNamespace(model=Seq2Seq(10, 11, cfg)))
 
 
