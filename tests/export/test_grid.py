@@ -83,7 +83,14 @@ def _third_size_error(module: nn.Module, path, fmt: str, lengths: bool) -> float
     return max(float((g - e).abs().max()) for g, e in zip(got, expected))
 
 
+def needs_onnx() -> None:
+    for module in ("onnx", "onnxruntime", "onnxscript"):
+        pytest.importorskip(module, reason="ONNX export needs the export extra: pip install 'lstmkit[export]'")
+
+
 def _check(name: str, fmt: str, lengths: bool, tmp_path) -> None:
+    if fmt == "onnx":
+        needs_onnx()
     torch.manual_seed(0)
     module = CONFIGS[name]()
     path = tmp_path / f"{name}.{fmt}"
@@ -121,6 +128,7 @@ def test_onnx_method_per_configuration():
 
 
 def test_scan_exports_one_onnx_scan_per_direction(tmp_path):
+    needs_onnx()
     import onnx
 
     module = L(bidirectional=True)
@@ -134,6 +142,7 @@ def test_scan_exports_one_onnx_scan_per_direction(tmp_path):
 
 def test_unseen_size_check_catches_a_baked_in_length(tmp_path):
     """torch.export (dynamo) fixes nn.RNN to the example's T: the check must refuse the file."""
+    needs_onnx()
     path = tmp_path / "rnn.onnx"
     with pytest.raises(ExportError) as err:
         lstmkit.export(nn.RNN(I, H, batch_first=True), torch.randn(2, 5, I), "onnx", path, method="dynamo")

@@ -10,10 +10,18 @@ import numpy as np
 import pytest
 import torch
 
-import lstmkit
-from lstmkit.cli import main
-from lstmkit.exporter import ExportError
-from lstmkit.exporter.tasks import ADAPTERS, program_path, programs
+pytest.importorskip("lightning", reason="the task models need the train extra: pip install 'lstmkit[train]'")
+
+import lstmkit  # noqa: E402
+from lstmkit.cli import main  # noqa: E402
+from lstmkit.exporter import ExportError  # noqa: E402
+from lstmkit.exporter.tasks import ADAPTERS, program_path, programs  # noqa: E402
+
+
+def needs_onnx() -> None:
+    for module in ("onnx", "onnxruntime", "onnxscript"):
+        pytest.importorskip(module, reason="ONNX export needs the export extra: pip install 'lstmkit[export]'")
+
 
 RELIABILITY = str(Path(__file__).resolve().parent.parent / "reliability")
 
@@ -102,6 +110,8 @@ def test_every_registered_task_has_an_exporter():
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_task_program(name, fmt, tmp_path):
+    if fmt == "onnx":
+        needs_onnx()
     torch.manual_seed(0)
     task = TASKS[name]()
     progs = programs(name.split("-")[0], task)
@@ -140,6 +150,7 @@ def trained_classifier(tmp_path_factory):
 
 
 def test_cli_exports_a_trained_model(trained_classifier, tmp_path, capsys):
+    needs_onnx()
     import onnxruntime as ort
 
     out = tmp_path / "clf.onnx"

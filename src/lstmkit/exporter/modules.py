@@ -27,7 +27,7 @@ returning ``(output, (h_n, c_n))`` (LSTM) or ``(output, h_n)``. A
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -166,7 +166,7 @@ class ExportCell(nn.Module):
         return h_new, c_new
 
     def run_scan(self, gi: Tensor, h: Tensor, c: Tensor,
-                        run: Optional[Tensor], reverse: bool) -> tuple[Tensor, Tensor, Tensor]:
+                 run: Tensor | None, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:
         """The time loop as PyTorch's ``scan`` (for torch.export and ONNX ``Scan``).
 
         gi (T, B, G·H); h (B, H_out); c (B, H); run (T, B, 1) bool or None ->
@@ -195,7 +195,7 @@ class ExportCell(nn.Module):
         return ys, state.narrow(1, 0, out), state.narrow(1, out, width - out)
 
     def run_loop(self, gi: Tensor, h: Tensor, c: Tensor,
-                        run: Optional[Tensor], reverse: bool) -> tuple[Tensor, Tensor, Tensor]:
+                 run: Tensor | None, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:
         """The time loop as a ``for`` over T (for TorchScript); same contract as ``run_scan``."""
         steps = gi.shape[0]
         ys: list[Tensor] = []
@@ -234,8 +234,8 @@ class _ExportBase(nn.Module):
         self.cells = nn.ModuleList(ExportCell(layer, opts, k, d == 1)
                                    for k in range(self.num_layers) for d in range(self.dirs))
 
-    def _run(self, x: Tensor, h0: Optional[Tensor], c0: Optional[Tensor],
-             lengths: Optional[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+    def _run(self, x: Tensor, h0: Tensor | None, c0: Tensor | None,
+             lengths: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         """x (T, B, I) -> output (T, B, D·H_out), h_n (L·D, B, H_out), c_n (L·D, B, H)."""
         steps, batch = x.shape[0], x.shape[1]
         rows = self.num_layers * self.dirs
@@ -243,8 +243,8 @@ class _ExportBase(nn.Module):
             h0 = x.new_zeros(rows, batch, self.out_size)
         if c0 is None:  # the GRU / RNN carry an unused (B, H) zero "cell" too
             c0 = x.new_zeros(rows, batch, self.hidden)
-        run: Optional[Tensor] = None
-        valid: Optional[Tensor] = None
+        run: Tensor | None = None
+        valid: Tensor | None = None
         if lengths is not None:
             t = torch.arange(steps, device=x.device).unsqueeze(1)  # (T, 1)
             run = (t < lengths.to(x.device).unsqueeze(0)).unsqueeze(2)  # (T, B, 1) bool
@@ -295,11 +295,11 @@ class _ExportBase(nn.Module):
 class ExportLSTM(_ExportBase):
     """An LSTM's eval-mode function: ``forward(input, hx=None, lengths=None) -> (output, (h_n, c_n))``."""
 
-    def forward(self, input: Tensor, hx: Optional[tuple[Tensor, Tensor]] = None,
-                lengths: Optional[Tensor] = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None,
+                lengths: Tensor | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         x, batched = self._prepare(input)
-        h0: Optional[Tensor] = None
-        c0: Optional[Tensor] = None
+        h0: Tensor | None = None
+        c0: Tensor | None = None
         if hx is not None:
             h0, c0 = hx[0], hx[1]
             if not batched:
@@ -313,10 +313,10 @@ class ExportLSTM(_ExportBase):
 class ExportRNN(_ExportBase):
     """A GRU's or RNN's eval-mode function: ``forward(input, hx=None, lengths=None) -> (output, h_n)``."""
 
-    def forward(self, input: Tensor, hx: Optional[Tensor] = None,
-                lengths: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Tensor, hx: Tensor | None = None,
+                lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         x, batched = self._prepare(input)
-        h0: Optional[Tensor] = None
+        h0: Tensor | None = None
         if hx is not None:
             h0 = hx if batched else hx.unsqueeze(1)
         out, h_n, _ = self._run(x, h0, None, lengths)
