@@ -214,3 +214,15 @@ def test_import_lstmkit_does_not_import_the_exporters():
     code = "import sys, lstmkit; print(sorted(m for m in ('onnx', 'onnxruntime', 'onnxscript') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_torch_without_scan_is_one_line(monkeypatch):
+    import sys
+
+    from lstmkit.exporter._scan import PINNED, get_scan
+
+    assert callable(get_scan())
+    monkeypatch.setitem(sys.modules, "torch._higher_order_ops.scan", None)  # the import now fails
+    with pytest.raises(ExportError, match=f"needs {PINNED}") as err:
+        get_scan()
+    assert "\n" not in str(err.value)
