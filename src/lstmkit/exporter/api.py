@@ -178,7 +178,8 @@ def export(module: nn.Module, example: Any, format: str = "onnx", path: str | os
         raise ExportError(f"output_names: {len(names)} names for {len(example_out)} outputs")
     twin = copy.deepcopy(module).eval().requires_grad_(False)  # (a scan needing grads fails to export)
     if method in ("scan", "script"):
-        twin, _ = replace_recurrent(twin, "scan" if method == "scan" else "script")
+        with _quiet():  # (torch 2.13 warns that torch.jit.script is deprecated)
+            twin, _ = replace_recurrent(twin, "scan" if method == "scan" else "script")
     wrapper = _Flat(twin, flat).eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
