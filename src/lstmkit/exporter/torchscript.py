@@ -32,5 +32,6 @@ def run_torchscript(path: Path, inputs: list[Tensor]) -> list[Tensor]:
             out = loaded(*inputs)
     except (RuntimeError, torch.jit.Error) as err:
         first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise ExportMismatch(f"the TorchScript program cannot run at the check sizes: {first}") from err
+        raise ExportMismatch(f"the TorchScript program cannot run at the check sizes (tracing fixed a loop or "
+                             f"a size to the example's?): {first}") from err
     return list(out) if isinstance(out, (tuple, list)) else [out]
