@@ -221,3 +221,12 @@ def test_a_torch_without_scan_is_one_line(monkeypatch):
     with pytest.raises(ExportError, match=f"needs {PINNED}") as err:
         get_scan()
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("make", [lambda: lstmkit.MinGRU(I, H, batch_first=True),
+                                  lambda: lstmkit.SLSTM(I, H, batch_first=True)])
+def test_layers_without_an_export_twin_are_refused_by_the_check(make, tmp_path):
+    """The xLSTM / minimal-RNN layers have no twin yet: tracing fixes their loop, the check refuses."""
+    with pytest.raises(ExportMismatch, match="cannot run at the check sizes") as err:
+        lstmkit.export(make(), torch.randn(2, 5, I), "torchscript", tmp_path / "m.pt")
+    assert "\n" not in str(err.value) and not list(tmp_path.iterdir())
