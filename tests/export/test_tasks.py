@@ -95,7 +95,15 @@ def _music_voices():
     return SimpleNamespace(model=VoiceModel(embed_size=4, hidden_size=4, num_layers=1))
 
 
-TASKS = {"classify": _classify, "tag": _tag, "generate": _generate, "translate": _translate,
+def _video(model: str = "lrcn"):
+    from lstmkit.tasks.video.models import LRCN, ConvLSTMClassifier
+
+    net = (LRCN(1, 3, cnn_channels=2, hidden_size=4, dropout=0.1) if model == "lrcn"
+           else ConvLSTMClassifier(1, 3, hidden_channels=2, num_layers=1, kernel_size=3, patch=2, dropout=0.1))
+    return SimpleNamespace(net=net, frame_shape=(1, 8, 8))
+
+
+TASKS = {"video": _video, "classify": _classify, "tag": _tag, "generate": _generate, "translate": _translate,
          "forecast": _forecast, "detect": _detect, "detect-predictor": _detect_predictor,
          "seqclass": _seqclass, "music-frames": _music_frames, "music-voices": _music_voices}
 
@@ -130,6 +138,9 @@ def test_task_program(name, fmt, tmp_path):
 def test_refused_task_options_are_one_line():
     with pytest.raises(ExportError, match="subword features") as err:
         programs("classify", _classify(subwords=16))
+    assert "\n" not in str(err.value)
+    with pytest.raises(ExportError, match="ConvLSTM has no export-time twin") as err:
+        programs("video", _video("convlstm"))
     assert "\n" not in str(err.value)
     with pytest.raises(ExportError, match="has 1 member"):
         programs("seqclass", _seqclass(), member=2)

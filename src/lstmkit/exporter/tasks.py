@@ -24,10 +24,12 @@ detect       window (B, L, C) -> prediction (B, C) (predictor) or      batch [, 
 seqclass     series (B, T, C), lengths (B,) -> logits (B, K)           batch, time
 music        frames: roll (B, T, P) -> log p per frame (B, T);         batch, time
              voices: tokens (B, N) -> logits (B, N, V)
+video        clips (B, T, C, H, W) -> logits (B, K) (LRCN only)        batch, time
 ===========  =======================================================  ===============
 
 Refused, with one line: classify and tag models with subword or lexicon
-features (ragged bags of n-grams are not fixed-rank tensor inputs). The CRF of
+features (ragged bags of n-grams are not fixed-rank tensor inputs), and video
+models built on ConvLSTM (no export-time twin). The CRF of
 a tagger is not part of the program: decode its emissions with the
 transitions in ``model.safetensors`` (``crf.*``), or take the arg-max.
 """
@@ -277,9 +279,26 @@ def music(task: Any) -> list[Program]:
                      {"tokens": {0: "batch", 1: "time"}}, ["logits"])]
 
 
+def video(task: Any) -> list[Program]:
+    from lstmkit.tasks.video.models import LRCN
+
+    net = task.net
+    if not isinstance(net, LRCN):
+        raise ExportError("video models built on ConvLSTM (objective 'nextframe', model 'convlstm') cannot be "
+                          "exported yet: ConvLSTM has no export-time twin; the 'lrcn' classifier can")
+    channels, height, width = task.frame_shape
+
+    def inputs(b: int, t: int) -> tuple[Tensor, ...]:
+        gen = torch.Generator().manual_seed(b * 100 + t)
+        return (torch.rand(b, t, channels, height, width, generator=gen),)
+
+    return [_program("video", net, lambda n, clips: n(clips), inputs, ["clips"],
+                     {"clips": {0: "batch", 1: "time"}}, ["logits"])]
+
+
 ADAPTERS: dict[str, Callable[..., list[Program]]] = {
     "classify": classify, "tag": tag, "generate": generate, "translate": translate,
-    "forecast": forecast, "detect": detect, "seqclass": seqclass, "music": music,
+    "forecast": forecast, "detect": detect, "seqclass": seqclass, "music": music, "video": video,
 }
 WITH_MEMBERS = ("tag", "forecast", "seqclass")
 
