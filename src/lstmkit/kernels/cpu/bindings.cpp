@@ -2,6 +2,7 @@
 #include <torch/extension.h>
 
 #include "common.h"
+#include "team.h"
 
 namespace lstmkit_cpu {
 std::vector<at::Tensor> lstm_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0,
@@ -24,6 +25,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
   module.def("lstm_backward", &lstmkit_cpu::lstm_backward);
   module.def("gru_rnn_forward", &lstmkit_cpu::gru_rnn_forward);
   module.def("gru_rnn_backward", &lstmkit_cpu::gru_rnn_backward);
+  // How many threads one LSTM layer call splits its steps across (team.h): for tests and benchmarks.
+  module.def("team_size", [](int64_t work, int64_t rows) { return lstmkit_cpu::team_size(work, rows); },
+             "threads of the in-step team for `work` multiply-adds per step over `rows` batch rows");
   // The source key the build was made from (see buildinfo.py); the loader rejects a mismatch.
 #ifdef LSTMKIT_BUILD_KEY
 #define LSTMKIT_STR2(v) #v
