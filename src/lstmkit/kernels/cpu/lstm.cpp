@@ -82,8 +82,7 @@ struct Accum {  // parameter-gradient accumulators of the pointwise part
   T* wci;
   T* wcf;
   T* wco;
-  T* cw;
-  T* cb;
+  T* dcn_save;  // with LN_c: the row's gradient w.r.t. LN_c's output (summed into the gain / bias gradients later)
 };
 
 // One row of the backward pointwise pass. act: activations; da: dA row out;
@@ -108,11 +107,9 @@ __attribute__((noinline)) void lstm_row_backward(const T* act, T* da, const T* c
     dao[j] = dhr[j] * th * o * (T(1) - o);
   }
   if (chat != nullptr) {
-    T* __restrict gw = acc.cw;
-    T* __restrict gb = acc.cb;
+    T* __restrict save = acc.dcn_save;
     for (int64_t j = 0; j < H; ++j) {
-      gw[j] += dcn[j] * chat[j];
-      gb[j] += dcn[j];
+      save[j] = dcn[j];
       dcn[j] *= cw[j];
     }
     ln_backward(dcn, chat, crstd, H);
@@ -346,16 +343,17 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   at::Tensor dc = has(gcn) ? gcn->clone() : at::zeros({B, H}, opts);
   at::Tensor ndh = at::empty({B, HO}, opts), ndc = at::empty({B, H}, opts);
   at::Tensor DHP = proj ? at::empty({S, B, HO}, opts) : at::Tensor();  // dL/d(projected h̃)
-  // Threads inside the step (team.h). The row pass runs in parallel without
-  // layer norm: its in-loop peephole sums then go to per-thread scratch and the
-  // peephole gradients are summed after the loop instead (steps last to first,
-  // rows in order, whatever the thread count). With layer norm, whose
-  // accumulators every row adds to, one thread runs the row pass and the GEMMs
-  // still split.
+  // Threads inside the step (team.h), the row pass split by batch rows. No row
+  // pass sums into a buffer another row adds to: the in-loop peephole sums go
+  // to per-thread scratch, and the layer-norm rows store their gradients w.r.t.
+  // the LN outputs (DGP for the gates, DCP for the cell); the peephole and
+  // layer-norm parameter gradients are summed after the loop, per unit, steps
+  // last to first and rows in order, whatever the thread count.
   const int nt = team_size(B * GH * HO, B);
-  const bool rows_parallel = !ln;
   at::Tensor dht = at::empty({B, H}, opts), tmp = at::empty({nt, H}, opts);
-  at::Tensor scratch = rows_parallel ? at::zeros({nt, 5, H}, opts) : at::Tensor();
+  at::Tensor scratch = at::zeros({nt, 3, H}, opts);
+  at::Tensor DGP = ln ? at::empty({S, B, GH}, opts) : at::Tensor();
+  at::Tensor DCP = ln ? at::empty({S, B, H}, opts) : at::Tensor();
   at::Tensor zero_h = zeros_like_row(x, H);
   const T* zr = zero_h.data_ptr<T>();
   at::Tensor w_ch = peep ? p[W_CH]->contiguous() : at::Tensor();
@@ -364,8 +362,6 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   at::Tensor dw_ch = at::zeros({3, H}, opts);
   at::Tensor dcw = at::zeros({H}, opts), dcb = at::zeros({H}, opts);
   at::Tensor dgw = ln ? at::zeros({GH}, opts) : at::Tensor(), dgb = ln ? at::zeros({GH}, opts) : at::Tensor();
-  const Accum<T> acc{dw_ch.data_ptr<T>(), dw_ch.data_ptr<T>() + H, dw_ch.data_ptr<T>() + 2 * H, dcw.data_ptr<T>(),
-                     dcb.data_ptr<T>()};
   const T* gw = ln ? p[LN_GW]->data_ptr<T>() : nullptr;
   const T* cw = ln ? p[LN_CW]->data_ptr<T>() : nullptr;
   const T* mrec = cptr<T>(m[M_REC]);
@@ -395,14 +391,15 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   T* dc_p = dc.data_ptr<T>();
   T* ndc_p = ndc.data_ptr<T>();
 
-  T* const scratch_p = rows_parallel ? scratch.data_ptr<T>() : nullptr;
+  T* const scratch_p = scratch.data_ptr<T>();
+  T* const dgp0 = ln ? DGP.data_ptr<T>() : nullptr;
+  T* const dcp0 = ln ? DCP.data_ptr<T>() : nullptr;
 
   auto steps = [&](int64_t tid, int64_t nth) {
     const Range own = share(B, nth, tid);  // rows of the state passes
     const int64_t no = own.hi - own.lo;
-    const Range rows = rows_parallel ? own : (tid == 0 ? Range{0, B} : Range{0, 0});  // rows of the gate pass
-    T* const sp = rows_parallel ? scratch_p + tid * 5 * H : nullptr;
-    const Accum<T> acc_t = rows_parallel ? Accum<T>{sp, sp + H, sp + 2 * H, sp + 3 * H, sp + 4 * H} : acc;
+    const Range rows = own;  // rows of the gate pass
+    T* const sp = scratch_p + tid * 3 * H;
     T* const tmp_t = tmp_p + tid * H;
     T* dh_l = dh_p;
     T* ndh_l = ndh_p;
@@ -441,6 +438,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         const T* chat = ln ? chat0 + row * H : nullptr;
         const T crstd = ln ? crs0[row] : T(0);
         const T* zcr = zc == nullptr ? zr : zc + t * zcs + b * H;
+        const Accum<T> acc_t{sp, sp + H, sp + 2 * H, ln ? dcp0 + row * H : nullptr};
         if (coupled)
           lstm_row_backward<T, true>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
                                      dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H);
@@ -450,9 +448,9 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         if (ln) {  // through a' = â * gain + bias and the per-gate normalisation
           const T* ah = ah0 + row * GH;
           const T* rs = grs0 + row * G;
+          T* __restrict save = dgp0 + row * GH;
           for (int64_t j = 0; j < GH; ++j) {
-            gwa[j] += da[j] * ah[j];
-            gba[j] += da[j];
+            save[j] = da[j];
             da[j] *= gw[j];
           }
           for (int64_t k = 0; k < G; ++k) ln_backward(da + k * H, ah + k * H, rs[k], H);
@@ -479,7 +477,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
     std::swap(dh, ndh);
     std::swap(dc, ndc);
   }
-  if (rows_parallel && peep) {  // dW_ch: Σ over steps (last to first) and running rows, per unit
+  if (peep) {  // dW_ch: Σ over steps (last to first) and running rows, per unit
     T* const wci = dw_ch.data_ptr<T>();
     T* const wcf = wci + H;
     T* const wco = wci + 2 * H;
@@ -492,13 +490,39 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         for (int64_t b = 0; b < B; ++b) {
           if (!runs(lens, b, t)) continue;
           const int64_t row = t * B + b;
-          const T* __restrict da = da0 + row * GH;
+          const T* __restrict da = (ln ? dgp0 : da0) + row * GH;  // before the LN backward
           const T* __restrict cpr = cpv + b * H;
           const T* __restrict ctr = ct0 + row * H;
           for (int64_t j = j0; j < j1; ++j) {
             if (!coupled) wci[j] += da[j] * cpr[j];
             wcf[j] += da[fo + j] * cpr[j];
             wco[j] += da[oo + j] * ctr[j];
+          }
+        }
+      }
+    });
+  }
+
+  if (ln) {  // the gains and biases of LN_gates (G·H) and LN_c (H): Σ over steps (last to first) and running rows
+    T* const dcw_p = dcw.data_ptr<T>();
+    T* const dcb_p = dcb.data_ptr<T>();
+    at::parallel_for(0, GH + H, 256, [&](int64_t j0, int64_t j1) {
+      for (int64_t s = S - 1; s >= 0; --s) {
+        const int64_t t = time_of(s, S, reverse);
+        for (int64_t b = 0; b < B; ++b) {
+          if (!runs(lens, b, t)) continue;
+          const int64_t row = t * B + b;
+          const T* __restrict dg = dgp0 + row * GH;
+          const T* __restrict ah = ah0 + row * GH;
+          const T* __restrict dcn = dcp0 + row * H;
+          const T* __restrict chat = chat0 + row * H;
+          for (int64_t j = j0; j < std::min(j1, GH); ++j) {
+            gwa[j] += dg[j] * ah[j];
+            gba[j] += dg[j];
+          }
+          for (int64_t j = std::max(j0, GH); j < j1; ++j) {
+            dcw_p[j - GH] += dcn[j - GH] * chat[j - GH];
+            dcb_p[j - GH] += dcn[j - GH];
           }
         }
       }
