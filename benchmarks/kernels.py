@@ -93,15 +93,29 @@ def _runner(module: torch.nn.Module, x: torch.Tensor, mode: str) -> Callable[[],
     return train
 
 
+def _kernels() -> Any | None:
+    """The compiled extension, or None when it is not built (the sweep then times "auto" as it falls back)."""
+    from lstmkit.kernels.cpu import _loader
+
+    return _loader.load(build=False)
+
+
 def _team(shape: tuple[int, int, int, int]) -> int | None:
     """Threads of the LSTM kernels' in-step team at this shape (None: kernels not built)."""
-    try:
-        from lstmkit.kernels.cpu.functions import ext
+    ext = _kernels()
+    _, batch, _, hid = shape
+    return None if ext is None else int(ext.team_size(batch * 4 * hid * hid, batch))
 
-        steps, batch, _, hid = shape
-        return int(ext().team_size(batch * 4 * hid * hid, batch))
-    except (RuntimeError, ImportError, AttributeError):
+
+def _gemm_probe(shape: tuple[int, int, int, int], reps: int = 20) -> dict | None:
+    """The LSTM's per-step recurrent GEMM (B x 4H x H) with the register-blocked kernel and
+    with torch's BLAS, best of ``reps`` (µs): why inference keeps the register-blocked kernel."""
+    ext = _kernels()
+    if ext is None:
         return None
+    _, batch, _, hid = shape
+    blocked, blas, found = ext.gemm_probe(batch, 4 * hid, hid, reps)
+    return {"m_n_k": [batch, 4 * hid, hid], "blocked_us": blocked, "blas_us": blas, "blas_found": bool(found)}
 
 
 def sweep_block(shape: tuple[int, int, int, int], threads: int, repeats: int, options: tuple[str, ...],
@@ -127,8 +141,8 @@ def sweep_block(shape: tuple[int, int, int, int], threads: int, repeats: int, op
         base = statistics.median(times[(f"{family}/torch", mode)])
         rows.append({"shape": list(shape), "threads": threads, "contestant": name, "mode": mode,
                      "median_s": statistics.median(ts), "ratio": statistics.median(ts) / base})  # fmt: skip
-    return {"shape": list(shape), "threads": threads, "team": _team(shape), "loadavg_before": load_before,
-            "loadavg_after": os.getloadavg(), "rows": rows}  # fmt: skip
+    return {"shape": list(shape), "threads": threads, "team": _team(shape), "gemm_probe": _gemm_probe(shape),
+            "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "rows": rows}  # fmt: skip
 
 
 def _target(row: dict) -> tuple[str, float] | None:
@@ -168,8 +182,11 @@ def sweep_tables(result: dict) -> str:
         blocks = {b["threads"]: b for b in result["blocks"] if tuple(b["shape"]) == shape}
         loads = ", ".join(f"{t}: {blocks[t]['loadavg_before'][0]:.1f}" for t in threads if t in blocks)
         teams = ", ".join(f"{t}: {blocks[t]['team']}" for t in threads if t in blocks)
+        probes = ", ".join(f"{t}: {p['blocked_us']:.0f} / {p['blas_us']:.0f}" for t in threads
+                           if t in blocks and (p := blocks[t]["gemm_probe"]) is not None)
         lines += [f"\n### {shape}: ratio to torch.nn (train / infer), lstmkit auto\n",
-                  f"Load average (1 min) per thread count: {loads}; LSTM in-step team size: {teams}.\n",
+                  f"Load average (1 min) per thread count: {loads}; LSTM in-step team size: {teams}; "
+                  f"recurrent GEMM µs, register-blocked / BLAS: {probes}.\n",
                   "| contestant | " + " | ".join(f"{t} thr" for t in threads) + " |",
                   "|---|" + "---:|" * len(threads)]  # fmt: skip
         names = dict.fromkeys(r["contestant"] for b in blocks.values() for r in b["rows"])
