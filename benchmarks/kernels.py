@@ -40,7 +40,15 @@ from typing import Any
 import torch
 from _common import result_path
 
-from lstmkit.benchmark import OPTIONS, _module, add_arguments, machine, main_from_args, write_json_atomic
+from lstmkit.benchmark import (
+    OPTIONS,
+    _module,
+    _shape,
+    add_arguments,
+    machine,
+    main_from_args,
+    write_json_atomic,
+)
 
 SWEEP_SHAPES = ((100, 32, 128, 128), (200, 16, 256, 256), (100, 64, 512, 512), (50, 8, 32, 32))
 SWEEP_THREADS = (1, 2, 4, 8, 16)
@@ -59,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sweep-threads", nargs="+", type=int, default=None,
                         help="thread counts of --sweep (default: those of 1 2 4 8 16 up to the core count)")
     parser.add_argument("--sweep-repeats", type=int, default=5, help="timed repeats of --sweep (medians)")
+    parser.add_argument("--sweep-shapes", nargs="+", type=_shape, default=None, metavar="T,B,I,H",
+                        help="shapes of --sweep (default: " + " ".join(",".join(map(str, s)) for s in SWEEP_SHAPES) + ")")
     return parser
 
 
@@ -209,7 +219,7 @@ def run_sweep(args: argparse.Namespace, command: str) -> dict:
     if args.quick:
         shapes, threads, repeats, options = ((20, 4, 16, 16),), (1,), 2, tuple(args.options[:2])
     else:
-        shapes, repeats, options = tuple(SWEEP_SHAPES), args.sweep_repeats, tuple(args.options)
+        shapes, repeats, options = tuple(args.sweep_shapes or SWEEP_SHAPES), args.sweep_repeats, tuple(args.options)
         threads = tuple(args.sweep_threads or [t for t in SWEEP_THREADS if t <= cores])
     if repeats < 1 or any(t < 1 for t in threads):
         raise ValueError("--sweep-repeats and --sweep-threads: expected positive integers")
@@ -225,7 +235,12 @@ def run_sweep(args: argparse.Namespace, command: str) -> dict:
     }  # fmt: skip
     before = torch.get_num_threads()
     try:
-        result["blocks"] = [sweep_block(s, t, repeats, options) for t in threads for s in shapes]
+        result["blocks"] = []
+        for t in threads:
+            for s in shapes:
+                result["blocks"].append(sweep_block(s, t, repeats, options))
+                print(f"sweep: {s} at {t} thread(s) done, load {os.getloadavg()[0]:.1f}, "
+                      f"{time.time() - started:.0f} s", file=sys.stderr, flush=True)
     finally:
         torch.set_num_threads(before)
     result["summary"] = sweep_summary(result["blocks"])
