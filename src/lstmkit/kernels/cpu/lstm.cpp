@@ -85,6 +85,18 @@ struct Accum {  // parameter-gradient accumulators of the pointwise part
   T* dcn_save;  // with LN_c: the row's gradient w.r.t. LN_c's output (summed into the gain / bias gradients later)
 };
 
+// acc_w[j] += g[j] * v[j] and acc_b[j] += g[j] for j < n: one row's share of the
+// layer-norm gain and bias gradients. One out-of-line function serves the sums
+// made in the loop (1 thread) and after it (a team), so both round alike.
+template <typename T>
+__attribute__((noinline)) void add_products(T* __restrict acc_w, T* __restrict acc_b, const T* __restrict g,
+                                            const T* __restrict v, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    acc_w[j] += g[j] * v[j];
+    acc_b[j] += g[j];
+  }
+}
+
 // One row of the backward pointwise pass. act: activations; da: dA row out;
 // dht: dL/dh̃ (pre-projection); dc: dL/dc_t in; ndc: dL/dc_{t-1} out; tmp: H scratch.
 template <typename T, bool Coupled>
@@ -349,11 +361,16 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   // the LN outputs (DGP for the gates, DCP for the cell); the peephole and
   // layer-norm parameter gradients are summed after the loop, per unit, steps
   // last to first and rows in order, whatever the thread count.
+  // On one thread the layer-norm sums are made in the loop from a one-row
+  // buffer (same rows, same order, same function: bitwise the team's result),
+  // which saves the (T, B, ·) buffers and a pass over them.
   const int nt = team_size(B * GH * HO, B);
+  const bool ln_in_loop = ln && nt == 1;
   at::Tensor dht = at::empty({B, H}, opts), tmp = at::empty({nt, H}, opts);
   at::Tensor scratch = at::zeros({nt, 3, H}, opts);
-  at::Tensor DGP = ln ? at::empty({S, B, GH}, opts) : at::Tensor();
-  at::Tensor DCP = ln ? at::empty({S, B, H}, opts) : at::Tensor();
+  at::Tensor DGP = ln && (!ln_in_loop || peep) ? at::empty({S, B, GH}, opts) : at::Tensor();
+  at::Tensor DCP = ln && !ln_in_loop ? at::empty({S, B, H}, opts) : at::Tensor();
+  at::Tensor lnrow = ln_in_loop ? at::empty({GH + H}, opts) : at::Tensor();
   at::Tensor zero_h = zeros_like_row(x, H);
   const T* zr = zero_h.data_ptr<T>();
   at::Tensor w_ch = peep ? p[W_CH]->contiguous() : at::Tensor();
@@ -392,8 +409,11 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   T* ndc_p = ndc.data_ptr<T>();
 
   T* const scratch_p = scratch.data_ptr<T>();
-  T* const dgp0 = ln ? DGP.data_ptr<T>() : nullptr;
-  T* const dcp0 = ln ? DCP.data_ptr<T>() : nullptr;
+  T* const dgp0 = DGP.defined() ? DGP.data_ptr<T>() : nullptr;
+  T* const dcp0 = DCP.defined() ? DCP.data_ptr<T>() : nullptr;
+  T* const lnrow_p = ln_in_loop ? lnrow.data_ptr<T>() : nullptr;
+  T* const dcw_p = dcw.data_ptr<T>();
+  T* const dcb_p = dcb.data_ptr<T>();
 
   auto steps = [&](int64_t tid, int64_t nth) {
     const Range own = share(B, nth, tid);  // rows of the state passes
@@ -438,7 +458,8 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         const T* chat = ln ? chat0 + row * H : nullptr;
         const T crstd = ln ? crs0[row] : T(0);
         const T* zcr = zc == nullptr ? zr : zc + t * zcs + b * H;
-        const Accum<T> acc_t{sp, sp + H, sp + 2 * H, ln ? dcp0 + row * H : nullptr};
+        T* const dcsave = !ln ? nullptr : (ln_in_loop ? lnrow_p + GH : dcp0 + row * H);
+        const Accum<T> acc_t{sp, sp + H, sp + 2 * H, dcsave};
         if (coupled)
           lstm_row_backward<T, true>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
                                      dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H);
@@ -448,12 +469,16 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         if (ln) {  // through a' = â * gain + bias and the per-gate normalisation
           const T* ah = ah0 + row * GH;
           const T* rs = grs0 + row * G;
-          T* __restrict save = dgp0 + row * GH;
+          T* __restrict save = dgp0 != nullptr ? dgp0 + row * GH : lnrow_p;
           for (int64_t j = 0; j < GH; ++j) {
             save[j] = da[j];
             da[j] *= gw[j];
           }
           for (int64_t k = 0; k < G; ++k) ln_backward(da + k * H, ah + k * H, rs[k], H);
+          if (ln_in_loop) {
+            add_products(gwa, gba, save, ah, GH);
+            add_products(dcw_p, dcb_p, dcsave, chat, H);
+          }
         }
       }
       barrier();
@@ -503,27 +528,17 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
     });
   }
 
-  if (ln) {  // the gains and biases of LN_gates (G·H) and LN_c (H): Σ over steps (last to first) and running rows
-    T* const dcw_p = dcw.data_ptr<T>();
-    T* const dcb_p = dcb.data_ptr<T>();
+  if (ln && !ln_in_loop) {  // the gains and biases of LN_gates (G·H) and LN_c (H): Σ over steps (last to first) and running rows
     at::parallel_for(0, GH + H, 256, [&](int64_t j0, int64_t j1) {
+      const int64_t g1 = std::min(j1, GH), c0j = std::max(j0, GH) - GH, c1j = j1 - GH;
       for (int64_t s = S - 1; s >= 0; --s) {
         const int64_t t = time_of(s, S, reverse);
         for (int64_t b = 0; b < B; ++b) {
           if (!runs(lens, b, t)) continue;
           const int64_t row = t * B + b;
-          const T* __restrict dg = dgp0 + row * GH;
-          const T* __restrict ah = ah0 + row * GH;
-          const T* __restrict dcn = dcp0 + row * H;
-          const T* __restrict chat = chat0 + row * H;
-          for (int64_t j = j0; j < std::min(j1, GH); ++j) {
-            gwa[j] += dg[j] * ah[j];
-            gba[j] += dg[j];
-          }
-          for (int64_t j = std::max(j0, GH); j < j1; ++j) {
-            dcw_p[j - GH] += dcn[j - GH] * chat[j - GH];
-            dcb_p[j - GH] += dcn[j - GH];
-          }
+          if (j0 < g1) add_products(gwa + j0, gba + j0, dgp0 + row * GH + j0, ah0 + row * GH + j0, g1 - j0);
+          if (c0j < c1j)
+            add_products(dcw_p + c0j, dcb_p + c0j, dcp0 + row * H + c0j, chat0 + row * H + c0j, c1j - c0j);
         }
       }
     });
