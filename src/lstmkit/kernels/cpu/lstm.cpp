@@ -97,6 +97,22 @@ __attribute__((noinline)) void add_products(T* __restrict acc_w, T* __restrict a
   }
 }
 
+// One row's share of the peephole gradients, units j < n: w_ci += dA_i * c_{t-1}
+// (absent when coupled), w_cf += dA_f * c_{t-1}, w_co += dA_o * c_t. Shared by the
+// sums made in the loop (1 thread) and after it (a team), so both round alike.
+template <typename T>
+__attribute__((noinline)) void add_peephole(T* __restrict wci, T* __restrict wcf, T* __restrict wco,
+                                            const T* __restrict dai, const T* __restrict daf,
+                                            const T* __restrict dao, const T* __restrict cp,
+                                            const T* __restrict ct, int64_t n) {
+  if (dai != nullptr)
+    for (int64_t j = 0; j < n; ++j) wci[j] += dai[j] * cp[j];
+  for (int64_t j = 0; j < n; ++j) {
+    wcf[j] += daf[j] * cp[j];
+    wco[j] += dao[j] * ct[j];
+  }
+}
+
 // One row of the backward pointwise pass. act: activations; da: dA row out;
 // dht: dL/dh̃ (pre-projection); dc: dL/dc_t in; ndc: dL/dc_{t-1} out; tmp: H scratch.
 template <typename T, bool Coupled>
@@ -361,14 +377,15 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   // the LN outputs (DGP for the gates, DCP for the cell); the peephole and
   // layer-norm parameter gradients are summed after the loop, per unit, steps
   // last to first and rows in order, whatever the thread count.
-  // On one thread the layer-norm sums are made in the loop from a one-row
+  // On one thread the peephole and layer-norm sums are made in the loop (for layer norm from a one-row
   // buffer (same rows, same order, same function: bitwise the team's result),
   // which saves the (T, B, ·) buffers and a pass over them.
   const int nt = team_size(B * GH * HO, B);
-  const bool ln_in_loop = ln && nt == 1;
+  const bool in_loop = nt == 1;  // the peephole and layer-norm parameter sums made in the loop
+  const bool ln_in_loop = ln && in_loop;
   at::Tensor dht = at::empty({B, H}, opts), tmp = at::empty({nt, H}, opts);
   at::Tensor scratch = at::zeros({nt, 3, H}, opts);
-  at::Tensor DGP = ln && (!ln_in_loop || peep) ? at::empty({S, B, GH}, opts) : at::Tensor();
+  at::Tensor DGP = ln && !ln_in_loop ? at::empty({S, B, GH}, opts) : at::Tensor();
   at::Tensor DCP = ln && !ln_in_loop ? at::empty({S, B, H}, opts) : at::Tensor();
   at::Tensor lnrow = ln_in_loop ? at::empty({GH + H}, opts) : at::Tensor();
   at::Tensor zero_h = zeros_like_row(x, H);
@@ -414,6 +431,10 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   T* const lnrow_p = ln_in_loop ? lnrow.data_ptr<T>() : nullptr;
   T* const dcw_p = dcw.data_ptr<T>();
   T* const dcb_p = dcb.data_ptr<T>();
+  T* const wci_p = dw_ch.data_ptr<T>();
+  T* const wcf_p = wci_p + H;
+  T* const wco_p = wci_p + 2 * H;
+  const int64_t fo = coupled ? 0 : H, oo = coupled ? 2 * H : 3 * H;  // the f and o gates' columns
 
   auto steps = [&](int64_t tid, int64_t nth) {
     const Range own = share(B, nth, tid);  // rows of the state passes
@@ -466,6 +487,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         else
           lstm_row_backward<T, false>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
                                       dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H);
+        const T* pre = da;  // dA of the row before the layer-norm backward (for the peephole sums)
         if (ln) {  // through a' = â * gain + bias and the per-gate normalisation
           const T* ah = ah0 + row * GH;
           const T* rs = grs0 + row * G;
@@ -479,7 +501,10 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
             add_products(gwa, gba, save, ah, GH);
             add_products(dcw_p, dcb_p, dcsave, chat, H);
           }
+          pre = save;
         }
+        if (peep && in_loop)
+          add_peephole(wci_p, wcf_p, wco_p, coupled ? nullptr : pre, pre + fo, pre + oo, cpv + b * H, ct0 + row * H, H);
       }
       barrier();
       // (B, G·H) x (G·H, H_out)
@@ -502,11 +527,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
     std::swap(dh, ndh);
     std::swap(dc, ndc);
   }
-  if (peep) {  // dW_ch: Σ over steps (last to first) and running rows, per unit
-    T* const wci = dw_ch.data_ptr<T>();
-    T* const wcf = wci + H;
-    T* const wco = wci + 2 * H;
-    const int64_t fo = coupled ? 0 : H, oo = coupled ? 2 * H : 3 * H;
+  if (peep && !in_loop) {  // dW_ch: Σ over steps (last to first) and running rows, per unit
     at::parallel_for(0, H, 256, [&](int64_t j0, int64_t j1) {
       for (int64_t s = S - 1; s >= 0; --s) {
         const int64_t t = time_of(s, S, reverse);
@@ -515,19 +536,13 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         for (int64_t b = 0; b < B; ++b) {
           if (!runs(lens, b, t)) continue;
           const int64_t row = t * B + b;
-          const T* __restrict da = (ln ? dgp0 : da0) + row * GH;  // before the LN backward
-          const T* __restrict cpr = cpv + b * H;
-          const T* __restrict ctr = ct0 + row * H;
-          for (int64_t j = j0; j < j1; ++j) {
-            if (!coupled) wci[j] += da[j] * cpr[j];
-            wcf[j] += da[fo + j] * cpr[j];
-            wco[j] += da[oo + j] * ctr[j];
-          }
+          const T* da = (ln ? dgp0 : da0) + row * GH;  // before the LN backward
+          add_peephole(wci_p + j0, wcf_p + j0, wco_p + j0, coupled ? nullptr : da + j0, da + fo + j0,
+                       da + oo + j0, cpv + b * H + j0, ct0 + row * H + j0, j1 - j0);
         }
       }
     });
   }
-
   if (ln && !ln_in_loop) {  // the gains and biases of LN_gates (G·H) and LN_c (H): Σ over steps (last to first) and running rows
     at::parallel_for(0, GH + H, 256, [&](int64_t j0, int64_t j1) {
       const int64_t g1 = std::min(j1, GH), c0j = std::max(j0, GH) - GH, c1j = j1 - GH;
