@@ -23,6 +23,8 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("lstmkit.text", 6), ("lstmkit.data", 6),
     ("lstmkit.train", 7),
     ("lstmkit.tasks", 8),
+    # the interactive view runs any task's model: it sits with the tasks (lstmkit.inspect reaches it by name)
+    ("lstmkit.inspect.viewer", 8), ("lstmkit.inspect.adapters", 8), ("lstmkit.inspect.payload", 8),
     ("lstmkit.commands", 9), ("lstmkit.cli", 9), ("lstmkit.testing", 9), ("lstmkit.benchmark", 9),
 )
 NAMES = {0: "base", 1: "spec", 2: "cells", 3: "kernels", 4: "layers", 5: "inspect", 6: "text/data",

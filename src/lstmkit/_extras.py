@@ -28,6 +28,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "speech": ("soundfile", "jiwer", "hmmlearn", "pocketsphinx"),
     "video": ("skimage", "mnist1d"),
     "export": ("onnx", "onnxruntime", "onnxscript"),
+    "gpu": ("triton",),
 }
 # import name -> distribution name, where they differ
 DIST_NAMES: dict[str, str] = {"sklearn": "scikit-learn", "yaml": "pyyaml", "sb3_contrib": "sb3-contrib",

@@ -40,7 +40,7 @@ from lstmkit import __version__
 from lstmkit._extras import MissingExtra, missing_message
 
 COMMANDS = ("demo", "generate", "translate", "forecast", "classify", "tag", "detect", "music", "seqclass",
-            "bench")
+            "video", "inspect", "bench")
 
 EXIT_USAGE = 2
 

@@ -36,17 +36,18 @@ class GateTrace:
 
 
 def trace(module: nn.Module, x: Tensor, lengths: list[int] | Tensor | None = None,
-          index: int = 0) -> dict[str, GateTrace]:
+          index: int = 0, hx: object = None) -> dict[str, GateTrace]:
     """Per layer and direction ("l0", "l0_reverse", ...), the traces of sequence ``index``.
 
-    ``x`` is laid out as the module expects (batch_first or not, or unbatched).
+    ``x`` is laid out as the module expects (batch_first or not, or unbatched);
+    ``hx``: the initial state, as the module takes it (None: zeros).
     The module is run in evaluation mode, under no_grad, and restored after.
     """
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            _, _, gates = module(x, lengths=lengths, return_gates=True)
+            _, _, gates = module(x, hx, lengths=lengths, return_gates=True)
     finally:
         module.train(was_training)
     batched = x.dim() == 3
