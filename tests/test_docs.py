@@ -157,6 +157,13 @@ def _tag_lexicon(root: Path) -> None:
     _tag(root)
 
 
+def _video(root: Path) -> None:
+    from lstmkit.tasks.video.synth import fashion_dir
+
+    if not (fashion_dir() / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("docs/video.md generates clips from Fashion-MNIST (dataset-fashion-mnist): absent")
+
+
 FIXTURES: dict[str, Callable[[Path], None]] = {
     "anomaly.md": _anomaly,
     "classify.md": _classify,
@@ -165,6 +172,7 @@ FIXTURES: dict[str, Callable[[Path], None]] = {
     "music.md": _music,
     "tag.md": _tag_lexicon,
     "translate.md": _translate,
+    "video.md": _video,
 }
 
 RUNNABLE = sorted(path.name for path in DOCS.glob("*.md") if python_blocks(path))

@@ -93,7 +93,19 @@ def _speech(d: Path) -> list[str]:
             "--batch-size", "4"]
 
 
+def _video(d: Path) -> list[str]:
+    import numpy as np
+
+    clips = np.zeros((8, 6, 8, 8), dtype=np.float32)
+    for i in range(8):
+        for t in range(6):
+            clips[i, t, :, (i + t) % 8] = 1.0  # a bar moving right
+    np.save(d / "clips.npy", clips)
+    return ["video", "fit", "--data", str(d / "clips.npy"), "--patch", "2", "--hidden-channels", "4",
+            "--num-layers", "1", "--input-frames", "3", "--output-frames", "3", "--batch-size", "4"]
+
+
 #: task -> builder(folder) that writes the data there and returns the ``fit`` arguments (no --out)
 TASKS = {"classify": _classify, "tag": _tag, "translate": _translate, "generate": _generate, "speech": _speech}
 #: every task whose ``fit`` takes ``--resume`` (the time-series tasks too)
-RESUMABLE = {**TASKS, "forecast": _forecast, "detect": _detect}
+RESUMABLE = {**TASKS, "forecast": _forecast, "detect": _detect, "video": _video}

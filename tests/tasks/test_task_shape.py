@@ -174,6 +174,25 @@ CASES: dict[str, Case] = {
 }
 
 
+def _video_clips(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    clips = np.zeros((n, 6, 8, 8), dtype=np.float32)
+    for i in range(n):
+        start = int(rng.integers(0, 8))
+        for t in range(6):
+            clips[i, t, :, (start + t) % 8] = 1.0  # a bar moving right
+    return clips
+
+
+CASES["video"] = Case(
+    sections={"model": {"hidden_channels": 4, "num_layers": 1, "patch": 2},
+              "data": {"input_frames": 3, "output_frames": 3, "batch_size": 4}},
+    train=lambda: _video_clips(8, seed=0),
+    val=lambda: _video_clips(4, seed=1),
+    test=lambda: _video_clips(4, seed=2),
+)
+
+
 def test_every_registered_task_has_a_case():
     assert set(CASES) == set(TASKS)
 

@@ -54,6 +54,7 @@ TASKS: dict[str, str] = {
     "music": "lstmkit.tasks.music.api:Music",
     "seqclass": "lstmkit.tasks.seqclass.api:SeqClass",
     "speech": "lstmkit.tasks.speech.api:Speech",
+    "video": "lstmkit.tasks.video.api:Video",
 }
 RUN_FILE = "run.yaml"
 
