@@ -103,7 +103,13 @@ def _video(model: str = "lrcn"):
     return SimpleNamespace(net=net, frame_shape=(1, 8, 8))
 
 
-TASKS = {"video": _video, "classify": _classify, "tag": _tag, "generate": _generate, "translate": _translate,
+def _speech(mode: str = "ctc"):
+    from lstmkit.tasks.speech.model import SpeechNet
+
+    return SimpleNamespace(net=SpeechNet(5, 4, mode=mode, hidden_size=4, num_layers=2, stack=2, dropout=0.1))
+
+
+TASKS = {"speech": _speech, "speech-words": lambda: _speech("words"), "video": _video, "classify": _classify, "tag": _tag, "generate": _generate, "translate": _translate,
          "forecast": _forecast, "detect": _detect, "detect-predictor": _detect_predictor,
          "seqclass": _seqclass, "music-frames": _music_frames, "music-voices": _music_voices}
 

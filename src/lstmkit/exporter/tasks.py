@@ -296,9 +296,27 @@ def video(task: Any) -> list[Program]:
                      {"clips": {0: "batch", 1: "time"}}, ["logits"])]
 
 
+def speech(task: Any) -> list[Program]:
+    """The acoustic network: log-mel features (B, T, F) and lengths -> CTC log-probs (B, T', V) and
+    their lengths (T' = T / stack), or word logits (B, K). Feature extraction (``task.front``) and
+    CTC decoding stay with the caller."""
+    net = task.net
+    features = net.lstm.input_size // net.stack
+
+    def inputs(b: int, t: int) -> tuple[Tensor, ...]:
+        gen = torch.Generator().manual_seed(b * 100 + t)
+        steps = (t + 6) * net.stack
+        return torch.randn(b, steps, features, generator=gen), _lengths(b, steps, gen)
+
+    outputs = ["log_probs", "out_lengths"] if net.mode == "ctc" else ["logits", "out_lengths"]
+    return [_program("speech", net, lambda n, x, lengths: n(x, lengths), inputs, ["features", "lengths"],
+                     {"features": {0: "batch", 1: "time"}, "lengths": {0: "batch"}}, outputs)]
+
+
 ADAPTERS: dict[str, Callable[..., list[Program]]] = {
     "classify": classify, "tag": tag, "generate": generate, "translate": translate,
     "forecast": forecast, "detect": detect, "seqclass": seqclass, "music": music, "video": video,
+    "speech": speech,
 }
 WITH_MEMBERS = ("tag", "forecast", "seqclass")
 
