@@ -260,6 +260,12 @@ def test_video_action_view_steps_through_the_frames(model, tmp_path):
             out, _ = net.convlstm(to_patches(x, 2))
             want = out[0].mean((2, 3))                                 # each channel averaged over space
     torch.testing.assert_close(torch.tensor(s["traces"]["l0"]["h"]), want, atol=1e-4, rtol=0)
+    if model == "lrcn":  # the command line takes the task's generator specs as --data
+        task.save(tmp_path / "model")
+        out = tmp_path / "report.html"
+        argv = ["inspect", str(tmp_path / "model"), "--data", "actions:2:8:5:test", "--out", str(out)]
+        assert main(argv) == 0 and 'id="lk-data"' in out.read_text(encoding="utf-8")
+        assert main(argv[:3] + ["nowhere:2", "--out", str(out)]) == 2  # not a generator: a missing file
 
 
 # ---------------------------------------------------------------------- the command line
