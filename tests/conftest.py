@@ -1,5 +1,17 @@
-"""Shared test settings: one thread per test worker (the machine has 2 cores)."""
+"""Shared test settings: one thread per test worker (the machine has 2 cores), and
+Triton's interpreter where there is no GPU.
+
+``TRITON_INTERPRET`` must be set before Triton is first imported (Triton defines
+its own ``tl`` functions when it is imported), so it is set here, before any
+test module loads. It only lets the "triton" backend's kernels run on CPU
+tensors where ``LSTMKIT_TRITON_CPU=1`` is also set, which
+tests/kernels/test_triton.py does for its own tests only.
+"""
+
+import os
 
 import torch
 
 torch.set_num_threads(1)
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("lstmkit.inspect", 5),
     ("lstmkit.text", 6), ("lstmkit.data", 6),
     ("lstmkit.train", 7),
-    ("lstmkit.tasks", 8),
+    ("lstmkit.tasks", 8), ("lstmkit.exporter.tasks", 8),  # exporter: layers; its per-task programs: tasks
     # the interactive view runs any task's model: it sits with the tasks (lstmkit.inspect reaches it by name)
     ("lstmkit.inspect.viewer", 8), ("lstmkit.inspect.adapters", 8), ("lstmkit.inspect.payload", 8),
     ("lstmkit.commands", 9), ("lstmkit.cli", 9), ("lstmkit.testing", 9), ("lstmkit.benchmark", 9),

@@ -9,6 +9,7 @@ from lstmkit.cells.convlstm import ConvGRUCell, ConvLSTMCell
 from lstmkit.cells.minrnn import MinGRUCell, MinLSTMCell
 from lstmkit.cells.mlstm import MLSTMCell
 from lstmkit.cells.slstm import SLSTMCell
+from lstmkit.exporter import export
 from lstmkit.layers.attention import AdditiveAttention, MultiplicativeAttention
 from lstmkit.layers.conv_recurrent import ConvGRU, ConvLSTM
 from lstmkit.layers.minrnn import MinGRU, MinLSTM
@@ -38,5 +39,6 @@ __all__ = [
     "ConvGRUCell",
     "AdditiveAttention",
     "MultiplicativeAttention",
+    "export",
     "__version__",
 ]

@@ -40,7 +40,7 @@ from lstmkit import __version__
 from lstmkit._extras import MissingExtra, missing_message
 
 COMMANDS = ("demo", "generate", "translate", "forecast", "classify", "tag", "detect", "music", "seqclass",
-            "video", "inspect", "bench")
+            "speech", "video", "inspect", "bench", "export")
 
 EXIT_USAGE = 2
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 from tiny_tasks import RESUMABLE  # noqa: E402
 
 DATA = {"classify": "train.tsv", "tag": "train.conll", "translate": "train.en", "generate": "train.txt",
-        "forecast": "train.csv", "detect": "normal.csv", "video": "clips.npy"}
+        "forecast": "train.csv", "detect": "normal.csv", "video": "clips.npy", "speech": "train.tsv"}
 EXTRA = {"classify": ["--pooling", "attention"]}  # attention pooling: the view shows its weights
 
 
@@ -138,6 +138,17 @@ def test_detect_view_traces_are_the_states_behind_each_score(models):
         out, _ = task.net.lstm(z)
     got = torch.tensor(s["traces"]["l0"]["h"][j - (window - 1)])
     torch.testing.assert_close(got, out[0, -1], atol=1e-4, rtol=0)
+
+
+def test_speech_view_has_a_ctc_label_per_lstm_step(models):
+    pytest.importorskip("soundfile", reason="the speech task needs the speech extra")
+    model, data = models("speech")
+    v = view(model, data, max_sequences=2)
+    check_shapes(v)
+    s = v.payload["sequences"][0]
+    assert s["tokens"][:2] == ["0.00s", "0.02s"]                       # stack 2 frames of 10 ms per step
+    assert all(n == "_" or n.startswith("'") for n in s["notes"])
+    assert s["output"].endswith("; reference a") and v.sequences == 2
 
 
 def test_seqclass_view_shows_channels_and_a_running_probability(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from lstmkit import benchmark
 from lstmkit.cli import main
@@ -35,3 +36,63 @@ def test_bench_quick_writes_ratios(tmp_path, capsys, monkeypatch):
 def test_bench_rejects_bad_shapes():
     with pytest.raises(ValueError, match="T,B,I,H"):
         benchmark._shape("10,2,3")
+
+
+def _kernels_script():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_kernels_sweep", bench / "kernels.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
+    return module
+
+
+def test_thread_sweep_quick_writes_ratios_and_misses(tmp_path, capsys):
+    """benchmarks/kernels.py --sweep: train and inference ratios per thread count, the load
+    average around each block, the team size, the GEMM probe, and every miss with its figure."""
+    script = _kernels_script()
+    out = tmp_path / "sweep.json"
+    assert script.main(["--sweep", "--quick", "--options", "peephole", "zoneout", "--out", str(out)]) == 0
+    result = json.loads((tmp_path / "sweep.quick.json").read_text())
+    assert result["selection"]["validation_scores"] is None
+    (block,) = result["blocks"]
+    assert block["threads"] == 1 and len(block["loadavg_before"]) == 3 and block["team"] == 1
+    assert block["gemm_probe"]["blocked_us"] > 0 and block["gemm_probe"]["blas_us"] > 0
+    names = {(r["contestant"], r["mode"]) for r in block["rows"]}
+    assert names == {(n, m) for n in ("lstm/torch", "gru/torch", "lstm/auto", "gru/auto", "peephole/auto",
+                                      "zoneout/auto") for m in ("train", "infer")}  # fmt: skip
+    for row in block["rows"]:
+        assert row["median_s"] > 0
+        assert row["ratio"] == 1.0 if row["contestant"].endswith("/torch") else row["ratio"] > 0
+    worst = result["summary"]["worst"]["1"]
+    assert set(worst) == {"standard_train", "option_train", "option_infer"}
+    rows = {(r["contestant"], r["mode"]): r["ratio"] for r in block["rows"]}
+    assert worst["option_infer"] == max(rows[("peephole/auto", "infer")], rows[("zoneout/auto", "infer")])
+    expected = {(n, m) for (n, m), v in rows.items() if not n.endswith("/torch") and not
+                (n in ("lstm/auto", "gru/auto") and m == "infer") and
+                v > (1.0 if n in ("lstm/auto", "gru/auto") else 1.3)}  # fmt: skip
+    assert {(m["contestant"], m["mode"]) for m in result["summary"]["misses"]} == expected
+    assert "| zoneout/auto |" in capsys.readouterr().out
+
+
+def test_team_size_follows_torch_threads():
+    """The in-step team takes torch's thread count (capped by work and rows), so the sweep's
+    thread counts really change how many threads a step uses."""
+    from lstmkit.kernels.cpu.functions import ext
+
+    before = torch.get_num_threads()
+    try:
+        sizes = []
+        for threads in (1, 2, 4):
+            torch.set_num_threads(threads)
+            sizes.append(ext().team_size(32 * 512 * 128, 32))
+    finally:
+        torch.set_num_threads(before)
+    assert sizes == [1, 2, 4]

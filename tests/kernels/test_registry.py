@@ -81,3 +81,12 @@ def test_layer_tells_the_registry_whether_gradients_are_needed(monkeypatch):
 def test_unknown_backend_name():
     with pytest.raises(ValueError, match=r"backend: expected one of \['auto', 'reference', 'native', 'cpu', 'triton'\]"):
         registry.check_name("cuda")
+
+
+def test_auto_sends_a_projected_lstms_inference_to_the_fused_kernels():
+    """torch runs a projected LSTM without oneDNN (its slow path): inference takes "cpu" first."""
+    m = lstmkit.LSTM(3, 4, proj_size=2)
+    x = torch.randn(5, 2, 3)
+    assert registry.auto_order(m.spec, needs_grad=False)[0] == "cpu"
+    assert registry.auto_order(lstmkit.LSTM(3, 4).spec, needs_grad=False)[0] == "native"
+    assert registry.resolve("auto", m.spec, x, False, needs_grad=False).name == ("cpu" if CPU_OK else "native")

@@ -16,12 +16,27 @@ import pytest
 import torch
 
 CUDA = torch.cuda.is_available()
-if not CUDA:  # read by triton.jit when the kernels' module is first imported
-    os.environ["TRITON_INTERPRET"] = "1"
 pytest.importorskip("triton", reason="Triton is not installed (the 'gpu' extra)")
 
 import lstmkit  # noqa: E402
 from lstmkit.kernels import registry  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _interpreter():
+    """Without CUDA: let the backend take CPU tensors for this module's tests only
+    (tests/conftest.py set TRITON_INTERPRET=1 before Triton was imported); elsewhere
+    it declines them, so "auto" never picks the interpreter."""
+    if CUDA:
+        yield
+        return
+    if os.environ.get("TRITON_INTERPRET") != "1":
+        pytest.skip("Triton's interpreter needs TRITON_INTERPRET=1 before Triton is imported "
+                    "(tests/conftest.py sets it)")
+    os.environ["LSTMKIT_TRITON_CPU"] = "1"
+    yield
+    del os.environ["LSTMKIT_TRITON_CPU"]
+
 
 DEVICE = torch.device("cuda" if CUDA else "cpu")
 LAYERS = {"LSTM": lstmkit.LSTM, "GRU": lstmkit.GRU, "RNN": lstmkit.RNN}
@@ -170,9 +185,9 @@ def test_reasons_it_declines(monkeypatch):
     m = lstmkit.LSTM(3, 4, peephole=True)
     backend = registry.get("triton")
     if not CUDA:
-        monkeypatch.setenv("TRITON_INTERPRET", "0")
+        monkeypatch.setenv("LSTMKIT_TRITON_CPU", "0")
         assert "CUDA tensors" in backend.unsupported(m.spec, torch.randn(2, 1, 3), False)
-        monkeypatch.setenv("TRITON_INTERPRET", "1")
+        monkeypatch.setenv("LSTMKIT_TRITON_CPU", "1")
     x = torch.randn(2, 1, 3, device=DEVICE)
     assert backend.unsupported(m.spec, x, False) is None
     assert "int64" in backend.unsupported(m.spec, x.long(), False)

@@ -30,6 +30,7 @@ USE = {  # the command that loads each task's model, given the model path and a 
     "translate": lambda m, d: ["translate", "translate", "--model", m, "--data", str(d / "train.en"),
                                "--out", str(d / "p.txt")],
     "generate": lambda m, d: ["generate", "sample", "--model", m, "--prime", "The ", "--max-length", "5"],
+    "speech": lambda m, d: ["speech", "transcribe", "--model", m, str(d / "u0.wav")],
 }
 
 

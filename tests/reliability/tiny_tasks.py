@@ -77,6 +77,22 @@ def _detect(d: Path) -> list[str]:
             "--batch-size", "8"]
 
 
+def _speech(d: Path) -> list[str]:
+    """Tone 'words' (a = 500 Hz, b = 1500 Hz) as 8 kHz wavs and a manifest."""
+    import numpy as np
+    import soundfile
+
+    rate, rows = 8000, ["path\ttranscript"]
+    t = np.arange(int(0.1 * rate)) / rate
+    for k, text in enumerate(["a", "b", "ab", "ba"] * 2):
+        audio = np.concatenate([np.sin(2 * np.pi * {"a": 500, "b": 1500}[c] * t) for c in text])
+        soundfile.write(d / f"u{k}.wav", (0.5 * audio).astype(np.float32), rate)
+        rows.append(f"u{k}.wav\t{text}")
+    (d / "train.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return ["speech", "fit", "--data", str(d / "train.tsv"), "--hidden-size", "8", "--num-layers", "1",
+            "--batch-size", "4"]
+
+
 def _video(d: Path) -> list[str]:
     import numpy as np
 
@@ -90,6 +106,6 @@ def _video(d: Path) -> list[str]:
 
 
 #: task -> builder(folder) that writes the data there and returns the ``fit`` arguments (no --out)
-TASKS = {"classify": _classify, "tag": _tag, "translate": _translate, "generate": _generate}
+TASKS = {"classify": _classify, "tag": _tag, "translate": _translate, "generate": _generate, "speech": _speech}
 #: every task whose ``fit`` takes ``--resume`` (the time-series tasks too)
 RESUMABLE = {**TASKS, "forecast": _forecast, "detect": _detect, "video": _video}

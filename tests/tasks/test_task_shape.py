@@ -96,6 +96,15 @@ def _chorales(n: int, seed: int) -> list[list[list[int]]]:
              for t in range(int(rng.integers(6, 10)))] for _ in range(n)]
 
 
+def _speech_features(n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
+    """Feature sequences spelling short words: 3 frames per letter, a letter a direction in 4-d."""
+    rng = np.random.default_rng(seed)
+    words = ["ab", "ba", "a", "b", "aab"]
+    texts = [words[i % len(words)] for i in range(n)]
+    return [np.repeat(np.eye(4)[[ord(c) - 96 for c in t]], 3, axis=0) + rng.normal(0, 0.1, (3 * len(t), 4))
+            for t in texts], texts
+
+
 CASES: dict[str, Case] = {
     "forecast": Case(
         sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2,
@@ -147,6 +156,13 @@ CASES: dict[str, Case] = {
                        ["a house", "a cat", "the house", "the cat"] * 3),
         val=lambda: (["ein haus"], ["a house"]),
         test=lambda: pd.DataFrame({"source": ["das haus", "eine katze"], "target": ["the house", "a cat"]}),
+    ),
+    "speech": Case(
+        sections={"model": {"hidden_size": 8, "num_layers": 1, "stack": 1},
+                  "data": {"batch_size": 4, "cmvn": "none"}, "decode": {"beam_size": 2}},
+        train=lambda: _speech_features(10, seed=0),
+        val=lambda: _speech_features(4, seed=1),
+        test=lambda: _speech_features(5, seed=2),
     ),
     "music": Case(
         sections={"model": {"kind": "nade", "hidden_size": 8, "nade_size": 4},

@@ -67,6 +67,11 @@ AUTO_INFER: dict[str, tuple[str, ...]] = {  # by cell: torch's oneDNN LSTM wins 
     "RNN_TANH": ("cpu", "native", "triton", "reference"),
     "RNN_RELU": ("cpu", "native", "triton", "reference"),
 }
+# torch runs a projected LSTM (proj_size > 0) without oneDNN, on its slow generic
+# path ("LSTM with projections is not supported with oneDNN"): the fused kernels
+# measured 1.01-1.12x torch's unprojected oneDNN LSTM there, torch's own 2.26-2.38x
+# (docs/performance.md), so a projected LSTM's inference goes to "cpu" first.
+AUTO_INFER_PROJECTED: tuple[str, ...] = ("cpu", "native", "triton", "reference")
 _loaded: dict[str, Any] = {}
 
 
@@ -105,6 +110,15 @@ def preload() -> None:
             warm()
 
 
+def auto_order(spec: LayerSpec, needs_grad: bool) -> tuple[str, ...]:
+    """The backends "auto" tries, in order, for this configuration."""
+    if needs_grad:
+        return AUTO_TRAIN
+    if spec.cell.mode == "LSTM" and spec.cell.proj_size > 0:
+        return AUTO_INFER_PROJECTED
+    return AUTO_INFER[spec.cell.mode]
+
+
 def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,
             needs_grad: bool = True) -> Backend:
     """The backend that runs this call; raises ValueError when the named one cannot.
@@ -121,7 +135,7 @@ def resolve(name: str, spec: LayerSpec, x: Tensor, return_gates: bool,
             raise ValueError(f"backend {name!r} cannot run this configuration: {why}")
         return backend
     reasons = []
-    for candidate in AUTO_TRAIN if needs_grad else AUTO_INFER[spec.cell.mode]:
+    for candidate in auto_order(spec, needs_grad):
         backend = get(candidate)
         why = backend.unsupported(spec, x, return_gates)
         if why is None:

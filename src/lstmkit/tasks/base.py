@@ -53,6 +53,7 @@ TASKS: dict[str, str] = {
     "translate": "lstmkit.tasks.translate.task:Translate",
     "music": "lstmkit.tasks.music.api:Music",
     "seqclass": "lstmkit.tasks.seqclass.api:SeqClass",
+    "speech": "lstmkit.tasks.speech.api:Speech",
     "video": "lstmkit.tasks.video.api:Video",
 }
 RUN_FILE = "run.yaml"

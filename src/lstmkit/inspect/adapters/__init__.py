@@ -46,6 +46,7 @@ ADAPTERS: dict[str, str] = {
     "seqclass": "lstmkit.inspect.adapters.series:seqclass_samples",
     "music": "lstmkit.inspect.adapters.series:music_samples",
     "video": "lstmkit.inspect.adapters.video:video_samples",
+    "speech": "lstmkit.inspect.adapters.speech:speech_samples",
 }
 
 #: task -> data names that are not paths (music's bundled corpora, video's generators)

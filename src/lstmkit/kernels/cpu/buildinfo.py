@@ -30,7 +30,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 SOURCES = ("bindings.cpp", "lstm.cpp", "gru_rnn.cpp")
-HEADERS = ("common.h", "gemm.h")
+HEADERS = ("common.h", "gemm.h", "team.h")
 # -ffast-math lets GCC vectorise exp/tanh through glibc's libmvec;
 # -fno-associative-math keeps every sum in source order (bitwise determinism,
 # float64 agreement with the reference). It is never passed to the linker, so

@@ -10,6 +10,7 @@
 // The equations are in lstmkit/kernels/spec.py.
 #include "common.h"
 #include "gemm.h"
+#include "team.h"
 
 namespace lstmkit_cpu {
 
@@ -81,9 +82,36 @@ struct Accum {  // parameter-gradient accumulators of the pointwise part
   T* wci;
   T* wcf;
   T* wco;
-  T* cw;
-  T* cb;
+  T* dcn_save;  // with LN_c: the row's gradient w.r.t. LN_c's output (summed into the gain / bias gradients later)
 };
+
+// acc_w[j] += g[j] * v[j] and acc_b[j] += g[j] for j < n: one row's share of the
+// layer-norm gain and bias gradients. One out-of-line function serves the sums
+// made in the loop (1 thread) and after it (a team), so both round alike.
+template <typename T>
+__attribute__((noinline)) void add_products(T* __restrict acc_w, T* __restrict acc_b, const T* __restrict g,
+                                            const T* __restrict v, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    acc_w[j] += g[j] * v[j];
+    acc_b[j] += g[j];
+  }
+}
+
+// One row's share of the peephole gradients, units j < n: w_ci += dA_i * c_{t-1}
+// (absent when coupled), w_cf += dA_f * c_{t-1}, w_co += dA_o * c_t. Shared by the
+// sums made in the loop (1 thread) and after it (a team), so both round alike.
+template <typename T>
+__attribute__((noinline)) void add_peephole(T* __restrict wci, T* __restrict wcf, T* __restrict wco,
+                                            const T* __restrict dai, const T* __restrict daf,
+                                            const T* __restrict dao, const T* __restrict cp,
+                                            const T* __restrict ct, int64_t n) {
+  if (dai != nullptr)
+    for (int64_t j = 0; j < n; ++j) wci[j] += dai[j] * cp[j];
+  for (int64_t j = 0; j < n; ++j) {
+    wcf[j] += daf[j] * cp[j];
+    wco[j] += dao[j] * ct[j];
+  }
+}
 
 // One row of the backward pointwise pass. act: activations; da: dA row out;
 // dht: dL/dh̃ (pre-projection); dc: dL/dc_t in; ndc: dL/dc_{t-1} out; tmp: H scratch.
@@ -107,11 +135,9 @@ __attribute__((noinline)) void lstm_row_backward(const T* act, T* da, const T* c
     dao[j] = dhr[j] * th * o * (T(1) - o);
   }
   if (chat != nullptr) {
-    T* __restrict gw = acc.cw;
-    T* __restrict gb = acc.cb;
+    T* __restrict save = acc.dcn_save;
     for (int64_t j = 0; j < H; ++j) {
-      gw[j] += dcn[j] * chat[j];
-      gb[j] += dcn[j];
+      save[j] = dcn[j];
       dcn[j] *= cw[j];
     }
     ln_backward(dcn, chat, crstd, H);
@@ -177,7 +203,11 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const int64_t SH = (keep || lens == nullptr) ? S : std::min<int64_t>(S, 2);
   const auto cslot = [&](int64_t s) { return keep ? time_of(s, S, reverse) : (s & 1); };
   const auto hslot = [&](int64_t s) { return (keep || lens == nullptr) ? time_of(s, S, reverse) : (s & 1); };
-  const int64_t R = keep ? S : 1, RB = keep ? B : 1;  // (R, RB, ·): per-row scratch when not kept
+  const bool packed = S >= kPackSteps;
+  // threads inside the step (see team.h); a step or two (streaming) runs on one
+  const int nt = packed ? team_size(B * GH * HO, B) : 1;
+  // (R, RB, ·): per-row scratch, one row per thread when not kept
+  const int64_t R = keep ? S : 1, RB = keep ? B : nt;
 
   at::Tensor A = at::empty({S, B, GH}, opts);
   input_projection(A, x, w_ih, bias_sum(p[B_IH], p[B_HH]));
@@ -228,62 +258,89 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const T* const whr = proj ? p[W_HR]->data_ptr<T>() : nullptr;
   // Long sequences: pack W_hhᵀ and W_hrᵀ once for the register-blocked kernel;
   // a step or two (streaming): call BLAS on the weights as they are.
-  const bool packed = S >= kPackSteps;
   at::Tensor whhT = packed ? w_hh.t().contiguous() : at::Tensor();  // (H_out, G·H)
   at::Tensor whrT = packed && proj ? p[W_HR]->t().contiguous() : at::Tensor();  // (H, H_out)
   const T* const h0p = h0.data_ptr<T>();
   const T* const c0p = c0.data_ptr<T>();
 
-  for (int64_t s = 0; s < S; ++s) {
-    const int64_t t = time_of(s, S, reverse);
-    const int64_t hs = hslot(s), cs = cslot(s);
-    const T* hp = s == 0 ? h0p : hst0 + hslot(s - 1) * B * HO;
-    const T* cpv = s == 0 ? c0p : cst0 + cslot(s - 1) * B * H;
-    T* at_ = a0 + t * B * GH;
-    const T* hin_t = hp;
-    if (mrec != nullptr) {
-      masked(hp, mrec, hin_p, B * HO);
-      hin_t = hin_p;
-    }
-    if (packed)  // a += h_in W_hhᵀ
-      gemm_nn<T>(B, GH, HO, hin_t, HO, 1, whhT.data_ptr<T>(), GH, true, at_, GH);
-    else
-      gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);
-    T* htil = proj ? ht0 + (keep ? t : 0) * B * H : (mix ? htmp_p : hst0 + hs * B * HO);
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t row = t * B + b;
-      const int64_t srow = keep ? row : 0;  // the row of the scratch buffers
-      T* a = a0 + row * GH;
-      if (ln) {
-        T* ah = ah0 + srow * GH;
-        for (int64_t k = 0; k < G; ++k) {
-          grs0[srow * G + k] = ln_normalise(a + k * H, ah + k * H, H);
-          for (int64_t j = 0; j < H; ++j) a[k * H + j] = ah[k * H + j] * gw[k * H + j] + gb[k * H + j];
-        }
+  const T* const whhT_p = packed ? whhT.data_ptr<T>() : nullptr;
+  const T* const whrT_p = packed && proj ? whrT.data_ptr<T>() : nullptr;
+
+  // The step loop of thread `tid` of `nth`: phases separated by barriers, the
+  // GEMMs split by gemm_nn_part, the row passes by batch rows (see team.h).
+  auto steps = [&](int64_t tid, int64_t nth) {
+    const Range rows = share(B, nth, tid);
+    const int64_t nr = rows.hi - rows.lo;
+    const auto barrier = [nth] {
+      if (nth > 1) {
+#pragma omp barrier
       }
-      T* chat = ln ? chat0 + srow * H : nullptr;
-      T* crstd = ln ? crs0 + srow : nullptr;
-      T* ct = ct0 + (cs * B + b) * H;
-      T* tc = tc0 + srow * H;
-      if (coupled)
-        lstm_row_forward<T, true>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
+    };
+    for (int64_t s = 0; s < S; ++s) {
+      const int64_t t = time_of(s, S, reverse);
+      const int64_t hs = hslot(s), cs = cslot(s);
+      const T* hp = s == 0 ? h0p : hst0 + hslot(s - 1) * B * HO;
+      const T* cpv = s == 0 ? c0p : cst0 + cslot(s - 1) * B * H;
+      T* at_ = a0 + t * B * GH;
+      const T* hin_t = hp;
+      if (mrec != nullptr) {
+        masked(hp + rows.lo * HO, mrec + rows.lo * HO, hin_p + rows.lo * HO, nr * HO);
+        hin_t = hin_p;
+        barrier();
+      }
+      if (packed)  // a += h_in W_hhᵀ
+        gemm_nn_part<T>(B, GH, HO, hin_t, HO, 1, whhT_p, GH, true, at_, GH, tid, nth);
       else
-        lstm_row_forward<T, false>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
+        gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);
+      barrier();
+      T* htil = proj ? ht0 + (keep ? t : 0) * B * H : (mix ? htmp_p : hst0 + hs * B * HO);
+      for (int64_t b = rows.lo; b < rows.hi; ++b) {
+        const int64_t row = t * B + b;
+        const int64_t srow = keep ? row : tid;  // the row of the scratch buffers
+        T* a = a0 + row * GH;
+        if (ln) {
+          T* ah = ah0 + srow * GH;
+          for (int64_t k = 0; k < G; ++k) {
+            grs0[srow * G + k] = ln_normalise(a + k * H, ah + k * H, H);
+            for (int64_t j = 0; j < H; ++j) a[k * H + j] = ah[k * H + j] * gw[k * H + j] + gb[k * H + j];
+          }
+        }
+        T* chat = ln ? chat0 + srow * H : nullptr;
+        T* crstd = ln ? crs0 + srow : nullptr;
+        T* ct = ct0 + (cs * B + b) * H;
+        T* tc = tc0 + srow * H;
+        if (coupled)
+          lstm_row_forward<T, true>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
+        else
+          lstm_row_forward<T, false>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
+      }
+      if (proj) {  // h̃ W_hrᵀ: (B, H) x (H, H_out)
+        barrier();
+        T* dst = mix ? hptmp_p : hst0 + hs * B * HO;
+        if (packed)
+          gemm_nn_part<T>(B, HO, H, htil, H, 1, whrT_p, HO, false, dst, HO, tid, nth);
+        else
+          gemm<T>(true, B, HO, H, htil, H, whr, H, T(0), dst, HO);
+      }
+      if (mix) {
+        if (proj) barrier();
+        const T* hc = proj ? hptmp_p : htmp_p;
+        const int64_t* lr = lens == nullptr ? nullptr : lens + rows.lo;
+        const T* zcr = zc == nullptr ? nullptr : zc + t * zcs + rows.lo * H;
+        const T* zhr = zh == nullptr ? nullptr : zh + t * zhs + rows.lo * HO;
+        mix_state<T>(ct0 + (cs * B + rows.lo) * H, cpv + rows.lo * H, zcr, lr, t, nr, H,
+                     cst0 + (cs * B + rows.lo) * H, nullptr);
+        mix_state<T>(hc + rows.lo * HO, hp + rows.lo * HO, zhr, lr, t, nr, HO, hst0 + (hs * B + rows.lo) * HO,
+                     lens != nullptr ? y0 + (t * B + rows.lo) * HO : nullptr);
+      }
+      barrier();  // the step's states are complete before the next step reads them
     }
-    if (proj) {  // h̃ W_hrᵀ: (B, H) x (H, H_out)
-      T* dst = mix ? hptmp_p : hst0 + hs * B * HO;
-      if (packed)
-        gemm_nn<T>(B, HO, H, htil, H, 1, whrT.data_ptr<T>(), HO, false, dst, HO);
-      else
-        gemm<T>(true, B, HO, H, htil, H, whr, H, T(0), dst, HO);
-    }
-    if (mix) {
-      const T* hc = proj ? hptmp_p : htmp_p;
-      mix_state<T>(ct0 + cs * B * H, cpv, zc == nullptr ? nullptr : zc + t * zcs, lens, t, B, H, cst0 + cs * B * H,
-                   nullptr);
-      mix_state<T>(hc, hp, zh == nullptr ? nullptr : zh + t * zhs, lens, t, B, HO, hst0 + hs * B * HO,
-                   lens != nullptr ? y0 + t * B * HO : nullptr);
-    }
+  };
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    steps(omp_get_thread_num(), omp_get_num_threads());
+  } else {
+    steps(0, 1);
   }
   at::Tensor h_n = HST[hslot(S - 1)].clone(), c_n = CST[cslot(S - 1)].clone();
   if (!keep) return {Y, h_n, c_n};
@@ -314,7 +371,23 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   at::Tensor dc = has(gcn) ? gcn->clone() : at::zeros({B, H}, opts);
   at::Tensor ndh = at::empty({B, HO}, opts), ndc = at::empty({B, H}, opts);
   at::Tensor DHP = proj ? at::empty({S, B, HO}, opts) : at::Tensor();  // dL/d(projected h̃)
-  at::Tensor dht = at::empty({B, H}, opts), tmp = at::empty({H}, opts);
+  // Threads inside the step (team.h), the row pass split by batch rows. No row
+  // pass sums into a buffer another row adds to: the in-loop peephole sums go
+  // to per-thread scratch, and the layer-norm rows store their gradients w.r.t.
+  // the LN outputs (DGP for the gates, DCP for the cell); the peephole and
+  // layer-norm parameter gradients are summed after the loop, per unit, steps
+  // last to first and rows in order, whatever the thread count.
+  // On one thread the peephole and layer-norm sums are made in the loop (for layer norm from a one-row
+  // buffer (same rows, same order, same function: bitwise the team's result),
+  // which saves the (T, B, ·) buffers and a pass over them.
+  const int nt = team_size(B * GH * HO, B);
+  const bool in_loop = nt == 1;  // the peephole and layer-norm parameter sums made in the loop
+  const bool ln_in_loop = ln && in_loop;
+  at::Tensor dht = at::empty({B, H}, opts), tmp = at::empty({nt, H}, opts);
+  at::Tensor scratch = at::zeros({nt, 3, H}, opts);
+  at::Tensor DGP = ln && !ln_in_loop ? at::empty({S, B, GH}, opts) : at::Tensor();
+  at::Tensor DCP = ln && !ln_in_loop ? at::empty({S, B, H}, opts) : at::Tensor();
+  at::Tensor lnrow = ln_in_loop ? at::empty({GH + H}, opts) : at::Tensor();
   at::Tensor zero_h = zeros_like_row(x, H);
   const T* zr = zero_h.data_ptr<T>();
   at::Tensor w_ch = peep ? p[W_CH]->contiguous() : at::Tensor();
@@ -323,8 +396,6 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   at::Tensor dw_ch = at::zeros({3, H}, opts);
   at::Tensor dcw = at::zeros({H}, opts), dcb = at::zeros({H}, opts);
   at::Tensor dgw = ln ? at::zeros({GH}, opts) : at::Tensor(), dgb = ln ? at::zeros({GH}, opts) : at::Tensor();
-  const Accum<T> acc{dw_ch.data_ptr<T>(), dw_ch.data_ptr<T>() + H, dw_ch.data_ptr<T>() + 2 * H, dcw.data_ptr<T>(),
-                     dcb.data_ptr<T>()};
   const T* gw = ln ? p[LN_GW]->data_ptr<T>() : nullptr;
   const T* cw = ln ? p[LN_CW]->data_ptr<T>() : nullptr;
   const T* mrec = cptr<T>(m[M_REC]);
@@ -354,51 +425,138 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   T* dc_p = dc.data_ptr<T>();
   T* ndc_p = ndc.data_ptr<T>();
 
-  for (int64_t s = S - 1; s >= 0; --s) {
-    const int64_t t = time_of(s, S, reverse);
-    const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
-    const T* cpv = tp < 0 ? c0p : cst0 + tp * B * H;
-    T* dhp = proj ? dhp0 + t * B * HO : dht_p;
-    split_dh<T>(dh_p, dy == nullptr ? nullptr : dy + t * B * HO, zh == nullptr ? nullptr : zh + t * zhs, lens, t,
-                B, HO, dhp);
-    if (proj) gemm_nn<T>(B, H, HO, dhp, HO, 1, whr, H, false, dht_p, H);  // (B, H_out) x (H_out, H)
-    for (int64_t b = 0; b < B; ++b) {
-      const int64_t row = t * B + b;
-      T* da = da0 + row * GH;
-      T* ndcr = ndc_p + b * H;
-      const T* dcr = dc_p + b * H;
-      if (!runs(lens, b, t)) {
-        for (int64_t j = 0; j < GH; ++j) da[j] = T(0);
-        for (int64_t j = 0; j < H; ++j) ndcr[j] = dcr[j];
-        continue;
+  T* const scratch_p = scratch.data_ptr<T>();
+  T* const dgp0 = DGP.defined() ? DGP.data_ptr<T>() : nullptr;
+  T* const dcp0 = DCP.defined() ? DCP.data_ptr<T>() : nullptr;
+  T* const lnrow_p = ln_in_loop ? lnrow.data_ptr<T>() : nullptr;
+  T* const dcw_p = dcw.data_ptr<T>();
+  T* const dcb_p = dcb.data_ptr<T>();
+  T* const wci_p = dw_ch.data_ptr<T>();
+  T* const wcf_p = wci_p + H;
+  T* const wco_p = wci_p + 2 * H;
+  const int64_t fo = coupled ? 0 : H, oo = coupled ? 2 * H : 3 * H;  // the f and o gates' columns
+
+  auto steps = [&](int64_t tid, int64_t nth) {
+    const Range own = share(B, nth, tid);  // rows of the state passes
+    const int64_t no = own.hi - own.lo;
+    const Range rows = own;  // rows of the gate pass
+    T* const sp = scratch_p + tid * 3 * H;
+    T* const tmp_t = tmp_p + tid * H;
+    T* dh_l = dh_p;
+    T* ndh_l = ndh_p;
+    T* dc_l = dc_p;
+    T* ndc_l = ndc_p;
+    const auto barrier = [nth] {
+      if (nth > 1) {
+#pragma omp barrier
       }
-      const T* act = a0 + row * GH;
-      const T* chat = ln ? chat0 + row * H : nullptr;
-      const T crstd = ln ? crs0[row] : T(0);
-      const T* zcr = zc == nullptr ? zr : zc + t * zcs + b * H;
-      if (coupled)
-        lstm_row_backward<T, true>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
-                                   dht_p + b * H, dcr, zcr, pw, acc, ndcr, tmp_p, H);
-      else
-        lstm_row_backward<T, false>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
-                                    dht_p + b * H, dcr, zcr, pw, acc, ndcr, tmp_p, H);
-      if (ln) {  // through a' = â * gain + bias and the per-gate normalisation
-        const T* ah = ah0 + row * GH;
-        const T* rs = grs0 + row * G;
-        for (int64_t j = 0; j < GH; ++j) {
-          gwa[j] += da[j] * ah[j];
-          gba[j] += da[j];
-          da[j] *= gw[j];
+    };
+    for (int64_t s = S - 1; s >= 0; --s) {
+      const int64_t t = time_of(s, S, reverse);
+      const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
+      const T* cpv = tp < 0 ? c0p : cst0 + tp * B * H;
+      T* dhp = proj ? dhp0 + t * B * HO : dht_p;
+      const int64_t* lo_lens = lens == nullptr ? nullptr : lens + own.lo;
+      const T* zht = zh == nullptr ? nullptr : zh + t * zhs + own.lo * HO;
+      split_dh<T>(dh_l + own.lo * HO, dy == nullptr ? nullptr : dy + (t * B + own.lo) * HO, zht, lo_lens, t, no, HO,
+                  dhp + own.lo * HO);
+      if (proj) {  // (B, H_out) x (H_out, H)
+        barrier();
+        gemm_nn_part<T>(B, H, HO, dhp, HO, 1, whr, H, false, dht_p, H, tid, nth);
+      }
+      barrier();
+      for (int64_t b = rows.lo; b < rows.hi; ++b) {
+        const int64_t row = t * B + b;
+        T* da = da0 + row * GH;
+        T* ndcr = ndc_l + b * H;
+        const T* dcr = dc_l + b * H;
+        if (!runs(lens, b, t)) {
+          for (int64_t j = 0; j < GH; ++j) da[j] = T(0);
+          for (int64_t j = 0; j < H; ++j) ndcr[j] = dcr[j];
+          continue;
         }
-        for (int64_t k = 0; k < G; ++k) ln_backward(da + k * H, ah + k * H, rs[k], H);
+        const T* act = a0 + row * GH;
+        const T* chat = ln ? chat0 + row * H : nullptr;
+        const T crstd = ln ? crs0[row] : T(0);
+        const T* zcr = zc == nullptr ? zr : zc + t * zcs + b * H;
+        T* const dcsave = !ln ? nullptr : (ln_in_loop ? lnrow_p + GH : dcp0 + row * H);
+        const Accum<T> acc_t{sp, sp + H, sp + 2 * H, dcsave};
+        if (coupled)
+          lstm_row_backward<T, true>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
+                                     dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H);
+        else
+          lstm_row_backward<T, false>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
+                                      dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H);
+        const T* pre = da;  // dA of the row before the layer-norm backward (for the peephole sums)
+        if (ln) {  // through a' = â * gain + bias and the per-gate normalisation
+          const T* ah = ah0 + row * GH;
+          const T* rs = grs0 + row * G;
+          T* __restrict save = dgp0 != nullptr ? dgp0 + row * GH : lnrow_p;
+          for (int64_t j = 0; j < GH; ++j) {
+            save[j] = da[j];
+            da[j] *= gw[j];
+          }
+          for (int64_t k = 0; k < G; ++k) ln_backward(da + k * H, ah + k * H, rs[k], H);
+          if (ln_in_loop) {
+            add_products(gwa, gba, save, ah, GH);
+            add_products(dcw_p, dcb_p, dcsave, chat, H);
+          }
+          pre = save;
+        }
+        if (peep && in_loop)
+          add_peephole(wci_p, wcf_p, wco_p, coupled ? nullptr : pre, pre + fo, pre + oo, cpv + b * H, ct0 + row * H, H);
       }
+      barrier();
+      // (B, G·H) x (G·H, H_out)
+      gemm_nn_part<T>(B, HO, GH, da0 + t * B * GH, GH, 1, whh, HO, false, ndh_l, HO, tid, nth);
+      barrier();
+      join_dh<T>(ndh_l + own.lo * HO, dh_l + own.lo * HO, mrec == nullptr ? nullptr : mrec + own.lo * HO, zht,
+                 lo_lens, t, no, HO);
+      barrier();  // every state gradient is complete before the next step reads it
+      std::swap(dh_l, ndh_l);
+      std::swap(dc_l, ndc_l);
     }
-    gemm_nn<T>(B, HO, GH, da0 + t * B * GH, GH, 1, whh, HO, false, ndh_p, HO);  // (B, G·H) x (G·H, H_out)
-    join_dh<T>(ndh_p, dh_p, mrec, zh == nullptr ? nullptr : zh + t * zhs, lens, t, B, HO);
+  };
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    steps(omp_get_thread_num(), omp_get_num_threads());
+  } else {
+    steps(0, 1);
+  }
+  if (S % 2 == 1) {  // the buffers alternated once per step
     std::swap(dh, ndh);
-    std::swap(dh_p, ndh_p);
     std::swap(dc, ndc);
-    std::swap(dc_p, ndc_p);
+  }
+  if (peep && !in_loop) {  // dW_ch: Σ over steps (last to first) and running rows, per unit
+    at::parallel_for(0, H, 256, [&](int64_t j0, int64_t j1) {
+      for (int64_t s = S - 1; s >= 0; --s) {
+        const int64_t t = time_of(s, S, reverse);
+        const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
+        const T* cpv = tp < 0 ? c0p : cst0 + tp * B * H;
+        for (int64_t b = 0; b < B; ++b) {
+          if (!runs(lens, b, t)) continue;
+          const int64_t row = t * B + b;
+          const T* da = (ln ? dgp0 : da0) + row * GH;  // before the LN backward
+          add_peephole(wci_p + j0, wcf_p + j0, wco_p + j0, coupled ? nullptr : da + j0, da + fo + j0,
+                       da + oo + j0, cpv + b * H + j0, ct0 + row * H + j0, j1 - j0);
+        }
+      }
+    });
+  }
+  if (ln && !ln_in_loop) {  // the gains and biases of LN_gates (G·H) and LN_c (H): Σ over steps (last to first) and running rows
+    at::parallel_for(0, GH + H, 256, [&](int64_t j0, int64_t j1) {
+      const int64_t g1 = std::min(j1, GH), c0j = std::max(j0, GH) - GH, c1j = j1 - GH;
+      for (int64_t s = S - 1; s >= 0; --s) {
+        const int64_t t = time_of(s, S, reverse);
+        for (int64_t b = 0; b < B; ++b) {
+          if (!runs(lens, b, t)) continue;
+          const int64_t row = t * B + b;
+          if (j0 < g1) add_products(gwa + j0, gba + j0, dgp0 + row * GH + j0, ah0 + row * GH + j0, g1 - j0);
+          if (c0j < c1j)
+            add_products(dcw_p + c0j, dcb_p + c0j, dcp0 + row * H + c0j, chat0 + row * H + c0j, c1j - c0j);
+        }
+      }
+    });
   }
 
   at::Tensor dx, dw_ih;

@@ -12,9 +12,10 @@ the reference backend given a seed.
 
 Importing this package imports nothing from Triton (``"auto"`` and
 ``registry.preload`` look here on every machine). The kernels run on CUDA
-tensors; with ``TRITON_INTERPRET=1`` set before the first use, Triton's
-interpreter runs them on CPU tensors, which is how the test suite checks them
-on machines without a GPU (slowly: tiny shapes only).
+tensors; with ``TRITON_INTERPRET=1`` set before Triton is first imported and
+``LSTMKIT_TRITON_CPU=1``, Triton's interpreter runs them on CPU tensors, which
+is how the test suite checks them on machines without a GPU (slowly: tiny
+shapes only).
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ from lstmkit.kernels.stack import LoopBackend, RunDirection
 _DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 
-def interpreting() -> bool:
-    """Whether Triton runs its kernels in the interpreter (on CPU tensors)."""
-    return os.environ.get("TRITON_INTERPRET", "0") == "1"
+def runs_on_cpu() -> bool:
+    """Whether the kernels may run on CPU tensors, in Triton's interpreter.
+
+    Both ``TRITON_INTERPRET=1`` (set before Triton is first imported) and
+    ``LSTMKIT_TRITON_CPU=1`` are needed: the second keeps ``"auto"`` from ever
+    choosing the (very slow) interpreter in a process that merely has the first."""
+    return os.environ.get("TRITON_INTERPRET", "0") == "1" and os.environ.get("LSTMKIT_TRITON_CPU", "0") == "1"
 
 
 class TritonBackend(LoopBackend):
@@ -44,8 +49,9 @@ class TritonBackend(LoopBackend):
     def unsupported(self, spec: LayerSpec, x: Tensor, return_gates: bool) -> str | None:
         if importlib.util.find_spec("triton") is None:
             return "Triton is not installed (pip install 'lstmkit[gpu]')"
-        if x.device.type != "cuda" and not (x.device.type == "cpu" and interpreting()):
-            return f"runs on CUDA tensors (CPU ones only under TRITON_INTERPRET=1), got device {x.device}"
+        if x.device.type != "cuda" and not (x.device.type == "cpu" and runs_on_cpu()):
+            return (f"runs on CUDA tensors (CPU ones only in Triton's interpreter: TRITON_INTERPRET=1 "
+                    f"and LSTMKIT_TRITON_CPU=1), got device {x.device}")
         if x.dtype not in _DTYPES:
             return f"supports float16, bfloat16, float32 and float64, got {x.dtype}"
         if x.shape[0] == 0:

@@ -13,14 +13,25 @@ of values.  `AnomalyDetector` is the former name.
 Pipeline: values are standardised with the training mean and standard deviation; the
 network gives a raw per-point error (prediction: |x_t - x_hat_t| standardised by the
 training errors; reconstruction: Malhotra's a_t = ((e_t - mu) / sigma)^2 with mu, sigma
-of the training reconstruction errors); the score is its EWMA (`threshold.ewma`); the
-flags come from Hundman's dynamic threshold with pruning (`threshold.dynamic_threshold`).
-The first `window` points of a series cannot be predicted: their raw error is the
-median of the rest.
+of the training reconstruction errors).  When the training series has a dominant period m
+and ``normalise="phase"`` (the default), that error is then measured against the
+training errors at the same position in the cycle (`cycles.PhaseStats`), and with
+``aggregate="cycle"`` (the default) every point gets its cycle's mean (`cycles.cycle_mean`),
+so flagged intervals are whole cycles; with ``aggregate="point"`` the score is the EWMA
+of the per-point error (`threshold.ewma`).  Without a period both fall back to the
+per-point global error.  The flags come from Hundman's dynamic threshold with pruning
+(`threshold.dynamic_threshold`).  The first `window` points of a series cannot be
+predicted: their raw error is the median of the rest.
+
+Window: the smallest whole number of periods >= 16 (k m, k = ceil(16 / m)), capped at
+MAX_WINDOW, or 64 without a period.  The encoder-decoder scores windows aligned on the
+cycles (each starts half a period before a cycle's anchor), plus evenly spaced windows
+for the points those do not cover.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -31,6 +42,7 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from torch.utils.data import DataLoader, TensorDataset
 
+from lstmkit.tasks.anomaly import cycles
 from lstmkit.tasks.anomaly.config import TRAIN_DEFAULTS, DetectConfig, split_legacy
 from lstmkit.tasks.anomaly.models import EncDecModule, EncDecNet, PredictorModule, PredictorNet
 from lstmkit.tasks.anomaly.threshold import dynamic_threshold, ewma, runs
@@ -50,7 +62,8 @@ class ScoreResult:
     threshold: float
 
 
-MAX_WINDOW = 400            # the automatic window: the period clipped to [16, MAX_WINDOW]
+MAX_WINDOW = 400            # the automatic window: whole periods >= MIN_WINDOW, at most MAX_WINDOW
+MIN_WINDOW = 16
 PERIOD_ACF_CLEAR = 0.3     # an autocorrelation peak this high is a period on its own
 PERIOD_ACF_CONFIRMED = 0.1  # a lower peak counts when the periodogram agrees
 PERIOD_AGREEMENT = 0.1      # relative tolerance between the two estimators
@@ -95,6 +108,18 @@ def estimate_period(values: np.ndarray, max_lag: int = 512) -> int | None:
     return lag if abs(spectral - lag) <= PERIOD_AGREEMENT * lag else None
 
 
+def default_window(period: int | None) -> int:
+    """The automatic window: k m with k = ceil(16 / m) (whole periods), capped at MAX_WINDOW; 64 without
+    a period.
+
+    >>> default_window(12), default_window(20), default_window(301), default_window(None)
+    (24, 20, 301, 64)
+    """
+    if not period:
+        return 64
+    return int(min(math.ceil(MIN_WINDOW / period) * period, MAX_WINDOW))
+
+
 def rolling_zscore(values: np.ndarray, window: int = 100) -> np.ndarray:
     """Baseline score |x_t - mean(x_{t-w..t-1})| / std(x_{t-w..t-1}) (0 for the first point)."""
     s = pd.Series(np.asarray(values, dtype=np.float64))
@@ -137,6 +162,8 @@ class Detect(Task):
         self.std = np.ones(1)
         self.err_mu = np.zeros(1)
         self.err_sigma = np.ones(1)
+        self.period: int | None = None
+        self.phase_stats: cycles.PhaseStats | None = None
 
     @property
     def is_fitted(self) -> bool:
@@ -162,7 +189,9 @@ class Detect(Task):
             raise ValueError(f"training data: series {series.name!r} has {int(series.labels.sum())} "
                              "point(s) labelled anomalous; fit on normal data only")
         period = estimate_period(x[:, 0])
-        self.window = mc.window or (int(np.clip(period, 16, MAX_WINDOW)) if period else 64)
+        self.period = period
+        self.phase_stats = None
+        self.window = mc.window or default_window(period)
         if len(x) < self.window + 2:
             raise ValueError(
                 f"training series has {len(x)} points, fewer than window + 2 = {self.window + 2}"
@@ -197,6 +226,12 @@ class Detect(Task):
         valid = errors[self._first_scored():]
         self.err_mu = valid.mean(axis=0)
         self.err_sigma = np.where(valid.std(axis=0) > 0, valid.std(axis=0), 1.0)
+        if mc.normalise == "phase" and self.period:
+            first = self._first_scored()
+            raw = self._combine(errors)[first:]
+            phase, _ = self._phases(z)
+            self.phase_stats = cycles.PhaseStats.fit(raw, cycles.phase_bins(phase[first:], self.period),
+                                                     min(self.period, cycles.PHASE_BINS))
 
     def _dataset(self, z: np.ndarray, stride: int, limit: int) -> TensorDataset:
         if self.config.model.detector == "prediction":
@@ -234,10 +269,7 @@ class Detect(Task):
             errors[self.window:] = np.abs(np.concatenate(preds) - targets)
             errors[: self.window] = np.median(errors[self.window:], axis=0)
             return errors
-        stride = self._score_stride()
-        starts = list(range(0, n - self.window + 1, stride))
-        if starts[-1] != n - self.window:
-            starts.append(n - self.window)                               # cover the tail
+        starts = self._score_starts(z)
         windows = np.stack([z[s:s + self.window] for s in starts]).astype(np.float32)  # (N, L, C)
         counts = np.zeros((n, 1))
         for i in range(0, len(windows), batch_size):
@@ -248,6 +280,42 @@ class Detect(Task):
                 counts[s:s + self.window] += 1
         return errors / np.maximum(counts, 1)
 
+    def _phases(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(phase, cycle) of every point of standardised values z (T, C) (`cycles`)."""
+        found = cycles.anchors(z[:, 0], self.period)
+        return cycles.phase_and_cycle(len(z), found, self.period)
+
+    def _score_starts(self, z: np.ndarray) -> list[int]:
+        """Starts of the reconstruction windows that score z (T, C): with a period, one window
+        per cycle starting half a period before its anchor (clipped into the series), then
+        the evenly spaced windows (step `_score_stride`) that cover a point still uncovered;
+        without one, only the evenly spaced windows (the last one ends at the tail)."""
+        n, w = len(z), self.window
+        grid = list(range(0, n - w + 1, self._score_stride()))
+        if grid[-1] != n - w:
+            grid.append(n - w)                                           # cover the tail
+        if not self.period:
+            return grid
+        half = self.period // 2
+        aligned = sorted({int(np.clip(a - half, 0, n - w)) for a in cycles.anchors(z[:, 0], self.period)})
+        covered = np.zeros(n, dtype=bool)
+        for s in aligned:
+            covered[s:s + w] = True
+        extra = []
+        for s in grid:
+            if not covered[s:s + w].all():
+                extra.append(s)
+                covered[s:s + w] = True
+        return sorted(set(aligned) | set(extra))
+
+    def _combine(self, errors: np.ndarray) -> np.ndarray:
+        """Per-point raw error (T,) from absolute errors (T, C): standardised by the training
+        errors; prediction: mean over channels; reconstruction: sum of squares."""
+        standard = (errors - self.err_mu) / self.err_sigma
+        if self.config.model.detector == "prediction":
+            return standard.mean(axis=1)
+        return (standard ** 2).sum(axis=1)
+
     # ------------------------------------------------------------------ score
     def raw_scores(self, values) -> np.ndarray:
         """Unsmoothed per-point anomaly measure (T,) (see the module docstring)."""
@@ -257,16 +325,22 @@ class Detect(Task):
             raise ValueError(f"values have {x.shape[1]} channel(s), the model was trained on {len(self.mean)}")
         if len(x) < self.window + 1:
             raise ValueError(f"series has {len(x)} points, fewer than window + 1 = {self.window + 1}")
-        errors = self._errors((x - self.mean) / self.std)
-        standard = (errors - self.err_mu) / self.err_sigma
-        if self.config.model.detector == "prediction":
-            return standard.mean(axis=1)
-        return (standard ** 2).sum(axis=1)
+        z = (x - self.mean) / self.std
+        raw = self._combine(self._errors(z))
+        if not self.period:
+            return raw
+        phase, cycle = self._phases(z)
+        if self.phase_stats is not None:
+            raw = self.phase_stats.normalise(raw, cycles.phase_bins(phase, self.period))
+        if self.config.model.aggregate == "cycle":
+            return cycles.cycle_mean(raw, cycle)
+        return raw
 
     def score(self, values) -> ScoreResult:
-        """Scores, flags and flagged intervals of a series."""
+        """Scores, flags and flagged intervals of a series (cycle scores are not smoothed again)."""
         mc = self.config.model
-        smoothed = ewma(self.raw_scores(values), mc.smoothing)
+        raw = self.raw_scores(values)
+        smoothed = raw if (mc.aggregate == "cycle" and self.period) else ewma(raw, mc.smoothing)
         result = dynamic_threshold(smoothed, min_decrease=mc.min_decrease)
         return ScoreResult(smoothed, result.flags, result.intervals, result.epsilon)
 
@@ -311,8 +385,12 @@ class Detect(Task):
         return self.net.state_dict()
 
     def _extras(self) -> dict[str, Any]:
-        return {"window": self.window, "mean": self.mean.tolist(), "std": self.std.tolist(),
-                "err_mu": self.err_mu.tolist(), "err_sigma": self.err_sigma.tolist()}
+        extras = {"window": self.window, "mean": self.mean.tolist(), "std": self.std.tolist(),
+                  "err_mu": self.err_mu.tolist(), "err_sigma": self.err_sigma.tolist(), "period": self.period}
+        if self.phase_stats is not None:
+            extras["phase_median"] = self.phase_stats.median.tolist()
+            extras["phase_scale"] = self.phase_stats.scale.tolist()
+        return extras
 
     def _restore(self, saved: Any) -> None:
         extras = saved.extras
@@ -321,6 +399,7 @@ class Detect(Task):
         _check_statistics(saved.path, self.window, arrays)
         self.mean, self.std = arrays["mean"], arrays["std"]
         self.err_mu, self.err_sigma = arrays["err_mu"], arrays["err_sigma"]
+        self.period, self.phase_stats = _restore_phase(saved.path, extras)
         mc = self.config.model
         net_type = PredictorNet if mc.detector == "prediction" else EncDecNet
         self.net = net_type(len(self.mean), mc.hidden_size, mc.num_layers)
@@ -358,6 +437,27 @@ def _check_statistics(path, window: int, arrays: dict[str, np.ndarray]) -> None:
         if name in ("std", "err_sigma") and not (values > 0).all():
             raise ModelLoadError(f"'{path}': extras {name!r} must be > 0 (it divides), "
                                  f"found {values.tolist()}")
+
+
+def _restore_phase(path, extras: dict[str, Any]) -> tuple[int | None, cycles.PhaseStats | None]:
+    """The saved period and phase statistics (absent in models saved before them: no period)."""
+    from lstmkit.train import ModelLoadError
+
+    period = extras.get("period")
+    if period is None:
+        return None, None
+    if isinstance(period, bool) or not isinstance(period, int) or period < 2:
+        raise ModelLoadError(f"'{path}': extras 'period' must be an integer >= 2 or null, found {period!r}")
+    if "phase_median" not in extras:
+        return period, None
+    median = np.asarray(extras["phase_median"], dtype=np.float64)
+    scale = np.asarray(extras.get("phase_scale", []), dtype=np.float64)
+    bins = min(period, cycles.PHASE_BINS)
+    if median.shape != (bins,) or scale.shape != (bins,) or not np.isfinite(median).all() \
+            or not (np.isfinite(scale) & (scale > 0)).all():
+        raise ModelLoadError(f"'{path}': extras 'phase_median' / 'phase_scale' must be {bins} finite numbers "
+                             "each (scales > 0)")
+    return period, cycles.PhaseStats(median, scale)
 
 
 def _even_subset(n: int, limit: int) -> np.ndarray:

@@ -13,6 +13,8 @@ from typing import Any
 from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 
 DETECTORS = ("prediction", "reconstruction")
+NORMALISATIONS = ("phase", "global")
+AGGREGATIONS = ("cycle", "point")
 
 
 TRAIN_DEFAULTS: dict[str, Any] = {  # the TrainConfig fields Detect sets differently
@@ -36,8 +38,15 @@ class DetectModelConfig:
         detector: ``"prediction"`` (LSTM one-step predictor, Hundman et al. 2018) or
             ``"reconstruction"`` (LSTM encoder-decoder, Malhotra et al. 2016).
         window: lookback (prediction) or window length (reconstruction); None picks
-            the dominant period of the training series (autocorrelation peak), clipped
-            to [16, 400], or 64 when the series has none.
+            the smallest whole number of dominant periods of the training series that is
+            >= 16 (capped at 400), or 64 when the series has none.
+        normalise: ``"phase"``: each point's error is standardised by the median and MAD
+            of the training errors at the same position in the cycle (`cycles`);
+            ``"global"``: by the training errors' mean and standard deviation only.
+        aggregate: ``"cycle"``: a point's score is its cycle's mean normalised error (flags
+            cover whole cycles); ``"point"``: the EWMA (span `smoothing`) of the per-point
+            error.  Both phase normalisation and cycles need a period; without one the
+            score is the per-point EWMA.
         hidden_size, num_layers: the LSTM(s).
         smoothing: span h of the EWMA applied to per-point errors.
         min_decrease: the pruning parameter p of the dynamic threshold.
@@ -49,7 +58,12 @@ class DetectModelConfig:
     window: int | None = knob(None, help="lookback / window length (none: the series' dominant period)")
     hidden_size: int = knob(32, help="LSTM hidden units")
     num_layers: int = knob(1, help="stacked LSTM layers")
-    smoothing: int = knob(8, help="EWMA span of the errors")
+    normalise: str = knob("phase", choices=NORMALISATIONS,
+                          help="phase: errors measured against training errors at the same cycle position; "
+                               "global: against all training errors")
+    aggregate: str = knob("cycle", choices=AGGREGATIONS,
+                          help="cycle: score = the cycle's mean error (whole-cycle events); point: EWMA per point")
+    smoothing: int = knob(8, help="EWMA span of the errors (aggregate=point)")
     min_decrease: float = knob(0.13, help="pruning parameter p of the dynamic threshold, in [0, 1)")
 
     def __post_init__(self) -> None:

@@ -17,6 +17,12 @@ that is not flagged, give decreases d_i = (m_i - m_{i+1}) / m_i; runs after the 
 with d_i > p are set back to nominal (p = 0.13 in the paper).  Each kept run gets the
 score (max e_s over the run - eps*) / (mu + sigma).
 
+A candidate whose runs would all be pruned is passed over for the next best one: such
+a threshold cuts through a group of near-equal peaks (several anomalies of the same
+size, the rest of the group just under eps), and pruning against one of those peaks
+would discard the whole group.  Only when every candidate is pruned to nothing is
+nothing flagged (epsilon is then the best candidate's).
+
 The threshold is always a finite number: when no candidate flags anything (sigma = 0,
 all errors equal, or no error reaches mu + 2 sigma) it is the smallest float above
 max(e_s), so nothing is flagged and ``flags == (e_s >= epsilon)`` still holds.
@@ -77,7 +83,7 @@ def dynamic_threshold(smoothed: np.ndarray, z_range: np.ndarray = Z_RANGE,
     above_all = float(np.nextafter(e.max(), np.inf))       # flags nothing
     if sigma == 0:
         return ThresholdResult(above_all, np.zeros(n, dtype=bool), [])
-    best_eps, best_value = above_all, -np.inf
+    candidates = []                                        # (value, eps)
     for z in z_range:
         eps = mu + z * sigma
         above = e >= eps
@@ -89,12 +95,22 @@ def dynamic_threshold(smoothed: np.ndarray, z_range: np.ndarray = Z_RANGE,
         n_seq = len(runs(above))
         value = (delta_mu / abs(mu) if mu else delta_mu) + delta_sigma / sigma
         value /= int(above.sum()) + n_seq ** 2
-        if value > best_value:
-            best_value, best_eps = value, float(eps)
+        candidates.append((float(value), float(eps)))
+    if not candidates:
+        return ThresholdResult(above_all, np.zeros(n, dtype=bool), [])
+    ranked = sorted(candidates, key=lambda c: -c[0])       # stable: ties keep the lower eps first
+    for _, eps in ranked:
+        result = _pruned(e, eps, mu, sigma, min_decrease)
+        if result.intervals:
+            return result
+    return _pruned(e, ranked[0][1], mu, sigma, min_decrease)
+
+
+def _pruned(e: np.ndarray, eps: float, mu: float, sigma: float, min_decrease: float) -> ThresholdResult:
+    """Flags e >= eps after Hundman's pruning, with the kept runs' scores."""
+    n, best_eps = len(e), eps
     flags = e >= best_eps
     seqs = runs(flags)
-    if not seqs:
-        return ThresholdResult(best_eps, flags, [])
     maxima = np.array([e[a:b + 1].max() for a, b in seqs])
     order = np.argsort(-maxima)
     nominal_max = e[~flags].max() if (~flags).any() else 0.0

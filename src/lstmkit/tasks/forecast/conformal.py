@@ -10,8 +10,15 @@ Calibration set: each training series' last K forecast origins (K per series fro
 calibration window i and horizon step h, with the scaled actual z_{i,h}:
 
     E_{i,h} = max( q_lo(i,h) - z_{i,h},  z_{i,h} - q_hi(i,h) )      (conformity score)
-    Q_h     = the ceil((n + 1)(1 - 2a))-th smallest of E_{1,h} .. E_{n,h}
-              (the largest when that rank exceeds n)
+    S_h     = { E_{i,j} : i = 1..n, |j - h| <= r }                   (N_h scores)
+    Q_h     = the ceil((N_h + 1)(1 - 2a))-th smallest of S_h (the largest when that rank
+              exceeds N_h)
+
+with r the smallest radius that gives n (2r + 1) >= MIN_SCORES scores (r = 0, one
+step's own scores, once n >= MIN_SCORES).  With few calibration windows a per-step
+quantile is mostly noise (on the prisonLF panel, 64 windows, neighbouring steps' margins
+differed in sign); neighbouring steps have nearly the same error distribution, so
+pooling them trades a little bias for much less variance.
 
 and every later forecast uses [q_lo - Q_h, q_hi + Q_h].  When the calibration
 windows are exchangeable with the test windows, the band covers with probability at
@@ -28,6 +35,7 @@ import math
 import numpy as np
 
 CALIBRATION_WINDOWS = 60   # aim for about this many calibration windows in all
+MIN_SCORES = 100           # pool neighbouring horizon steps until each margin rests on this many scores
 MAX_HELD_FRACTION = 0.15   # ... without holding out more than this share of a median series
 
 
@@ -61,8 +69,21 @@ def symmetric_pairs(quantiles: tuple[float, ...]) -> list[tuple[int, int]]:
             if q < 0.5 and round(1 - q, 6) in levels]
 
 
+def pooling_radius(n: int, horizon: int) -> int:
+    """The smallest r with n (2r + 1) >= MIN_SCORES, at most the whole horizon.
+
+    >>> pooling_radius(120, 8), pooling_radius(64, 8), pooling_radius(15, 24), pooling_radius(2, 4)
+    (0, 1, 3, 3)
+    """
+    r = 0
+    while n * (2 * r + 1) < MIN_SCORES and r < horizon - 1:
+        r += 1
+    return r
+
+
 def corrections(q: np.ndarray, actual: np.ndarray, quantiles: tuple[float, ...]) -> dict[str, list[float]]:
-    """Per pair, the margins Q_h (H,) from calibration quantiles q (n, H, Q) and actuals (n, H).
+    """Per pair, the margins Q_h (H,) from calibration quantiles q (n, H, Q) and actuals (n, H)
+    (neighbouring steps pooled when n < MIN_SCORES, see the module docstring).
 
     Returns ``{"lo,hi": [Q_1..Q_H]}`` keyed by the pair's levels (JSON-ready).
     """
@@ -73,10 +94,14 @@ def corrections(q: np.ndarray, actual: np.ndarray, quantiles: tuple[float, ...])
     for lo, hi in symmetric_pairs(quantiles):
         coverage = quantiles[hi] - quantiles[lo]
         scores = np.maximum(q[:, :, lo] - actual, actual - q[:, :, hi])           # (n, H)
-        rank = math.ceil((n + 1) * coverage)
-        ordered = np.sort(scores, axis=0)
-        margin = ordered[min(rank, n) - 1]                                        # (H,)
-        out[f"{quantiles[lo]:g},{quantiles[hi]:g}"] = [float(v) for v in margin]
+        horizon = scores.shape[1]
+        r = pooling_radius(n, horizon)
+        margin = []
+        for h in range(horizon):
+            pooled = np.sort(scores[:, max(0, h - r): h + r + 1].ravel())
+            rank = math.ceil((len(pooled) + 1) * coverage)
+            margin.append(float(pooled[min(rank, len(pooled)) - 1]))
+        out[f"{quantiles[lo]:g},{quantiles[hi]:g}"] = margin
     return out
 
 

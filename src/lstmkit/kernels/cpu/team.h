@@ -1,0 +1,88 @@
+// Threads inside the time step: one OpenMP team per layer call, kept alive
+// across all steps, with a barrier between the phases of a step (no thread is
+// started per step).
+//
+// Each phase splits its work into parts that do not overlap:
+//   - the per-step GEMMs by column groups (NB = 4 vectors wide, the last group
+//     the narrower tiles and the scalar edge) and, when there are more threads
+//     than groups, by row ranges as well (gemm_nn_part);
+//   - the pointwise gate math by batch rows (whole rows, so each row runs the
+//     very code the 1-thread path runs).
+// Every output element is computed by the same instructions in the same order
+// whatever the number of threads and whichever thread computes it, so results
+// are bitwise independent of the thread count.
+#pragma once
+
+#include <ATen/Parallel.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace lstmkit_cpu {
+
+// [lo, hi) of part i when [0, n) is cut into `parts` near-equal contiguous ranges.
+struct Range {
+  int64_t lo, hi;
+};
+inline Range share(int64_t n, int64_t parts, int64_t i) {
+  const int64_t base = n / parts, extra = n % parts;
+  const int64_t lo = i * base + std::min(i, extra);
+  return {lo, lo + base + (i < extra ? 1 : 0)};
+}
+
+// Multiply-adds per step below which one more thread does not pay for its
+// barriers (about 2 µs of work per thread and step).
+constexpr int64_t kTeamWork = int64_t(1) << 16;
+
+// Threads for a layer call whose per-step GEMM does `work` multiply-adds over
+// `rows` batch rows: torch's thread count (torch.set_num_threads), at most one
+// per kTeamWork and at most one per row; 1 when called from inside a parallel region.
+inline int team_size(int64_t work, int64_t rows) {
+  if (at::in_parallel_region() || omp_in_parallel()) return 1;
+  const int64_t want = std::min<int64_t>({static_cast<int64_t>(at::get_num_threads()), work / kTeamWork, rows});
+  return static_cast<int>(std::max<int64_t>(1, want));
+}
+
+// Part `part` of `parts` of C (m x n) = [C +] A·B (see gemm_nn for the operands).
+// The column groups are those of gemm_nn_panel, so each element follows the
+// same path (vector tile or scalar edge, k in chunks of kDepth, p in order).
+template <typename T>
+inline void gemm_nn_part(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b,
+                         int64_t ldb, bool accumulate, T* c, int64_t ldc, int64_t part, int64_t parts) {
+  constexpr int64_t L = kLanes<T>, NB = kVecs * L;
+  const int64_t blocks = n / NB, groups = blocks + (n % NB != 0 ? 1 : 0);
+  if (groups == 0 || m == 0) return;
+  const int64_t pc = std::min(parts, groups), pr = std::max<int64_t>(1, std::min(parts / pc, m));
+  const int64_t ci = part % pc, ri = part / pc;
+  if (ri >= pr) return;  // more threads than pieces: this one has no GEMM work
+  const Range cols = share(groups, pc, ci), rows = share(m, pr, ri);
+  const int64_t mr = rows.hi - rows.lo;
+  if (mr == 0) return;
+  for (int64_t p0 = 0; p0 < k || p0 == 0; p0 += kDepth) {
+    const int64_t kc = std::min(kDepth, k - p0);
+    const bool acc = accumulate || p0 > 0;
+    const T* ap = a + rows.lo * ars + p0 * aks;
+    const T* bp = b + p0 * ldb;
+    T* cp = c + rows.lo * ldc;
+    for (int64_t g = cols.lo; g < cols.hi; ++g) {
+      if (g < blocks) {
+        column_block<T, kVecs>(mr, g * NB, kc, ap, ars, aks, bp, ldb, acc, cp, ldc);
+        continue;
+      }
+      int64_t j = blocks * NB;  // the last group: narrower tiles, then the scalar edge
+      switch ((n - j) / L) {
+        case 3: column_block<T, 3>(mr, j, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
+        case 2: column_block<T, 2>(mr, j, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
+        case 1: column_block<T, 1>(mr, j, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
+        default: break;
+      }
+      j += (n - j) / L * L;
+      if (j < n) edge_columns(mr, j, n, kc, ap, ars, aks, bp, ldb, cp, ldc, acc);
+    }
+  }
+}
+
+}  // namespace lstmkit_cpu

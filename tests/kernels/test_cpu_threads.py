@@ -1,0 +1,107 @@
+"""Threads inside the time step of the fused LSTM kernels (issue 19).
+
+One OpenMP team per layer call splits each step's GEMMs by column groups and
+row ranges and the gate passes by batch rows (``kernels/cpu/team.h``). Every
+element is computed by the same instructions in the same order whichever
+thread computes it, so forward outputs and every gradient must be bitwise the
+1-thread results at any thread count, including counts that split the columns
+and rows unevenly (3) and ones above the core count (3 on a 2-core machine).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import lstmkit
+from lstmkit.kernels.cpu import functions
+
+THREADS = (1, 2, 3)
+# Shapes whose per-step GEMM is large enough for a team of several threads
+# (>= 2^16 multiply-adds per thread): B = 12, H = 75 gives G·H = 300 columns, that
+# is four 64-wide column groups plus a tail with narrower tiles and scalar edge columns.
+BATCH, HIDDEN, INP, STEPS = 12, 75, 9, 11
+LENGTHS = [11, 3, 7, 1, 11, 5, 2, 9, 11, 4, 6, 8]
+CASES = [
+    {},
+    {"peephole": True},
+    {"coupled_gates": True, "peephole": True},
+    {"layer_norm": True, "peephole": True},
+    {"proj_size": 40},
+    {"zoneout": (0.3, 0.2), "recurrent_dropout": 0.25},
+    {"bidirectional": True, "num_layers": 2, "proj_size": 40, "peephole": True, "zoneout": 0.1},
+]
+
+
+def _layer(opts: dict, dtype: torch.dtype) -> lstmkit.LSTM:
+    torch.manual_seed(0)
+    layer = lstmkit.LSTM(INP, HIDDEN, backend="cpu", dtype=dtype, **opts)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.copy_(torch.randn_like(p) * 0.3)
+    return layer
+
+
+def _run(layer: lstmkit.LSTM, x: torch.Tensor, lens: torch.Tensor | None, grad: bool) -> list[torch.Tensor]:
+    torch.manual_seed(7)  # the same masks at every thread count
+    if not grad:
+        with torch.no_grad():
+            y, (h, c) = layer(x, lengths=lens)
+        return [y, h, c]
+    xx = x.clone().requires_grad_()
+    y, (h, c) = layer(xx, lengths=lens)
+    loss = (y * torch.cos(y)).sum() + (h * h).sum() + c.sum()
+    return [y, h, c, *torch.autograd.grad(loss, [xx, *layer.parameters()])]
+
+
+def _at_threads(fn, threads: int):
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return fn()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_these_shapes_use_a_team():
+    """The cases below really run several threads per step (else they would test nothing)."""
+    ext = functions.ext()
+    work = BATCH * 4 * HIDDEN * HIDDEN
+    assert _at_threads(lambda: ext.team_size(work, BATCH), 4) == 4
+    assert _at_threads(lambda: ext.team_size(work, BATCH), 1) == 1
+    assert _at_threads(lambda: ext.team_size(work, 3), 4) == 3  # at most one thread per batch row
+    assert _at_threads(lambda: ext.team_size(1000, BATCH), 4) == 1  # too little work to split
+
+
+RUNS = [(None, "train"), (LENGTHS, "train"), (LENGTHS, "train-no-grad"), (None, "eval")]
+RUN_IDS = ["train", "lengths-train", "lengths-no-grad", "eval"]
+# every case in every run, except the stacked case (the slowest), which runs once
+GRID = [pytest.param(o, lens, mode, id=f"{'-'.join(map(str, o)) or 'plain'}-{rid}")
+        for o in CASES for (lens, mode), rid in zip(RUNS, RUN_IDS)
+        if not (o.get("bidirectional") and rid != "train")]
+
+
+@pytest.mark.parametrize("opts,lengths,mode", GRID)
+def test_bitwise_independent_of_thread_count(opts, lengths, mode):
+    layer = _layer(opts, torch.float32).train(mode != "eval")
+    x = torch.randn(STEPS, BATCH, INP, generator=torch.Generator().manual_seed(3))
+    lens = None if lengths is None else torch.tensor(lengths)
+    grad = mode == "train"
+    results = [_at_threads(lambda: _run(layer, x, lens, grad), n) for n in THREADS]
+    for n, result in zip(THREADS[1:], results[1:]):
+        for got, want in zip(result, results[0]):
+            assert torch.equal(got, want), f"{n} threads differ from 1 thread"
+
+
+@pytest.mark.parametrize("opts", [{"peephole": True, "proj_size": 40}, {"layer_norm": True, "zoneout": 0.2}],
+                         ids=["peephole-proj", "ln-zoneout"])
+def test_float64_team_matches_reference(opts):
+    """The threaded float64 path agrees with the reference backend (forward and every gradient)."""
+    cpu = _layer(opts, torch.float64)
+    ref = _layer(opts, torch.float64)
+    ref.backend = "reference"
+    x = torch.randn(STEPS, BATCH, INP, dtype=torch.float64)
+    want = _run(ref, x, None, True)
+    got = _at_threads(lambda: _run(cpu, x, None, True), 3)
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w, atol=1e-10, rtol=0.0)
