@@ -140,17 +140,6 @@ def test_detect_view_traces_are_the_states_behind_each_score(models):
     torch.testing.assert_close(got, out[0, -1], atol=1e-4, rtol=0)
 
 
-def test_speech_view_has_a_ctc_label_per_lstm_step(models):
-    pytest.importorskip("soundfile", reason="the speech task needs the speech extra")
-    model, data = models("speech")
-    v = view(model, data, max_sequences=2)
-    check_shapes(v)
-    s = v.payload["sequences"][0]
-    assert s["tokens"][:2] == ["0.00s", "0.02s"]                       # stack 2 frames of 10 ms per step
-    assert all(n == "_" or n.startswith("'") for n in s["notes"])
-    assert s["output"].endswith("; reference a") and v.sequences == 2
-
-
 def test_seqclass_view_shows_channels_and_a_running_probability(tmp_path):
     from lstmkit.tasks.seqclass import SeqClass, SeqClassConfig, SeqClassDataConfig, SeqClassModelConfig
 
@@ -277,6 +266,67 @@ def test_video_action_view_steps_through_the_frames(model, tmp_path):
         argv = ["inspect", str(tmp_path / "model"), "--data", "actions:2:8:5:test", "--out", str(out)]
         assert main(argv) == 0 and 'id="lk-data"' in out.read_text(encoding="utf-8")
         assert main(argv[:3] + ["nowhere:2", "--out", str(out)]) == 2  # not a generator: a missing file
+
+
+def test_speech_greedy_emissions_mark_new_non_blank_ids():
+    from lstmkit.inspect.adapters.speech import greedy_emissions
+    from lstmkit.tasks.speech.decode import greedy
+
+    path = [0, 2, 2, 0, 2, 3, 3, 0, 1]
+    assert greedy_emissions(path) == [None, 2, None, None, 2, 3, None, None, 1]
+    lp = np.log(np.eye(4)[path] * 0.9 + 0.025)                          # a path whose argmax is ``path``
+    assert [e for e in greedy_emissions(path) if e is not None] == greedy(lp)
+
+
+def test_speech_view_labels_the_steps_where_the_greedy_path_emits(models):
+    pytest.importorskip("soundfile", reason="the speech task needs the speech extra")
+    from lstmkit.tasks.speech import Speech
+    from lstmkit.tasks.speech.data import pad, read_utterances
+
+    model, data = models("speech")                                     # bidirectional CTC, stack 2, 10 ms hop
+    v = view(model, data, max_sequences=2)
+    check_shapes(v)
+    assert v.sequences == 2 and set(v.payload["meta"]["layers"]) == {"l0", "l0_reverse"}
+    task = Speech.load(model)
+    features = task.front(read_utterances(data, task.config.data).sources[0])
+    s = v.payload["sequences"][0]
+    assert len(s["tokens"]) == -(-len(features) // 2)                   # one step per 2 stacked frames
+    spelled = "".join(t for t in s["tokens"] if t != "\u00b7").replace("\u2423", " ")
+    assert spelled == task.transcribe(data, decoder="greedy")[0]
+    assert s["notes"][0].startswith("frames 1-2 (0.00-0.02 s); best ")
+    assert s["output"].endswith("; reference a")
+    blank = s["series"]["lines"]["p(blank)"]
+    assert len(blank) == len(s["tokens"])
+    assert all(p <= 0.5 + 1e-6 for p, t in zip(blank, s["tokens"]) if t != "\u00b7")  # a char beat blank there
+    net = task.net.eval()
+    x, lengths = pad([features])
+    with torch.no_grad():
+        out, _ = net.lstm(x.reshape(1, -1, 2 * x.shape[2]), lengths=(lengths + 1) // 2)
+    torch.testing.assert_close(torch.tensor(s["traces"]["l0"]["h"]), out[0, :, :8], atol=1e-4, rtol=0)
+
+
+def test_speech_words_view_shows_the_running_word_probability():
+    from lstmkit.tasks.speech import Speech
+    from lstmkit.tasks.speech.config import SpeechConfig, SpeechDataConfig, SpeechModelConfig
+
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(6, 11, 10)
+    items = [rng.normal(s, 1.0, (int(n), 5)).astype(np.float32) for s, n in zip([1.0, -1.0] * 5, sizes)]
+    labels = ["up", "down"] * 5
+    mc = SpeechModelConfig(mode="words", hidden_size=6, num_layers=1, bidirectional=False, stack=1)
+    task = Speech(SpeechConfig(model=mc, data=SpeechDataConfig(batch_size=4, cmvn="none")),
+                  Speech.default_train(max_epochs=1, progress=False)).fit((items, labels))
+    v = view(task, (items[:3], labels[:3]))
+    check_shapes(v)
+    s = v.payload["sequences"][1]
+    assert s["tokens"] == [str(t) for t in range(1, len(items[1]) + 1)]
+    proba = task.predict((items[1:2], labels[1:2]))
+    word = proba["prediction"][0]
+    assert s["output"].startswith(word) and s["output"].endswith("; reference down")
+    (name, running), = s["series"]["lines"].items()
+    assert name == f"p({word}) if it ended here"
+    assert running[-1] == pytest.approx(float(proba[f"p_{word}"][0]), abs=1e-4)  # mean pooling over all steps
+    assert s["notes"][0].startswith("frame 1; p(")
 
 
 # ---------------------------------------------------------------------- the command line

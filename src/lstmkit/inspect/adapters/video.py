@@ -43,7 +43,8 @@ from lstmkit.inspect.adapters.text import WHAT, _first, clip
 from lstmkit.inspect.traces import GateTrace
 
 
-def conv_gates(layer: torch.nn.Module, x: torch.Tensor, hx: Any, index: int = 0) -> dict[str, dict[str, torch.Tensor]]:
+def conv_gates(layer: torch.nn.Module, x: torch.Tensor, hx: Any,
+               index: int = 0) -> dict[str, dict[str, torch.Tensor]]:
     """Per layer/direction, the gate and state maps ``(T, C_h, H', W')`` of clip ``index`` (batch_first layer)."""
     was = layer.training
     layer.eval()
