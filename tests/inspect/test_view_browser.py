@@ -160,3 +160,27 @@ def test_pattern_search_attention_and_series_in_chromium(browser, tmp_path):
     assert page.locator("#lk-series svg.lk-chart").count() == 3  # input, score, gate traces under them
     assert errors == []
     page.close()
+
+
+def test_video_nextframe_page_draws_its_error_series_in_chromium(browser, tmp_path):
+    """A ConvLSTM next-frame page: series with gaps (no error under the given frames), channels as units."""
+    import numpy as np
+
+    from lstmkit.tasks.video import Video, VideoConfig, VideoDataConfig, VideoModelConfig
+
+    clips = np.zeros((8, 6, 1, 8, 8), dtype=np.float32)
+    for i in range(8):
+        for t in range(6):
+            clips[i, t, 0, :, (i + t) % 8] = 1.0
+    mc = VideoModelConfig(patch=2, hidden_channels=3, num_layers=1)
+    task = Video(VideoConfig(mc, VideoDataConfig(input_frames=3, output_frames=3, batch_size=4)),
+                 Video.default_train(max_epochs=1, progress=False, warmup_steps=0)).fit(clips)
+    path = view(task, clips, max_sequences=2).save(tmp_path / "video.html")
+    page, errors = open_page(browser, path)
+    assert page.locator(".lk-tok").count() == 6
+    assert page.locator(".lk-tok").first.inner_text() == "in 1"
+    assert page.locator("#lk-series-sec").is_visible()
+    # input (true and predicted mean intensity), the two error lines, the gate traces under them
+    assert page.locator("#lk-series svg.lk-chart").count() == 4
+    assert errors == []
+    page.close()

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 from tiny_tasks import RESUMABLE  # noqa: E402
 
 DATA = {"classify": "train.tsv", "tag": "train.conll", "translate": "train.en", "generate": "train.txt",
-        "forecast": "train.csv", "detect": "normal.csv", "speech": "train.tsv"}
+        "forecast": "train.csv", "detect": "normal.csv", "video": "clips.npy", "speech": "train.tsv"}
 EXTRA = {"classify": ["--pooling", "attention"]}  # attention pooling: the view shows its weights
 
 
@@ -140,17 +140,6 @@ def test_detect_view_traces_are_the_states_behind_each_score(models):
     torch.testing.assert_close(got, out[0, -1], atol=1e-4, rtol=0)
 
 
-def test_speech_view_has_a_ctc_label_per_lstm_step(models):
-    pytest.importorskip("soundfile", reason="the speech task needs the speech extra")
-    model, data = models("speech")
-    v = view(model, data, max_sequences=2)
-    check_shapes(v)
-    s = v.payload["sequences"][0]
-    assert s["tokens"][:2] == ["0.00s", "0.02s"]                       # stack 2 frames of 10 ms per step
-    assert all(n == "_" or n.startswith("'") for n in s["notes"])
-    assert s["output"].endswith("; reference a") and v.sequences == 2
-
-
 def test_seqclass_view_shows_channels_and_a_running_probability(tmp_path):
     from lstmkit.tasks.seqclass import SeqClass, SeqClassConfig, SeqClassDataConfig, SeqClassModelConfig
 
@@ -202,6 +191,142 @@ def test_music_view_names_the_frames(kind, tmp_path):
         from_file = view(task, midi)
         check_shapes(from_file)
         assert from_file.payload["sequences"][0]["tokens"][:2] == ["C3.E4.G4.C5", "F3.F4.A4"]
+
+
+def test_video_nextframe_view_joins_encoder_and_forecaster_and_shows_the_error(models):
+    from lstmkit.tasks import Video
+    from lstmkit.tasks.video.models import to_patches
+
+    model, data = models("video")                                     # 8 clips of 6 frames; 3 given, 3 predicted
+    v = view(model, data, max_sequences=2)
+    check_shapes(v)
+    s = v.payload["sequences"][0]
+    assert s["tokens"] == ["in 1", "in 2", "in 3", "out 4", "out 5", "out 6"]
+    assert v.payload["meta"]["layers"] == ["l0"] and v.payload["meta"]["units"]["l0"]["h"] == 4  # channels
+    task = Video.load(model)
+    clip = torch.from_numpy(np.load(data)[:1, :, None])                # (1, T, C, H, W)
+    net = task.net.eval()
+    with torch.no_grad():                                              # the channels' spatial means, by hand
+        x = to_patches(clip[:, :3], 2)
+        enc_out, state = net.encoder(x)
+        fc_out, _ = net.forecaster(x[:, -1:], state)
+    h = torch.tensor(s["traces"]["l0"]["h"])
+    torch.testing.assert_close(h[2], enc_out[0, -1].mean((1, 2)), atol=1e-4, rtol=0)
+    torch.testing.assert_close(h[3], fc_out[0, 0].mean((1, 2)), atol=1e-4, rtol=0)
+    lines = s["series"]["lines"]
+    err = lines["squared error per frame (convlstm)"]
+    assert err[:3] == [None] * 3
+    want = task.predict(data)
+    assert err[3:] == pytest.approx(want[want["clip"] == "clip0"]["mse"].tolist(), rel=1e-4)
+    assert lines["squared error per frame (copy last)"][3:] == pytest.approx([16.0, 16.0, 16.0])  # 2 bars of 8 px
+    assert s["series"]["overlay"]["predicted mean intensity"][:2] == [None, None]
+
+
+@pytest.mark.parametrize("model", ["lrcn", "convlstm"])
+def test_video_action_view_steps_through_the_frames(model, tmp_path):
+    from lstmkit.tasks.video import Video, VideoConfig, VideoDataConfig, VideoModelConfig
+    from lstmkit.tasks.video.models import to_patches
+
+    clips = np.zeros((8, 5, 1, 8, 8), dtype=np.float32)
+    for i in range(8):
+        for t in range(5):
+            col = (i + t) % 8 if i % 2 else (i - t) % 8
+            clips[i, t, 0, :, col] = 1.0                               # a bar moving right (odd) or left
+    labels = np.array(["left", "right"] * 4)
+    mc = VideoModelConfig(objective="action", model=model, patch=2, hidden_channels=3, num_layers=1,
+                          hidden_size=5, cnn_channels=4)
+    task = Video(VideoConfig(mc, VideoDataConfig(batch_size=4, val_fraction=0.0)),
+                 Video.default_train(max_epochs=1, progress=False, warmup_steps=0)).fit((clips, labels))
+    v = view(task, (clips[:3], labels[:3]), max_sequences=3)
+    check_shapes(v)
+    assert v.sequences == 3
+    s = v.payload["sequences"][1]
+    assert s["tokens"] == [f"frame {t}" for t in range(1, 6)]
+    assert v.payload["meta"]["units"]["l0"]["h"] == (5 if model == "lrcn" else 3)
+    proba = task.predict_proba(clips[1:2])[0]
+    k = int(proba.argmax())
+    assert s["output"].startswith(task.classes[k]) and s["output"].endswith("label right")
+    (name, running), = s["series"]["lines"].items()
+    assert name.startswith(f"p({task.classes[k]})") and len(running) == 5
+    assert running[-1] == pytest.approx(proba[k], abs=1e-4)           # the last frame's value is the prediction
+    assert s["series"]["channels"]["mean |change|"][0] is None
+    x = torch.from_numpy(clips[1:2])
+    net = task.net.eval()
+    with torch.no_grad():
+        if model == "lrcn":
+            out, _ = net.lstm(net.cnn(x.flatten(0, 1)).unflatten(0, (1, 5)))
+            want = out[0]
+        else:
+            out, _ = net.convlstm(to_patches(x, 2))
+            want = out[0].mean((2, 3))                                 # each channel averaged over space
+    torch.testing.assert_close(torch.tensor(s["traces"]["l0"]["h"]), want, atol=1e-4, rtol=0)
+    if model == "lrcn":  # the command line takes the task's generator specs as --data
+        task.save(tmp_path / "model")
+        out = tmp_path / "report.html"
+        argv = ["inspect", str(tmp_path / "model"), "--data", "actions:2:8:5:test", "--out", str(out)]
+        assert main(argv) == 0 and 'id="lk-data"' in out.read_text(encoding="utf-8")
+        assert main(argv[:3] + ["nowhere:2", "--out", str(out)]) == 2  # not a generator: a missing file
+
+
+def test_speech_greedy_emissions_mark_new_non_blank_ids():
+    from lstmkit.inspect.adapters.speech import greedy_emissions
+    from lstmkit.tasks.speech.decode import greedy
+
+    path = [0, 2, 2, 0, 2, 3, 3, 0, 1]
+    assert greedy_emissions(path) == [None, 2, None, None, 2, 3, None, None, 1]
+    lp = np.log(np.eye(4)[path] * 0.9 + 0.025)                          # a path whose argmax is ``path``
+    assert [e for e in greedy_emissions(path) if e is not None] == greedy(lp)
+
+
+def test_speech_view_labels_the_steps_where_the_greedy_path_emits(models):
+    pytest.importorskip("soundfile", reason="the speech task needs the speech extra")
+    from lstmkit.tasks.speech import Speech
+    from lstmkit.tasks.speech.data import pad, read_utterances
+
+    model, data = models("speech")                                     # bidirectional CTC, stack 2, 10 ms hop
+    v = view(model, data, max_sequences=2)
+    check_shapes(v)
+    assert v.sequences == 2 and set(v.payload["meta"]["layers"]) == {"l0", "l0_reverse"}
+    task = Speech.load(model)
+    features = task.front(read_utterances(data, task.config.data).sources[0])
+    s = v.payload["sequences"][0]
+    assert len(s["tokens"]) == -(-len(features) // 2)                   # one step per 2 stacked frames
+    spelled = "".join(t for t in s["tokens"] if t != "\u00b7").replace("\u2423", " ")
+    assert spelled == task.transcribe(data, decoder="greedy")[0]
+    assert s["notes"][0].startswith("frames 1-2 (0.00-0.02 s); best ")
+    assert s["output"].endswith("; reference a")
+    blank = s["series"]["lines"]["p(blank)"]
+    assert len(blank) == len(s["tokens"])
+    assert all(p <= 0.5 + 1e-6 for p, t in zip(blank, s["tokens"]) if t != "\u00b7")  # a char beat blank there
+    net = task.net.eval()
+    x, lengths = pad([features])
+    with torch.no_grad():
+        out, _ = net.lstm(x.reshape(1, -1, 2 * x.shape[2]), lengths=(lengths + 1) // 2)
+    torch.testing.assert_close(torch.tensor(s["traces"]["l0"]["h"]), out[0, :, :8], atol=1e-4, rtol=0)
+
+
+def test_speech_words_view_shows_the_running_word_probability():
+    from lstmkit.tasks.speech import Speech
+    from lstmkit.tasks.speech.config import SpeechConfig, SpeechDataConfig, SpeechModelConfig
+
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(6, 11, 10)
+    items = [rng.normal(s, 1.0, (int(n), 5)).astype(np.float32) for s, n in zip([1.0, -1.0] * 5, sizes)]
+    labels = ["up", "down"] * 5
+    mc = SpeechModelConfig(mode="words", hidden_size=6, num_layers=1, bidirectional=False, stack=1)
+    task = Speech(SpeechConfig(model=mc, data=SpeechDataConfig(batch_size=4, cmvn="none")),
+                  Speech.default_train(max_epochs=1, progress=False)).fit((items, labels))
+    v = view(task, (items[:3], labels[:3]))
+    check_shapes(v)
+    s = v.payload["sequences"][1]
+    assert s["tokens"] == [str(t) for t in range(1, len(items[1]) + 1)]
+    proba = task.predict((items[1:2], labels[1:2]))
+    word = proba["prediction"][0]
+    assert s["output"].startswith(word) and s["output"].endswith("; reference down")
+    (name, running), = s["series"]["lines"].items()
+    assert name == f"p({word}) if it ended here"
+    assert running[-1] == pytest.approx(float(proba[f"p_{word}"][0]), abs=1e-4)  # mean pooling over all steps
+    assert s["notes"][0].startswith("frame 1; p(")
 
 
 # ---------------------------------------------------------------------- the command line

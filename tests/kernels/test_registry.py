@@ -90,3 +90,17 @@ def test_auto_sends_a_projected_lstms_inference_to_the_fused_kernels():
     assert registry.auto_order(m.spec, needs_grad=False)[0] == "cpu"
     assert registry.auto_order(lstmkit.LSTM(3, 4).spec, needs_grad=False)[0] == "native"
     assert registry.resolve("auto", m.spec, x, False, needs_grad=False).name == ("cpu" if CPU_OK else "native")
+
+
+def test_evaluation_drops_train_only_regularisers_from_the_spec():
+    """In eval mode recurrent dropout, weight drop and dropout are no-ops, so torch's own
+    (oneDNN) inference can run such a layer; zoneout stays (its eval blend is not a no-op)."""
+    m = lstmkit.LSTM(3, 4, recurrent_dropout=0.3, weight_drop=0.2, num_layers=2, dropout=0.1).eval()
+    x = torch.randn(5, 2, 3)
+    assert registry.resolve("auto", m.spec.for_evaluation(), x, False, needs_grad=False).name == "native"
+    plain = lstmkit.LSTM(3, 4, num_layers=2, backend="reference").eval()
+    plain.load_state_dict(m.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(m(x)[0], plain(x)[0])
+    z = lstmkit.LSTM(3, 4, zoneout=0.2).eval()
+    assert z.spec.for_evaluation() is z.spec

@@ -39,7 +39,7 @@ biased variance over the last dimension and eps = 1e-5.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor
@@ -114,6 +114,15 @@ class LayerSpec:
 
     def layer_input_size(self, layer: int) -> int:
         return self.input_size if layer == 0 else self.cell.out_size * self.num_directions
+
+    def for_evaluation(self) -> "LayerSpec":
+        """The same layer in evaluation mode: dropout, recurrent dropout and weight drop
+        act only in training, so they are dropped from the spec (and a backend that
+        lacks them, torch's own, can run it); zoneout stays (evaluation blends with
+        its expectation)."""
+        if not (self.dropout or self.recurrent_dropout or self.weight_drop):
+            return self
+        return replace(self, dropout=0.0, recurrent_dropout=0.0, weight_drop=0.0)
 
 
 @dataclass

@@ -306,10 +306,11 @@ class RecurrentBase(nn.Module, Generic[State]):
         h0, c0 = self._initial_state(hx, batch, batched, x)
         needs_grad = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters()))
-        backend = registry.resolve(self.backend, self.spec, x, return_gates, needs_grad)
+        spec = self.spec if self.training else self.spec.for_evaluation()  # eval: train-only options off
+        backend = registry.resolve(self.backend, spec, x, return_gates, needs_grad)
         params = [self.dir_params(k, d == 1) for k in range(self.num_layers)
-                  for d in range(self.spec.num_directions)]
-        res = backend.run(self.spec, x, h0, c0, params, lengths, self.training, return_gates)
+                  for d in range(spec.num_directions)]
+        res = backend.run(spec, x, h0, c0, params, lengths, self.training, return_gates)
         output, h_n, c_n = res.output, res.h_n, res.c_n
         gates = res.gates
         if packed:

@@ -45,11 +45,12 @@ ADAPTERS: dict[str, str] = {
     "detect": "lstmkit.inspect.adapters.series:detect_samples",
     "seqclass": "lstmkit.inspect.adapters.series:seqclass_samples",
     "music": "lstmkit.inspect.adapters.series:music_samples",
+    "video": "lstmkit.inspect.adapters.video:video_samples",
     "speech": "lstmkit.inspect.adapters.speech:speech_samples",
 }
 
-#: task -> data names that are not paths (music's bundled corpora)
-NAMED_DATA: dict[str, tuple[str, ...]] = {"music": ("jsb", "bach")}
+#: task -> data names that are not paths (music's bundled corpora, video's generators)
+NAMED_DATA: dict[str, tuple[str, ...]] = {"music": ("jsb", "bach"), "video": ("moving", "actions")}
 
 
 @dataclass(frozen=True)
