@@ -39,9 +39,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstmkit.exporter.errors import ExportError
 from lstmkit.cells.convlstm import EPS as CONV_EPS
 from lstmkit.cells.convlstm import ConvLSTMCell
+from lstmkit.exporter.errors import ExportError
 from lstmkit.kernels.spec import LN_EPS
 
 _MODES = {"LSTM": 0, "GRU": 1, "RNN_TANH": 2, "RNN_RELU": 3}
