@@ -115,12 +115,12 @@ def default_dynamic(module: nn.Module, flat: Flat) -> dict[str, dict[int, str]]:
     layer = is_recurrent(module)
     for i, (name, t) in enumerate(zip(flat.names, flat.tensors)):
         if layer and i == 0:
-            if t.dim() == 3:
+            if t.dim() in (3, 5):  # batched (T, B, I) or a conv layer's (T, B, C, H, W)
                 dims[name] = {0: "batch", 1: "time"} if module.batch_first else {0: "time", 1: "batch"}
             else:
                 dims[name] = {0: "time"}
         elif layer and name.startswith("hx"):
-            dims[name] = {1: "batch"} if t.dim() == 3 else {}
+            dims[name] = {1: "batch"} if t.dim() in (3, 5) else {}
         elif t.dim() >= 2:
             dims[name] = {0: "batch", 1: "time"}
         elif t.dim() == 1:

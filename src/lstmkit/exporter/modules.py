@@ -1,9 +1,10 @@
 """Export-time recurrent layers: the inference function of a layer in a traceable form.
 
-``to_export_layer(layer, loop)`` turns an ``lstmkit.LSTM`` / ``GRU`` / ``RNN``
-or a ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` (same parameter names) into an
-:class:`ExportLSTM` or :class:`ExportRNN` that computes what the layer
-computes **in eval mode** and shares its parameters:
+``to_export_layer(layer, loop)`` turns an ``lstmkit.LSTM`` / ``GRU`` / ``RNN``,
+a ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` (same parameter names) or an
+``lstmkit.ConvLSTM`` / ``ConvGRU`` into an :class:`ExportLSTM` or
+:class:`ExportRNN` that computes what the layer computes **in eval mode**
+and shares its parameters:
 
 * ``loop="scan"``: each direction's time loop is PyTorch's ``scan`` operator
   (see :mod:`lstmkit.exporter._scan`), which ``torch.export`` keeps as one op
@@ -22,7 +23,12 @@ starts at its own last valid step.
 The call matches the layer's: ``forward(input, hx=None, lengths=None)`` with
 batched ``(L, N, H_in)`` / ``(N, L, H_in)`` or unbatched ``(L, H_in)`` input,
 returning ``(output, (h_n, c_n))`` (LSTM) or ``(output, h_n)``. A
-``PackedSequence`` cannot be exported: pass ``lengths=`` instead.
+``PackedSequence`` cannot be exported: pass ``lengths=`` instead. A conv
+layer's twin (:class:`ExportConvCell`, the step of
+:mod:`lstmkit.cells.convlstm`: peephole, ``norm``, zoneout, bidirectional,
+stacked, ``lengths``) takes its 5-D clips ``(T, B, C, H, W)`` / ``(B, T, C, H, W)``
+with states ``(L·D, B, C_h, H, W)``; the frame size stays fixed,
+``return_gates`` is not part of it.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.cells.convlstm import EPS as CONV_EPS
+from lstmkit.cells.convlstm import ConvLSTMCell
 from lstmkit.exporter.errors import ExportError
 from lstmkit.kernels.spec import LN_EPS
 
@@ -61,7 +69,68 @@ def layer_options(layer: nn.Module) -> dict[str, Any]:
     }
 
 
-class ExportCell(nn.Module):
+class _TimeLoop(nn.Module):
+    """The time loop of one layer and direction, shared by :class:`ExportCell` and :class:`ExportConvCell`.
+
+    A subclass gives ``step(gi_t, h, c) -> (h_t, c_t)``; the states may be
+    (B, H) vectors or (B, C_h, H, W) maps: h and c are joined along dim 1.
+    """
+
+    def step(self, gi: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError
+
+    def run_scan(self, gi: Tensor, h: Tensor, c: Tensor,
+                 run: Tensor | None, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:
+        """The time loop as PyTorch's ``scan`` (for torch.export and ONNX ``Scan``).
+
+        gi (T, B, G·H); h (B, H_out); c (B, H); run (T, B, 1) bool or None ->
+        (y (T, B, H_out), h_n, c_n); for a conv cell every (·, H) is (·, C_h, H, W)
+        and run is (T, B, 1, 1, 1)."""
+        from lstmkit.exporter._scan import get_scan
+
+        scan = get_scan()
+
+        out = h.shape[1]
+        width = out + c.shape[1]
+
+        # One carry tensor [h | c] (B, H_out + H): torch 2.13's ONNX decompositions fail on a
+        # scan whose carry is a tuple (measured), so h and c travel concatenated.
+        def combine(carry, xs):
+            h_prev, c_prev = carry.narrow(1, 0, out), carry.narrow(1, out, width - out)
+            h_new, c_new = self.step(xs[0], h_prev, c_prev)
+            if run is None:
+                return torch.cat([h_new, c_new], 1), h_new.clone()
+            ok = xs[1]  # (B, 1) or (B, 1, 1, 1) bool: still inside the sequence
+            y = torch.where(ok, h_new, torch.zeros_like(h_new))
+            kept = torch.cat([torch.where(ok, h_new, h_prev), torch.where(ok, c_new, c_prev)], 1)
+            return kept, y
+
+        xs = (gi,) if run is None else (gi, run)
+        state, ys = scan(combine, torch.cat([h, c], 1), xs, reverse=reverse)
+        return ys, state.narrow(1, 0, out), state.narrow(1, out, width - out)
+
+    def run_loop(self, gi: Tensor, h: Tensor, c: Tensor,
+                 run: Tensor | None, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:
+        """The time loop as a ``for`` over T (for TorchScript); same contract as ``run_scan``."""
+        steps = gi.shape[0]
+        ys: list[Tensor] = []
+        for i in range(steps):
+            t = steps - 1 - i if reverse else i
+            h_new, c_new = self.step(gi[t], h, c)
+            if run is None:
+                h, c = h_new, c_new
+                ys.append(h_new)
+            else:
+                ok = run[t]  # (B, 1) or (B, 1, 1, 1) bool
+                h = torch.where(ok, h_new, h)
+                c = torch.where(ok, c_new, c)
+                ys.append(torch.where(ok, h_new, torch.zeros_like(h_new)))
+        if reverse:
+            ys.reverse()
+        return torch.stack(ys, 0), h, c
+
+
+class ExportCell(_TimeLoop):
     """One layer and direction: ``input_proj`` for the whole sequence, then ``step`` per t.
 
     Parameters are the layer's own (shared, not copied); a missing bias is a
@@ -165,67 +234,108 @@ class ExportCell(nn.Module):
             h_new = self.zoneout_h * h + (1.0 - self.zoneout_h) * h_new
         return h_new, c_new
 
-    def run_scan(self, gi: Tensor, h: Tensor, c: Tensor,
-                 run: Tensor | None, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:
-        """The time loop as PyTorch's ``scan`` (for torch.export and ONNX ``Scan``).
 
-        gi (T, B, G·H); h (B, H_out); c (B, H); run (T, B, 1) bool or None ->
-        (y (T, B, H_out), h_n, c_n)."""
-        from lstmkit.exporter._scan import get_scan
+class ExportConvCell(_TimeLoop):
+    """One ConvLSTM / ConvGRU cell (:mod:`lstmkit.cells.convlstm`) in eval mode, the reference path.
 
-        scan = get_scan()
+    ``input_proj`` convolves every frame at once, ``W_x * x_t + b_x`` (T, B,
+    G·C_h, H, W); ``step`` adds ``W_h * h_{t-1} + b_h`` and applies the
+    gates. Eval mode: no recurrent-dropout mask, zoneout by its expectation
+    (``c_t = z_c c_{t-1} + (1 - z_c) c̃_t``, h likewise). Parameters are the
+    cell's own; the fused path of the layer computes the same thing (up to
+    float rounding), so the twin always uses the two separate convolutions.
+    """
 
-        out = h.shape[1]
-        width = out + c.shape[1]
-
-        # One carry tensor [h | c] (B, H_out + H): torch 2.13's ONNX decompositions fail on a
-        # scan whose carry is a tuple (measured), so h and c travel concatenated.
-        def combine(carry, xs):
-            h_prev, c_prev = carry.narrow(1, 0, out), carry.narrow(1, out, width - out)
-            h_new, c_new = self.step(xs[0], h_prev, c_prev)
-            if run is None:
-                return torch.cat([h_new, c_new], 1), h_new.clone()
-            ok = xs[1]  # (B, 1) bool: still inside the sequence
-            y = torch.where(ok, h_new, torch.zeros_like(h_new))
-            kept = torch.cat([torch.where(ok, h_new, h_prev), torch.where(ok, c_new, c_prev)], 1)
-            return kept, y
-
-        xs = (gi,) if run is None else (gi, run)
-        state, ys = scan(combine, torch.cat([h, c], 1), xs, reverse=reverse)
-        return ys, state.narrow(1, 0, out), state.narrow(1, out, width - out)
-
-    def run_loop(self, gi: Tensor, h: Tensor, c: Tensor,
-                 run: Tensor | None, reverse: bool) -> tuple[Tensor, Tensor, Tensor]:
-        """The time loop as a ``for`` over T (for TorchScript); same contract as ``run_scan``."""
-        steps = gi.shape[0]
-        ys: list[Tensor] = []
-        for i in range(steps):
-            t = steps - 1 - i if reverse else i
-            h_new, c_new = self.step(gi[t], h, c)
-            if run is None:
-                h, c = h_new, c_new
-                ys.append(h_new)
+    def __init__(self, cell: nn.Module) -> None:
+        super().__init__()
+        self.is_lstm = isinstance(cell, ConvLSTMCell)
+        self.hidden = int(cell.hidden_channels)
+        self.padding = [int(cell.padding[0]), int(cell.padding[1])]
+        self.zoneout_c = float(cell.zoneout_c) if self.is_lstm else 0.0
+        self.zoneout_h = float(cell.zoneout_h)
+        self.w_ih, self.w_hh = cell.weight_ih, cell.weight_hh
+        for name in ("bias_ih", "bias_hh"):
+            p = getattr(cell, name)
+            if p is None:
+                self.register_buffer(name, self.w_ih.new_zeros(self.w_ih.shape[0]))
             else:
-                ok = run[t]  # (B, 1) bool
-                h = torch.where(ok, h_new, h)
-                c = torch.where(ok, c_new, c)
-                ys.append(torch.where(ok, h_new, torch.zeros_like(h_new)))
-        if reverse:
-            ys.reverse()
-        return torch.stack(ys, 0), h, c
+                setattr(self, name, p)
+        empty = self.w_ih.new_zeros(0)
+        self.peephole = bool(getattr(cell, "peephole", False))
+        self.w_ch = cell.weight_ch if self.peephole else nn.Parameter(empty, requires_grad=False)
+        norm = getattr(cell, "norm", "none")
+        self.norm = norm != "none"
+        self.groups = int(getattr(cell, "norm_groups", 1))
+        self.eps = float(CONV_EPS)
+        for name in ("norm_gate_weight", "norm_gate_bias", "norm_cell_weight", "norm_cell_bias"):
+            setattr(self, name.replace("norm_", "n_"),
+                    getattr(cell, name) if self.norm else nn.Parameter(empty, requires_grad=False))
+
+    def input_proj(self, x: Tensor) -> Tensor:
+        """x (T, B, C, H, W) -> W_x * x + b_x (T, B, G·C_h, H, W)."""
+        steps, batch = x.shape[0], x.shape[1]
+        a = F.conv2d(x.flatten(0, 1), self.w_ih, self.bias_ih, padding=self.padding)
+        return a.reshape(steps, batch, a.shape[1], a.shape[2], a.shape[3])
+
+    def step(self, gi: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+        """(W_x * x_t + b_x, h_{t-1}, c_{t-1}) -> (h_t, c_t); the ConvGRU passes ``c`` through."""
+        ch = self.hidden
+        gh = F.conv2d(h, self.w_hh, self.bias_hh, padding=self.padding)  # (B, G·C_h, H, W)
+        if self.is_lstm:
+            a = gi + gh
+            if self.norm:
+                a = F.group_norm(a, 4 * self.groups, self.n_gate_weight, self.n_gate_bias, self.eps)
+            a_i, a_f = a.narrow(1, 0, ch), a.narrow(1, ch, ch)
+            a_g, a_o = a.narrow(1, 2 * ch, ch), a.narrow(1, 3 * ch, ch)
+            if self.peephole:
+                a_i = a_i + self.w_ch[0] * c
+                a_f = a_f + self.w_ch[1] * c
+            c_new = torch.sigmoid(a_f) * c + torch.sigmoid(a_i) * torch.tanh(a_g)
+            if self.peephole:
+                a_o = a_o + self.w_ch[2] * c_new
+            c_out = c_new
+            if self.norm:
+                c_out = F.group_norm(c_new, self.groups, self.n_cell_weight, self.n_cell_bias, self.eps)
+            h_new = torch.sigmoid(a_o) * torch.tanh(c_out)
+            if self.zoneout_c > 0:
+                c_new = self.zoneout_c * c + (1.0 - self.zoneout_c) * c_new
+        else:
+            r = torch.sigmoid(gi.narrow(1, 0, ch) + gh.narrow(1, 0, ch))
+            z = torch.sigmoid(gi.narrow(1, ch, ch) + gh.narrow(1, ch, ch))
+            n = torch.tanh(gi.narrow(1, 2 * ch, ch) + r * gh.narrow(1, 2 * ch, ch))
+            h_new = (1.0 - z) * n + z * h
+            c_new = c
+        if self.zoneout_h > 0:
+            h_new = self.zoneout_h * h + (1.0 - self.zoneout_h) * h_new
+        return h_new, c_new
 
 
 class _ExportBase(nn.Module):
-    """The stack (layers, directions, residual) around :class:`ExportCell` (module docstring)."""
+    """The stack (layers, directions, residual) around :class:`ExportCell` or :class:`ExportConvCell`.
+
+    For a ConvLSTM / ConvGRU the layout is the layer's: input (T, B, C, H, W)
+    (or batch first), states (L·D, B, C_h, H, W); the cells are the layer's
+    ``cells[k·D + d]``.
+    """
 
     def __init__(self, layer: nn.Module, loop: str) -> None:
         super().__init__()
         if loop not in ("scan", "script"):
             raise ValueError(f"loop: expected 'scan' or 'script', got {loop!r}")
-        opts = layer_options(layer)
         self.use_scan = loop == "scan"
+        self.batch_first = bool(layer.batch_first)
+        if is_conv_recurrent(layer):
+            self.is_lstm = layer.n_states == 2
+            self.rank = 5
+            self.num_layers = int(layer.num_layers)
+            self.dirs = int(layer.num_directions)
+            self.residual = False
+            self.hidden = self.out_size = int(layer.hidden_channels)
+            self.cells = nn.ModuleList(ExportConvCell(cell) for cell in layer.cells)
+            return
+        opts = layer_options(layer)
         self.is_lstm = opts["mode"] == "LSTM"
-        self.batch_first = bool(opts["batch_first"])
+        self.rank = 3
         self.num_layers = int(opts["num_layers"])
         self.dirs = 2 if opts["bidirectional"] else 1
         self.residual = bool(opts["residual"])
@@ -236,18 +346,23 @@ class _ExportBase(nn.Module):
 
     def _run(self, x: Tensor, h0: Tensor | None, c0: Tensor | None,
              lengths: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
-        """x (T, B, I) -> output (T, B, D·H_out), h_n (L·D, B, H_out), c_n (L·D, B, H)."""
+        """x (T, B, I) -> output (T, B, D·H_out), h_n (L·D, B, H_out), c_n (L·D, B, H).
+
+        Conv layers: x (T, B, C, H, W) -> (T, B, D·C_h, H, W), (L·D, B, C_h, H, W) twice."""
         steps, batch = x.shape[0], x.shape[1]
         rows = self.num_layers * self.dirs
+        frame: list[int] = [int(n) for n in x.shape[3:]]  # [] or [H, W]
         if h0 is None:
-            h0 = x.new_zeros(rows, batch, self.out_size)
-        if c0 is None:  # the GRU / RNN carry an unused (B, H) zero "cell" too
-            c0 = x.new_zeros(rows, batch, self.hidden)
+            h0 = x.new_zeros([rows, batch, self.out_size] + frame)
+        if c0 is None:  # the GRU / RNN carry an unused zero "cell" too
+            c0 = x.new_zeros([rows, batch, self.hidden] + frame)
         run: Tensor | None = None
         valid: Tensor | None = None
         if lengths is not None:
             t = torch.arange(steps, device=x.device).unsqueeze(1)  # (T, 1)
             run = (t < lengths.to(x.device).unsqueeze(0)).unsqueeze(2)  # (T, B, 1) bool
+            for _ in frame:
+                run = run.unsqueeze(3)  # conv: (T, B, 1, 1, 1)
             valid = run.to(x.dtype)
         layer_in = x
         outs: list[Tensor] = []
@@ -278,7 +393,7 @@ class _ExportBase(nn.Module):
     def _prepare(self, input: Tensor) -> tuple[Tensor, bool]:
         if not isinstance(input, Tensor):
             raise ExportError("a PackedSequence cannot be exported: pass the padded input with lengths= instead")
-        batched = input.dim() == 3
+        batched = input.dim() == self.rank
         x = input
         if not batched:
             x = x.unsqueeze(1)  # (T, I) -> (T, 1, I)
@@ -329,11 +444,20 @@ def is_recurrent(module: nn.Module) -> bool:
     """An lstmkit recurrent layer or a torch.nn.LSTM / GRU / RNN."""
     from lstmkit.layers.recurrent import RecurrentBase
 
-    return isinstance(module, (RecurrentBase, nn.RNNBase))
+    return isinstance(module, (RecurrentBase, nn.RNNBase)) or is_conv_recurrent(module)
+
+
+def is_conv_recurrent(module: nn.Module) -> bool:
+    """An ``lstmkit.ConvLSTM`` or ``ConvGRU``."""
+    from lstmkit.layers.conv_recurrent import ConvGRU, ConvLSTM
+
+    return isinstance(module, (ConvLSTM, ConvGRU))
 
 
 def to_export_layer(layer: nn.Module, loop: str) -> _ExportBase:
     """The export-time twin of ``layer`` (see the module docstring)."""
+    if is_conv_recurrent(layer):
+        return (ExportLSTM if layer.n_states == 2 else ExportRNN)(layer, loop)
     mode = layer_options(layer)["mode"]
     return (ExportLSTM if mode == "LSTM" else ExportRNN)(layer, loop)
 

@@ -24,12 +24,13 @@ detect       window (B, L, C) -> prediction (B, C) (predictor) or      batch [, 
 seqclass     series (B, T, C), lengths (B,) -> logits (B, K)           batch, time
 music        frames: roll (B, T, P) -> log p per frame (B, T);         batch, time
              voices: tokens (B, N) -> logits (B, N, V)
-video        clips (B, T, C, H, W) -> logits (B, K) (LRCN only)        batch, time
+video        clips (B, T, C, H, W) -> logits (B, K) (LRCN,            batch, time
+             ConvLSTM); nextframe: context (B, T, C, H, W) ->
+             frames (B, F, C, H, W), F fixed
 ===========  =======================================================  ===============
 
 Refused, with one line: classify and tag models with subword or lexicon
-features (ragged bags of n-grams are not fixed-rank tensor inputs), and video
-models built on ConvLSTM (no export-time twin). The CRF of
+features (ragged bags of n-grams are not fixed-rank tensor inputs). The CRF of
 a tagger is not part of the program: decode its emissions with the
 transitions in ``model.safetensors`` (``crf.*``), or take the arg-max.
 """
@@ -280,18 +281,22 @@ def music(task: Any) -> list[Program]:
 
 
 def video(task: Any) -> list[Program]:
-    from lstmkit.tasks.video.models import LRCN
+    """A classifier (LRCN or ConvLSTM): clips (B, T, C, H, W) -> logits (B, K). Next-frame prediction:
+    the context clips (B, T, C, H, W) -> the ``output_frames`` predicted frames (B, F, C, H, W) in [0, 1]
+    (F is fixed at export, T is not). Frames are the task's size; batch and time are dynamic."""
+    from lstmkit.tasks.video.models import EncoderForecaster
 
     net = task.net
-    if not isinstance(net, LRCN):
-        raise ExportError("video models built on ConvLSTM (objective 'nextframe', model 'convlstm') cannot be "
-                          "exported yet: ConvLSTM has no export-time twin; the 'lrcn' classifier can")
     channels, height, width = task.frame_shape
 
     def inputs(b: int, t: int) -> tuple[Tensor, ...]:
         gen = torch.Generator().manual_seed(b * 100 + t)
         return (torch.rand(b, t, channels, height, width, generator=gen),)
 
+    if isinstance(net, EncoderForecaster):
+        steps = int(task.config.data.output_frames)
+        return [_program("video", net, lambda n, clips: n(clips, steps), inputs, ["context"],
+                         {"context": {0: "batch", 1: "time"}}, ["frames"])]
     return [_program("video", net, lambda n, clips: n(clips), inputs, ["clips"],
                      {"clips": {0: "batch", 1: "time"}}, ["logits"])]
 
