@@ -28,17 +28,16 @@ from lstmkit.cells.minrnn import MODES, MinGRUCell, MinLSTMCell
 from lstmkit.layers._stack import FamilyStack, set_mode
 
 
-class MinGRU(FamilyStack):
-    r"""Stacked minGRU: ``z_t = σ(W_iz x_t + b_iz)``, ``h̃_t = g(W_ih x_t + b_ih)``,
-    ``h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t``. Gates traced: ``z``, ``h_tilde``.
-    Parameters per layer: ``cells.{k}.weight_ih`` (2·H, in), ``cells.{k}.bias_ih``.
-    ``forget_bias=b`` starts the kept fraction 1 - z at σ(b) (b_z = -b), for long lags."""
+class _MinStack(FamilyStack):
+    """A stack of one min-RNN cell type (``CELL``), with the layers' shared arguments."""
+
+    CELL: type
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, device: Any = None,
                  dtype: Any = None, *, mode: str = "auto", forget_bias: float = 0.0) -> None:
-        super().__init__(lambda i: MinGRUCell(i, hidden_size, bias, device, dtype, mode=mode,
-                                                  forget_bias=forget_bias),
+        super().__init__(lambda i: self.CELL(i, hidden_size, bias, device, dtype, mode=mode,
+                                             forget_bias=forget_bias),
                          input_size, hidden_size, num_layers, batch_first, dropout)
 
     @property
@@ -51,25 +50,20 @@ class MinGRU(FamilyStack):
         set_mode(self, value, MODES)
 
 
-class MinLSTM(FamilyStack):
+class MinGRU(_MinStack):
+    r"""Stacked minGRU: ``z_t = σ(W_iz x_t + b_iz)``, ``h̃_t = g(W_ih x_t + b_ih)``,
+    ``h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t``. Gates traced: ``z``, ``h_tilde``.
+    Parameters per layer: ``cells.{k}.weight_ih`` (2·H, in), ``cells.{k}.bias_ih``.
+    ``forget_bias=b`` starts the kept fraction 1 - z at σ(b) (b_z = -b), for long lags."""
+
+    CELL = MinGRUCell
+
+
+class MinLSTM(_MinStack):
     r"""Stacked minLSTM: ``f'_t, i'_t`` = σ-gates of x_t normalised to sum to one,
     ``h_t = f'_t ⊙ h_{t-1} + i'_t ⊙ g(W_ih x_t + b_ih)``. Gates traced: ``f``, ``i``
     (normalised), ``h_tilde``. Parameters per layer: ``cells.{k}.weight_ih``
     (3·H, in), rows f|i|h, ``cells.{k}.bias_ih``. ``forget_bias=b`` sets b_f = b,
     b_i = -b, so f' starts at σ(b), for long lags."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, device: Any = None,
-                 dtype: Any = None, *, mode: str = "auto", forget_bias: float = 0.0) -> None:
-        super().__init__(lambda i: MinLSTMCell(i, hidden_size, bias, device, dtype, mode=mode,
-                                                  forget_bias=forget_bias),
-                         input_size, hidden_size, num_layers, batch_first, dropout)
-
-    @property
-    def mode(self) -> str:
-        """The form every layer's cell runs; setting it switches them all (checked)."""
-        return self.cells[0].mode
-
-    @mode.setter
-    def mode(self, value: str) -> None:
-        set_mode(self, value, MODES)
+    CELL = MinLSTMCell
