@@ -42,6 +42,15 @@ class FamilyCell(nn.Module):
         self.hidden_size = positive_int("hidden_size", hidden_size)
 
     # -- to be provided by a subclass
+    def _input_projection(self, rows: int, bias: bool, factory: dict[str, Any]) -> None:
+        """``weight_ih`` (rows, input_size) and ``bias_ih`` (rows) or None; ``self.bias``."""
+        self.weight_ih = nn.Parameter(torch.empty(rows, self.input_size, **factory))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(rows, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+        self.bias = bool(bias)
+
     def state_shapes(self) -> tuple[tuple[int, ...], ...]:
         """The shape of each state tensor for one sequence (no batch dimension)."""
         return ((self.hidden_size,),)

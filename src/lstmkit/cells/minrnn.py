@@ -48,7 +48,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from lstmkit import init as rinit
 from lstmkit.cells._family import FamilyCell, Gates, StateT, last_valid, step_mask
@@ -98,13 +98,7 @@ class _MinCell(FamilyCell):
             raise ValueError("forget_bias: needs bias=True (it sets gate biases)")
         self.mode, self.forget_bias = mode, float(forget_bias)
         factory = {"device": device, "dtype": dtype}
-        rows = self.num_blocks * hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(rows, input_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(rows, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-        self.bias = bool(bias)
+        self._input_projection(self.num_blocks * hidden_size, bias, factory)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -43,7 +43,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from lstmkit import init as rinit
 from lstmkit.cells._family import FamilyCell, Gates, StateT, step_mask
@@ -142,13 +142,7 @@ class MLSTMCell(FamilyCell):
         self.chunk_size = positive_int("chunk_size", chunk_size)
         self.head_size = hidden_size // num_heads
         factory = {"device": device, "dtype": dtype}
-        rows = 4 * hidden_size + 2 * num_heads
-        self.weight_ih = nn.Parameter(torch.empty(rows, input_size, **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(rows, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-        self.bias = bool(bias)
+        self._input_projection(4 * hidden_size + 2 * num_heads, bias, factory)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -88,14 +88,9 @@ class SLSTMCell(FamilyCell):
         self.forget_gate = forget_gate
         self.head_size = hidden_size // num_heads
         factory = {"device": device, "dtype": dtype}
-        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size, **factory))
+        self._input_projection(4 * hidden_size, bias, factory)
         self.weight_hh = nn.Parameter(torch.empty(4, num_heads, self.head_size, self.head_size,
                                                   **factory))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-        self.bias = bool(bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
