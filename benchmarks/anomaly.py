@@ -57,8 +57,7 @@ from _selection import SELECTION
 
 from lstmkit.data.timeseries import load_ecg_diff_count_3, load_kdd_tsad_135
 from lstmkit.io import atomic_write_json
-from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectModelConfig, zscore_baseline
-from lstmkit.tasks.anomaly import cycles
+from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectModelConfig, cycles, zscore_baseline
 from lstmkit.tasks.anomaly.baselines import isolation_forest_baseline
 from lstmkit.tasks.anomaly.metrics import all_metrics
 

@@ -153,7 +153,7 @@ def run_lag(classes, s):
         for T in s["lag_lengths"]:
             problem = Problem(T)
             T_max = T + T // 10
-            build = lambda cls, w: Net(cls, problem.input_size, w, problem.output_size, tokens=False)  # noqa: E731
+            build = lambda cls, w: Net(cls, problem.input_size, w, problem.output_size, tokens=False)  # noqa: E731, B023 (used within this iteration)
             widths, budget = widths_for(classes, build, s["lag_width"])
             test = problem.sample(s["lag_test"], torch.Generator().manual_seed(s["seed"] + 7919))
             for name, cls in classes.items():
@@ -161,8 +161,8 @@ def run_lag(classes, s):
                 net = Net(cls, problem.input_size, widths[name][0], problem.output_size, tokens=False,
                           **options(name, T_max))
                 gen = torch.Generator().manual_seed(s["seed"] * 1000 + T)
-                info = train_steps(net, lambda _: problem.sample(s["lag_batch"], gen),
-                                   lambda m, b: problem.loss(last_step_output(m, b), b),
+                info = train_steps(net, lambda _: problem.sample(s["lag_batch"], gen),  # noqa: B023 (called within this iteration)
+                                   lambda m, b: problem.loss(last_step_output(m, b), b),  # noqa: B023 (called within this iteration)
                                    s["lag_steps"], s["lag_cpu_s"], s["lr"])
                 row = {"task": task, "T": T, "model": name, "width": widths[name][0],
                        "params": n_params(net), "budget": budget, **evaluate_lag(net, problem, test), **info}
@@ -182,7 +182,7 @@ def run_copy(classes, s):
             torch.manual_seed(s["seed"])
             net = build(cls, widths[name][0])
             gen = torch.Generator().manual_seed(s["seed"] * 1000 + T)
-            info = train_steps(net, lambda _: selective_copy(s["copy_batch"], T, K, V, gen), copy_loss,
+            info = train_steps(net, lambda _: selective_copy(s["copy_batch"], T, K, V, gen), copy_loss,  # noqa: B023 (called within this iteration)
                                s["copy_steps"], s["copy_cpu_s"], s["lr"])
             row = {"T": T, "model": name, "width": widths[name][0], "params": n_params(net), "budget": budget,
                    "token_accuracy": copy_accuracy(net, x_test, y_test), **info}
@@ -206,7 +206,7 @@ def run_lm(classes, s):
         torch.manual_seed(s["seed"])
         net = build(cls, widths[name][0])
         gen = torch.Generator().manual_seed(s["seed"])
-        info = train_steps(net, lambda _: lm_batch(ids["train"], s["lm_batch"], s["lm_bptt"], gen), lm_loss,
+        info = train_steps(net, lambda _: lm_batch(ids["train"], s["lm_batch"], s["lm_bptt"], gen), lm_loss,  # noqa: B023 (called within this iteration)
                            10**9, s["lm_cpu_s"], s["lr"])
         row = {"model": name, "width": widths[name][0], "params": n_params(net), "budget": budget,
                "val_bpc": bits_per_char(net, ids["val"], s["lm_bptt"]),

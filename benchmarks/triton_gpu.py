@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                     for key, layer in contestants.items():
                         if key == "reference" and round_ > 2:
                             continue  # the slow loop: three rounds are enough for its median
-                        times[key].append(_time(lambda layer=layer: _step(layer, x, train)))
+                        times[key].append(_time(lambda layer=layer, x=x, train=train: _step(layer, x, train)))
                 med = {k: statistics.median(v) for k, v in times.items()}
                 rows.append({"shape": list(shape), "config": name, "mode": mode, "max_abs_err": err,
                              "median_s": med, "ratio_vs_cudnn": med["triton"] / med["cudnn"],

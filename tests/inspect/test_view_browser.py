@@ -62,7 +62,11 @@ def open_page(browser, path: Path):
 @pytest.fixture(scope="module")
 def generate_model(tmp_path_factory):
     from lstmkit.tasks.generate import Generate
-    from lstmkit.tasks.generate.config import GenerateConfig, GenerateDataConfig, GenerateModelConfig
+    from lstmkit.tasks.generate.config import (
+        GenerateConfig,
+        GenerateDataConfig,
+        GenerateModelConfig,
+    )
 
     d = tmp_path_factory.mktemp("gen")
     (d / "text.txt").write_text(TEXT, encoding="utf-8")

@@ -15,7 +15,13 @@ import torch
 import lstmkit
 from lstmkit.inspect import View, trace
 from lstmkit.inspect.adapters import ADAPTERS, Limits, Sample, adapter_for, register_adapter
-from lstmkit.inspect.payload import build_payload, find_units, pack_matrix, pooled_saturation, unpack_matrix
+from lstmkit.inspect.payload import (
+    build_payload,
+    find_units,
+    pack_matrix,
+    pooled_saturation,
+    unpack_matrix,
+)
 from lstmkit.inspect.traces import GateTrace
 
 

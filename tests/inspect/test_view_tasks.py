@@ -141,7 +141,12 @@ def test_detect_view_traces_are_the_states_behind_each_score(models):
 
 
 def test_seqclass_view_shows_channels_and_a_running_probability(tmp_path):
-    from lstmkit.tasks.seqclass import SeqClass, SeqClassConfig, SeqClassDataConfig, SeqClassModelConfig
+    from lstmkit.tasks.seqclass import (
+        SeqClass,
+        SeqClassConfig,
+        SeqClassDataConfig,
+        SeqClassModelConfig,
+    )
 
     rng = np.random.default_rng(0)
     xs = [np.stack([s * np.linspace(0, 1, n) + rng.normal(0, 0.1, n), rng.normal(0, 1, n)])

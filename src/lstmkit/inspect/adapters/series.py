@@ -167,7 +167,14 @@ def pitch_name(pitch: int) -> str:
 
 def music_samples(task: Any, data: Any, limits: Limits) -> list[Sample]:
     """Pieces ("jsb", "bach", MIDI/MusicXML paths or pieces): frames (or voice tokens) and log p per step."""
-    from lstmkit.tasks.music.encoding import HOLD, REST, VOICES, frames_to_roll, interleave, token_pitch
+    from lstmkit.tasks.music.encoding import (
+        HOLD,
+        REST,
+        VOICES,
+        frames_to_roll,
+        interleave,
+        token_pitch,
+    )
 
     task._check_fitted("predict")
     pieces = _first(task.pieces(data, split="test"), limits, WHAT)
