@@ -283,3 +283,19 @@ def test_residual_forecaster_starts_as_copy_last():
     torch.testing.assert_close(out, ctx[:, -1:].expand(-1, 4, -1, -1, -1), atol=1e-5, rtol=1e-5)
     plain = EncoderForecaster(1, 4, 1, 3, 2, residual=False)
     assert (plain(ctx, 4) - ctx[:, -1:]).abs().max() > 0.1
+
+
+def test_prediction_strip_leaves_the_plotting_backend_alone(tmp_path):
+    import matplotlib
+
+    from lstmkit.tasks.video.metrics import prediction_strip
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # a user's choice that is not Agg
+    try:
+        frames = np.random.default_rng(0).random((3, 1, 8, 8))
+        prediction_strip(frames, frames, {"model": frames}, tmp_path / "strip.png")
+        assert (tmp_path / "strip.png").read_bytes()[:4] == b"\x89PNG"
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)

@@ -70,10 +70,7 @@ def nextframe_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
 def prediction_strip(context: np.ndarray, truth: np.ndarray | None, rows: dict[str, np.ndarray],
                      path: Any, every: int = 1) -> None:
     """Write a PNG: the context, then the truth and each row's predicted frames, of one clip (T, C, H, W)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the user's plotting backend is left alone
 
     def show(frame: np.ndarray) -> np.ndarray:
         return frame[0] if frame.shape[0] == 1 else np.moveaxis(frame[:3], 0, -1)
@@ -83,7 +80,8 @@ def prediction_strip(context: np.ndarray, truth: np.ndarray | None, rows: dict[s
         lines.append(("truth", truth[::every]))
     lines += [(name, frames[::every]) for name, frames in rows.items()]
     cols = max(len(f) for _, f in lines)
-    fig, axes = plt.subplots(len(lines), cols, figsize=(cols * 0.9, len(lines) * 1.0), squeeze=False)
+    fig = Figure(figsize=(cols * 0.9, len(lines) * 1.0))
+    axes = fig.subplots(len(lines), cols, squeeze=False)
     for r, (name, frames) in enumerate(lines):
         for c in range(cols):
             ax = axes[r, c]
@@ -95,4 +93,3 @@ def prediction_strip(context: np.ndarray, truth: np.ndarray | None, rows: dict[s
         axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
     fig.subplots_adjust(wspace=0.05, hspace=0.05)
     fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
