@@ -84,3 +84,29 @@ def check_lengths(lengths: object, batch: int, steps: int) -> Tensor:
             f"got min {int(values.min())}, max {int(values.max())}"
         )
     return values
+
+
+def time_major(input: object, dtype: torch.dtype, device: torch.device,
+               batch_first: bool) -> tuple[Tensor, bool]:
+    """A layer's 2-D (unbatched) or 3-D input -> (x (T, B, I), batched)."""
+    x = check_tensor("input", input, dtype, device)
+    if x.dim() not in (2, 3):
+        raise ValueError("input: expected a 3-D (batched) or 2-D (unbatched) tensor, "
+                         f"got {x.dim()}-D with shape {tuple(x.shape)}")
+    batched = x.dim() == 3
+    if not batched:
+        x = x.unsqueeze(1)  # (T, I) -> (T, 1, I)
+    elif batch_first:
+        x = x.transpose(0, 1)  # (B, T, I) -> (T, B, I)
+    return x, batched
+
+
+def check_sequence(x: Tensor, input_size: int, lengths: object, shape: tuple[int, ...]) -> Tensor | None:
+    """The width and length of a time-major x (T, B, I) (``shape``: the input as given, for
+    the message) -> the checked lengths on x's device, or None."""
+    steps, batch, width = x.shape
+    if width != input_size:
+        raise ValueError(f"input: expected last dimension input_size={input_size}, got {width}")
+    if steps < 1:
+        raise ValueError(f"input: expected at least one step, got {shape}")
+    return None if lengths is None else check_lengths(lengths, batch, steps).to(x.device)

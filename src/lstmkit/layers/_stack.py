@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.cells._family import FamilyCell
-from lstmkit.checks import check_lengths, check_tensor, positive_int, probability
+from lstmkit.checks import check_sequence, check_tensor, positive_int, probability, time_major
 
 
 class FamilyStack(nn.Module):
@@ -63,22 +63,9 @@ class FamilyStack(nn.Module):
     def forward(self, input: Tensor, state: Any = None, lengths: Tensor | list[int] | None = None,
                 return_gates: bool = False) -> tuple[Tensor, Any] | tuple[Tensor, Any, dict]:
         ref = self._ref
-        x = check_tensor("input", input, ref.dtype, ref.device)
-        if x.dim() not in (2, 3):
-            raise ValueError("input: expected a 3-D (batched) or 2-D (unbatched) tensor, "
-                             f"got {x.dim()}-D with shape {tuple(x.shape)}")
-        batched = x.dim() == 3
-        if not batched:
-            x = x.unsqueeze(1)
-        elif self.batch_first:
-            x = x.transpose(0, 1)  # (N, L, I) -> (L, N, I)
-        steps, batch, width = x.shape
-        if width != self.input_size:
-            raise ValueError(f"input: expected last dimension input_size={self.input_size}, got {width}")
-        if steps < 1:
-            raise ValueError(f"input: expected at least one step, got {tuple(input.shape)}")
-        if lengths is not None:
-            lengths = check_lengths(lengths, batch, steps).to(x.device)
+        x, batched = time_major(input, ref.dtype, ref.device, self.batch_first)
+        lengths = check_sequence(x, self.input_size, lengths, tuple(input.shape))
+        batch = x.shape[1]
         states = self._split_state(state, batch, batched)
         finals, gates = [], {}
         for k, cell in enumerate(self.cells):

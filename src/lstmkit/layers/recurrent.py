@@ -36,11 +36,12 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from lstmkit import init as rinit
 from lstmkit.checks import (
-    check_lengths,
+    check_sequence,
     check_shape,
     check_tensor,
     positive_int,
     probability,
+    time_major,
     zoneout_rates,
 )
 from lstmkit.kernels import registry
@@ -285,24 +286,11 @@ class RecurrentBase(nn.Module, Generic[State]):
             lengths = lens
             batched, batch_first = True, False
         else:
-            x = check_tensor("input", input, ref.dtype, ref.device)
-            if x.dim() not in (2, 3):
-                raise ValueError(
-                    "input: expected a 3-D (batched) or 2-D (unbatched) tensor, "
-                    f"got {x.dim()}-D with shape {tuple(x.shape)}"
-                )
-            batched, batch_first = x.dim() == 3, self.batch_first
-            if not batched:
-                x = x.unsqueeze(1)  # (T, I) -> (T, 1, I)
-            elif batch_first:
-                x = x.transpose(0, 1)  # (B, T, I) -> (T, B, I)
-        steps, batch, width = x.shape
-        if width != self.input_size:
-            raise ValueError(f"input: expected last dimension input_size={self.input_size}, got {width}")
-        if steps < 1:
-            raise ValueError(f"input: expected at least one step, got {tuple(input.shape)}")
-        if lengths is not None:
-            lengths = check_lengths(lengths, batch, steps).to(x.device)
+            x, batched = time_major(input, ref.dtype, ref.device, self.batch_first)
+            batch_first = self.batch_first
+        lengths = check_sequence(x, self.input_size, lengths,
+                                 tuple(x.shape) if packed else tuple(input.shape))
+        batch = x.shape[1]
         h0, c0 = self._initial_state(hx, batch, batched, x)
         needs_grad = torch.is_grad_enabled() and (
             x.requires_grad or any(p.requires_grad for p in self.parameters()))
