@@ -77,6 +77,14 @@ class CellSpec:
         return 3 if self.mode == "GRU" else 1
 
     @property
+    def kind(self) -> int:
+        """The GRU / RNN kind code of the fused kernels: 0 GRU reset-after, 1 GRU
+        reset-before, 2 RNN tanh, 3 RNN relu."""
+        if self.mode == "GRU":
+            return 0 if self.reset_after else 1
+        return 2 if self.mode == "RNN_TANH" else 3
+
+    @property
     def out_size(self) -> int:
         """The size of h (and of the output): proj_size if set, else hidden_size."""
         return self.proj_size if self.proj_size > 0 else self.hidden_size

@@ -28,10 +28,8 @@ __all__ = ["run_direction", "ext", "kind_of", "param_list", "mask_list"]
 
 
 def kind_of(cell: CellSpec) -> int:
-    """The GRU / RNN kind code of the C++ side."""
-    if cell.mode == "GRU":
-        return 0 if cell.reset_after else 1
-    return 2 if cell.mode == "RNN_TANH" else 3
+    """The GRU / RNN kind code of the C++ side (``CellSpec.kind``)."""
+    return cell.kind
 
 
 def _c(t: Tensor | None) -> Tensor | None:

@@ -62,6 +62,13 @@ def _step_mask(z: Tensor | None, t: int) -> Tensor | None:
     return z[t if z.shape[0] > 1 and z.stride(0) != 0 else 0].contiguous()
 
 
+def _bias_sum(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
+    """b_ih + b_hh, folded into the input projection (either may be absent)."""
+    if b_ih is None or b_hh is None:
+        return b_ih if b_hh is None else b_hh
+    return b_ih + b_hh
+
+
 def _or(t: Tensor | None, dummy: Tensor) -> Tensor:
     """An absent optional buffer as a harmless pointer (its kernel flag is off)."""
     return dummy if t is None else t
@@ -124,9 +131,7 @@ class LSTMDirection(torch.autograd.Function):
         ln, proj, peep = gw is not None, w_hr is not None, w_ch is not None
         new = lambda *shape: x.new_empty(shape)  # noqa: E731
         dummy = x.new_zeros(1)
-        bias = None if b_ih is None and b_hh is None else (
-            b_ih if b_hh is None else b_hh if b_ih is None else b_ih + b_hh)
-        A = torch.nn.functional.linear(x, w_ih, bias).contiguous()  # (T, B, G·H)
+        A = torch.nn.functional.linear(x, w_ih, _bias_sum(b_ih, b_hh)).contiguous()  # (T, B, G·H)
         ACT, CT, TC, CST = new(steps, batch, width), new(steps, batch, H), new(steps, batch, H), new(steps, batch, H)
         HT, HST, Y = new(steps, batch, H), new(steps, batch, HO), new(steps, batch, HO)
         HP = new(steps, batch, HO) if proj else None
@@ -234,9 +239,7 @@ class GRURNNDirection(torch.autograd.Function):
         if gru:
             GI = torch.nn.functional.linear(x, w_ih, b_ih).contiguous()  # (T, B, 3H)
         else:
-            bias = None if b_ih is None and b_hh is None else (
-                b_ih if b_hh is None else b_hh if b_ih is None else b_ih + b_hh)
-            GI = torch.nn.functional.linear(x, w_ih, bias).contiguous()  # (T, B, H), summed biases
+            GI = torch.nn.functional.linear(x, w_ih, _bias_sum(b_ih, b_hh)).contiguous()  # (T, B, H)
         ACT = new(steps, batch, 3 * H) if gru else None
         GH = new(steps, batch, 3 * H if kind == 0 else 2 * H) if gru else None
         RH = new(steps, batch, H) if kind == 1 else None
@@ -361,9 +364,8 @@ def run_direction(
             p.ln_cell_weight, p.ln_cell_bias, masks.recurrent, masks.zoneout_c, masks.zoneout_h, lens,
             reverse, cell.coupled_gates)
     else:
-        kind = (0 if cell.reset_after else 1) if cell.mode == "GRU" else (2 if cell.mode == "RNN_TANH" else 3)
         y, h_n, act, hst = GRURNNDirection.apply(x, h0, p.w_ih, p.w_hh, p.b_ih, p.b_hh, masks.recurrent,
-                                                  masks.zoneout_h, lens, reverse, kind)
+                                                  masks.zoneout_h, lens, reverse, cell.kind)
         c_n, cst = None, None
     gates = _gate_trace(cell, act, cst, hst, x.dtype) if return_gates else None
     return DirResult(y=y, h_n=h_n, c_n=c_n, gates=gates)
