@@ -52,15 +52,15 @@ SWEEP: dict[str, dict[str, dict[str, Any]]] = {
     "fmnist_rows": {"h128": {}, "h256": {"hidden_size": 256}, "h128_layer_norm": {"layer_norm": True}},
     "mnist1d": {"h128_e60": {}, "h128_e120": {"max_epochs": 120}, "h128_bidirectional_e60": {"bidirectional": True}},
 }
-QUICK = {"fmnist_rows": {"max_epochs": 1, "limit": 1000, "val": 500, "hidden_size": 16},
-         "mnist1d": {"max_epochs": 1, "folds": 2, "limit": 400, "hidden_size": 16, "final_seeds": [0]}}
+QUICK = {"fmnist_rows": {"max_epochs": 1, "limit": 1000, "val": 500},
+         "mnist1d": {"max_epochs": 1, "folds": 2, "limit": 400, "final_seeds": [0]}}
 QUICK_CANDIDATES = 2  # a quick run tries the first two candidates of each list
 
 
 def candidates(section: str, quick: bool) -> dict[str, dict[str, Any]]:
     """Each candidate's full settings (BASE with its overrides; QUICK on top for a smoke run)."""
     names = list(SWEEP[section])[: QUICK_CANDIDATES if quick else None]
-    return {name: {**BASE[section], **(QUICK[section] if quick else {}), **SWEEP[section][name]}
+    return {name: {**BASE[section], **SWEEP[section][name], **(QUICK[section] if quick else {})}
             for name in names}
 
 
@@ -254,7 +254,7 @@ def fmnist_final(sweep: dict[str, Any], ckpt_dir: Path, with_test: bool = True) 
 def mnist1d_final(sweep: dict[str, Any], quick: bool) -> dict[str, Any]:
     """The chosen setting, three seeds on all training series to the schedule's end; test scored once."""
     name = sweep["chosen"]
-    s = {**BASE["mnist1d"], **(QUICK["mnist1d"] if quick else {}), **SWEEP["mnist1d"][name]}
+    s = {**BASE["mnist1d"], **SWEEP["mnist1d"][name], **(QUICK["mnist1d"] if quick else {})}
     x, y, x_te, y_te = mnist1d_arrays(with_test=True)
     if "limit" in s:
         x, y, x_te, y_te = x[: s["limit"]], y[: s["limit"]], x_te[: s["limit"]], y_te[: s["limit"]]
