@@ -80,6 +80,9 @@ def test_sweep_reads_no_test_split_and_the_final_uses_the_chosen_candidate(bench
         "val_accuracy"]
     assert 0 <= final["fmnist_rows"]["test_accuracy"] <= 1 and 0 <= final["mnist1d"]["test_accuracy"] <= 1
     assert final["mnist1d"]["candidate"] == sweep["sections"]["mnist1d"]["chosen"]
+    third = json.loads((tmp / "video.quick.json").read_text())["selection"]["third_run"]
+    assert third["chosen"] == sweep["selection"]["chosen"]
+    assert third["validation_scores"] == sweep["selection"]["validation_scores"]
 
 
 def test_final_refuses_weights_that_do_not_match_the_sweep(bench):
