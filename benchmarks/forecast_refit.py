@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _common import result_path
-from forecast_panels import HORIZON, PANELS, SEASON, STEP, CUTOFFS, _head
+from forecast_panels import CUTOFFS, HORIZON, PANELS, SEASON, STEP, _head
 
 from lstmkit.io import atomic_write_json
 from lstmkit.tasks.forecast import Forecast, default_config

@@ -35,6 +35,7 @@ from lstmkit.tasks.forecast.config import (
     legacy_refit,
     split_legacy,
 )
+from lstmkit.tasks.forecast.conformal import band_scores
 from lstmkit.tasks.forecast.data import (
     DEFAULT_DATA,
     ForecastDataError,
@@ -465,19 +466,6 @@ class Forecast(Task):
 
 
 Forecaster = Forecast  # the former name
-
-
-def band_scores(actual: np.ndarray, y_q: np.ndarray, quantiles: tuple[float, ...], insample: np.ndarray,
-                season_length: int) -> dict[str, float]:
-    """Coverage and scaled width of the outermost symmetric quantile band of y_q (H, Q)."""
-    from lstmkit.tasks.forecast import metrics as fm
-    from lstmkit.tasks.forecast.conformal import interval_scores, symmetric_pairs
-
-    pairs = symmetric_pairs(quantiles)
-    if not pairs:
-        return {}
-    lo, hi = pairs[0]
-    return interval_scores(actual, y_q[:, lo], y_q[:, hi], fm.seasonal_scale(insample, season_length))
 
 
 def _floors(scalers: list[SeriesScaler]) -> tuple[np.ndarray, np.ndarray]:

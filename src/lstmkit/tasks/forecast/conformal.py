@@ -162,3 +162,15 @@ def interval_scores(actual, lo, hi, scale: float = 1.0) -> dict[str, float]:
     width = float(np.mean(b - a))
     return {"coverage": float(np.mean((y >= a) & (y <= b))),
             "width": width / scale if scale > 0 else float("inf")}
+
+
+def band_scores(actual: np.ndarray, y_q: np.ndarray, quantiles: tuple[float, ...], insample: np.ndarray,
+                season_length: int) -> dict[str, float]:
+    """Coverage and scaled width of the outermost symmetric quantile band of y_q (H, Q)."""
+    from lstmkit.tasks.forecast import metrics as fm
+
+    pairs = symmetric_pairs(quantiles)
+    if not pairs:
+        return {}
+    lo, hi = pairs[0]
+    return interval_scores(actual, y_q[:, lo], y_q[:, hi], fm.seasonal_scale(insample, season_length))
