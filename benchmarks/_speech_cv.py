@@ -37,6 +37,9 @@ CANDIDATES: tuple[dict[str, Any], ...] = (
     {"name": "h64_masks_deltas", "hidden_size": 64, "augment": MASKS, "deltas": True, "max_epochs": 15},
     {"name": "h64_strong_masks", "hidden_size": 64, "augment": STRONG_MASKS, "deltas": False, "max_epochs": 15},
     {"name": "h128_masks", "hidden_size": 128, "augment": MASKS, "deltas": False, "max_epochs": 15},
+    # added before the first full CV run finished, when its first two fold models had kept their last
+    # (15th) epoch: a longer budget, the kept-epoch rule unchanged
+    {"name": "h64_masks_25_epochs", "hidden_size": 64, "augment": MASKS, "deltas": False, "max_epochs": 25},
 )
 
 

@@ -93,9 +93,11 @@ LM_WEIGHTS = (0.0, 0.3, 0.6, 1.0)
 LEXICON = (False, True)
 
 PROTOCOL = ("FSDD: stratified 50/50 split. BiLSTM: 5-fold stratified cross-validation inside the "
-    "train half (1,500 utterances) compares four candidates declared before the run "
-    "(hidden 64 with the masks of the earlier runs; the same with delta and delta-delta "
-    "features; the same with stronger masks; hidden 128), each fold model keeping the epoch "
+    "train half (1,500 utterances) compares five candidates declared before the run "
+    "(hidden 64, 15 epochs, with the masks of the earlier runs; the same with delta and "
+    "delta-delta features; the same with stronger masks; hidden 128; hidden 64 with 25 "
+    "epochs, added after an aborted first start of this run showed its first two fold models "
+    "keeping their 15th epoch, no test figure involved), each fold model keeping the epoch "
     "of lowest loss on its held-out fold; the highest out-of-fold accuracy wins (tie: the "
     "earlier candidate) and the winner's five fold models, unchanged, are the test ensemble "
     "(mean of their probabilities). This protocol replaced a single 300-utterance validation "
