@@ -20,7 +20,7 @@ Rule (written before the run, `RULE`): per mode, the coverage error is the worst
 the modes with error <= 0.05, or, when none has, those within 0.02 of the smallest error;
 among the candidates the lowest MASE (mean over the panels), then the lowest quantile loss.
 
-    .venv/bin/python benchmarks/forecast_refit.py            # ~30 min on 1 loaded thread
+    .venv/bin/python benchmarks/forecast_refit.py            # ~4 min on 1 thread
     .venv/bin/python benchmarks/forecast_refit.py --quick    # smoke run (20 epochs, 1 origin)
     .venv/bin/python benchmarks/forecast_refit.py --seed 3 --out benchmarks/results/forecast_refit_seed3.json
                                                              # the repeat that checked the choice's noise

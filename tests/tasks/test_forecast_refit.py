@@ -52,6 +52,17 @@ def test_mode_names_and_the_former_boolean():
     record = {"model": {"horizon": 3, "calibration_refit": True}, "data": {}}
     config, _ = Forecast.config_from_record(record)          # a model saved with the boolean loads
     assert config.model.calibration_refit == "margins"
+    assert ForecastConfig.from_dict({"model": {"calibration_refit": False}}).model.calibration_refit == "none"
+    with pytest.raises(ValueError, match="calibration_refit"):   # only the booleans are translated
+        ForecastConfig.from_dict({"model": {"calibration_refit": 1}})
+
+
+def test_a_run_yaml_written_with_the_boolean_still_configures_a_fit(tmp_path, capsys):
+    from lstmkit.cli import main
+
+    (tmp_path / "run.yaml").write_text("model:\n  horizon: 4\n  calibration_refit: false\n")
+    assert main(["forecast", "fit", "--config", str(tmp_path / "run.yaml"), "--print-config"]) == 0
+    assert "calibration_refit: none" in capsys.readouterr().out
 
 
 def test_offsets_forecast_the_refit_median_inside_the_calibrated_band(tmp_path):

@@ -32,7 +32,6 @@ from lstmkit.tasks.forecast.config import (
     ForecastConfig,
     ModelConfig,
     adaptive_lookback,
-    legacy_refit,
     split_legacy,
 )
 from lstmkit.tasks.forecast.conformal import band_scores
@@ -459,7 +458,7 @@ class Forecast(Task):
         """Also reads the flat layout that lstmkit 0.1 saved (training knobs beside the sections)."""
         legacy = split_legacy(dict(record))
         if legacy is None:
-            return super().config_from_record(legacy_refit(dict(record)))
+            return super().config_from_record(record)
         sections, train = legacy
         config, _ = super().config_from_record(sections)
         return config, cls.default_train(**train)

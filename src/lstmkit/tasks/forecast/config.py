@@ -152,7 +152,7 @@ class ModelConfig:
     calibration: str = knob("cqr", choices=CALIBRATIONS,
                             help="interval calibration: cqr (conformalised, per horizon step) or none")
     calibration_refit: str = knob(
-        "offsets", choices=CALIBRATION_REFITS,
+        "offsets", choices=CALIBRATION_REFITS, legacy=_LEGACY_REFIT,
         help="after calibrating: none (forecast with the calibration networks), offsets (retrain on all "
              "the data; refit median + the calibration networks' calibrated band), margins (refit "
              "quantiles + margins), scaled (margins x in-sample residual ratio)")
@@ -253,14 +253,6 @@ def adaptive_lookback(horizon: int, season_length: int, lengths: list[int]) -> i
 
 LEGACY_TRAIN_KEYS = {"epochs": "max_epochs", "lr": "lr", "weight_decay": "weight_decay",
                      "grad_clip": "gradient_clip_val", "seed": "seed", "progress": "progress"}
-
-
-def legacy_refit(raw: dict[str, Any]) -> dict[str, Any]:
-    """A saved ``config`` with the former boolean ``model.calibration_refit`` read as its mode."""
-    model = raw.get("model")
-    if isinstance(model, dict) and isinstance(model.get("calibration_refit"), bool):
-        return {**raw, "model": {**model, "calibration_refit": _LEGACY_REFIT[model["calibration_refit"]]}}
-    return raw
 
 
 def split_legacy(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
