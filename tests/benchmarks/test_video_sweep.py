@@ -110,3 +110,37 @@ def test_sweep_options_outside_the_sequence_sections_are_one_line_errors(bench, 
     assert video.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("lstmkit: error:") and "\n" not in err
+
+
+def _has_fashion() -> bool:
+    from lstmkit.tasks.video.synth import fashion_dir
+
+    return (fashion_dir() / "t10k-images-idx3-ubyte.gz").is_file()
+
+
+@pytest.mark.skipif(not _has_fashion(), reason="Debian dataset-fashion-mnist is not installed")
+@pytest.mark.parametrize("committed_mse,chosen", [(1e9, "e40"), (0.0, "committed_run")])
+def test_nextframe_sweep_against_the_committed_run(bench, monkeypatch, committed_mse, chosen):
+    """The committed run's validation MSE stands beside the candidates; the final scores test only when a
+    candidate beat it, from the saved model (its validation MSE re-checked)."""
+    video, _, _, tmp = bench
+    done = tmp / "committed.json"
+    done.write_text(json.dumps({"sections": {"nextframe": {"settings": {}, "val_mse_per_frame": committed_mse}}}))
+    monkeypatch.setattr(video, "committed_path", lambda args: done)
+    ckpt = ["--checkpoints", str(tmp / "ckpt")]
+    assert video.main(["--quick", "--no-test", "--sections", "nextframe", *ckpt,
+                       "--out", str(tmp / "video_validation.json")]) == 0
+    sweep = json.loads((tmp / "video_validation.quick.json").read_text())
+    assert sweep["selection"]["chosen"]["nextframe"] == chosen
+    assert "test" not in sweep["sections"]["nextframe"]["candidates"]["e40"]
+    out = tmp / "video.json"
+    prior = {"settings": {}, "val_mse_per_frame": committed_mse}
+    (tmp / "video.quick.json").write_text(json.dumps({"sections": {"nextframe": prior}, "selection": {}}))
+    assert video.main(["--quick", "--from-sweep", "--sections", "nextframe", *ckpt, "--out", str(out)]) == 0
+    sections = json.loads((tmp / "video.quick.json").read_text())["sections"]
+    if chosen == "committed_run":
+        assert sections == {"nextframe": prior}
+    else:
+        assert sections["nextframe_previous_run"] == prior
+        assert sections["nextframe"]["candidate"] == "e40" and set(sections["nextframe"]["test"]) == {
+            "convlstm", "copy_last", "linear"}
