@@ -47,7 +47,7 @@ def bench(monkeypatch, tmp_path):
     monkeypatch.setattr(seq, "mnist1d_arrays", mnist1d)
     monkeypatch.setattr(video, "sweep_path", lambda args: tmp_path / "video_validation.quick.json")
     yield video, seq, calls, tmp_path
-    for name in ("_video_seq", "_common"):
+    for name in ("_video_seq", "_video_selection", "_common"):
         sys.modules.pop(name, None)
 
 
