@@ -100,21 +100,24 @@ def test_bad_input_is_one_line(tmp_path):
 
 
 def test_input_dropout_and_zoneout_are_checked_and_saved(tmp_path):
-    for name in ("input_dropout", "zoneout", "dropout"):
+    for name in ("input_dropout", "zoneout", "recurrent_dropout", "dropout"):
         with pytest.raises(ValueError, match=rf"MusicModelConfig\.{name}: expected a float in \[0, 1\)"):
             MusicModelConfig(**{name: 1.0})
         with pytest.raises(ValueError, match=rf"MusicModelConfig\.{name}"):
             MusicModelConfig(**{name: -0.1})
-    model = MusicModelConfig(kind="bernoulli", hidden_size=12, input_dropout=0.25, zoneout=0.1)
+    model = MusicModelConfig(kind="bernoulli", hidden_size=12, input_dropout=0.25, zoneout=0.1,
+                             recurrent_dropout=0.2)
     task = Music(MusicConfig(model, MusicDataConfig(low=45, high=80, batch_size=2)), TRAIN)
     task.fit(_chorales(3, 0))
     assert task.model.drop_in.p == 0.25 and task.model.lstm.spec.zoneout_c == 0.1
+    assert task.model.lstm.spec.recurrent_dropout == 0.2
     loaded = Music.load(task.save(tmp_path / "m"))
     assert loaded.config.model.input_dropout == 0.25 and loaded.config.model.zoneout == 0.1
+    assert loaded.config.model.recurrent_dropout == 0.2 and loaded.model.lstm.spec.recurrent_dropout == 0.2
     assert loaded.evaluate(_chorales(2, 2)) == task.evaluate(_chorales(2, 2))
     # a config saved before these fields existed still loads, with them off
     old = MusicConfig.from_dict({"model": {"kind": "bernoulli", "hidden_size": 12}})
-    assert old.model.input_dropout == 0.0 and old.model.zoneout == 0.0
+    assert old.model.input_dropout == 0.0 and old.model.zoneout == 0.0 and old.model.recurrent_dropout == 0.0
 
 
 def test_batch_size_defaults_by_kind_and_an_explicit_one_wins():

@@ -148,3 +148,18 @@ def test_zoneout_reaches_the_lstm_and_evaluation_is_deterministic():
     torch.testing.assert_close(model.log_prob(roll), model.log_prob(roll))
     model.train()
     assert not torch.allclose(model.log_prob(roll), model.log_prob(roll))
+
+
+def test_recurrent_dropout_reaches_the_lstm_and_is_off_in_evaluation():
+    torch.manual_seed(7)
+    plain = FrameModel(3, "bernoulli", hidden_size=8, dropout=0.0)
+    model = FrameModel(3, "bernoulli", hidden_size=8, dropout=0.0, recurrent_dropout=0.3)
+    model.load_state_dict(plain.state_dict())  # recurrent dropout adds no parameters
+    assert model.lstm.spec.recurrent_dropout == 0.3 and plain.lstm.spec.recurrent_dropout == 0.0
+    roll = ALL_FRAMES[torch.randint(1, 8, (2, 6))]
+    reference = plain.eval().log_prob(roll)
+    torch.testing.assert_close(model.eval().log_prob(roll), reference)  # evaluation: the same model
+    model.train()
+    noisy = model.log_prob(roll)
+    assert not torch.allclose(noisy, reference)  # training: h_{t-1} is masked ...
+    torch.testing.assert_close(noisy[:, 0], reference[:, 0])  # ... but h_0 = 0 is unaffected at t = 0

@@ -142,7 +142,7 @@ class Music(Task):
         m, d = self.config.model, self.config.data
         if m.frames:
             return FrameModel(d.n_pitches, m.kind, m.hidden_size, m.num_layers, m.dropout, m.nade_size,
-                              m.input_dropout, m.zoneout)
+                              m.input_dropout, m.zoneout, m.recurrent_dropout)
         return VoiceModel(m.embed_size, m.hidden_size, m.num_layers, m.dropout)
 
     @property
