@@ -22,9 +22,17 @@ from pathlib import Path
 
 import torch
 
+from lstmkit.kernels import registry
 from lstmkit.tasks.music import Music, MusicConfig, MusicDataConfig, MusicModelConfig
 
 LOG = Path(__file__).resolve().parent / "results" / "music_bernoulli_search.jsonl"
+
+
+def training_backend(task: Music) -> str:
+    """The backend ``auto`` picks for the trained LSTM in training mode (``cpu`` = the fused kernels)."""
+    lstm = task.model.lstm
+    x = torch.zeros(5, 2, lstm.input_size)  # (T, B, P), time-major as the layer resolves it
+    return registry.resolve(lstm.backend, lstm.spec, x, False, True).name
 
 
 def main() -> None:
@@ -41,7 +49,7 @@ def main() -> None:
     task.fit("jsb")  # validates on jsb:valid, keeps the best epoch
     record = {"name": name, "model": model, "train": train, "data": data,
               "valid": task.nll("jsb:valid")["nll_per_frame"], "epochs": task.fit_results[-1].epochs,
-              "seconds": time.perf_counter() - started}
+              "seconds": time.perf_counter() - started, "backend": training_backend(task)}
     print(json.dumps(record), flush=True)
     with LOG.open("a") as f:
         f.write(json.dumps(record) + "\n")

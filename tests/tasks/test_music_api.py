@@ -129,3 +129,21 @@ def test_batch_size_defaults_by_kind_and_an_explicit_one_wins():
     assert loader_batch("bernoulli", batch_size=5) == 5 and loader_batch("nade", batch_size=3) == 3
     with pytest.raises(ValueError, match=r"MusicDataConfig\.batch_size: expected an int >= 1"):
         MusicDataConfig(batch_size=0)
+
+
+@pytest.mark.parametrize("checkpoint", [False, True])  # best weights kept in memory / in a checkpoint file
+def test_weight_averaging_keeps_the_average_of_the_best_epoch(tmp_path, checkpoint):
+    model = MusicModelConfig(kind="bernoulli", hidden_size=12, ema_decay=0.9)
+    train = TrainConfig(max_epochs=3, progress=False, checkpoint=checkpoint, lr=0.05)
+    task = Music(MusicConfig(model, MusicDataConfig(low=45, high=80, batch_size=1)), train)
+    task.fit(_chorales(4, 0), val=_chorales(2, 1))
+    result = task.fit_results[-1]
+    # validation scored the average; the kept (restored, averaged) weights give the best epoch's score
+    assert task.nll(_chorales(2, 1))["nll_per_frame"] == pytest.approx(result.best_score, abs=1e-5)
+    plain = Music(MusicConfig(MusicModelConfig(kind="bernoulli", hidden_size=12),
+                              MusicDataConfig(low=45, high=80, batch_size=1)), train)
+    plain.fit(_chorales(4, 0), val=_chorales(2, 1))
+    assert plain.fit_results[-1].history[0]["val_loss"] != pytest.approx(result.history[0]["val_loss"])
+    loaded = Music.load(task.save(tmp_path / "m"))
+    assert loaded.config.model.ema_decay == 0.9
+    assert loaded.evaluate(_chorales(2, 2)) == task.evaluate(_chorales(2, 2))

@@ -163,3 +163,29 @@ def test_recurrent_dropout_reaches_the_lstm_and_is_off_in_evaluation():
     noisy = model.log_prob(roll)
     assert not torch.allclose(noisy, reference)  # training: h_{t-1} is masked ...
     torch.testing.assert_close(noisy[:, 0], reference[:, 0])  # ... but h_0 = 0 is unaffected at t = 0
+
+
+def test_weight_average_follows_the_debiased_ema_and_is_what_validation_scores():
+    from lstmkit.tasks.music.training import MusicModule
+
+    torch.manual_seed(8)
+    model = FrameModel(3, "bernoulli", hidden_size=4, dropout=0.0)
+    module = MusicModule(model, ema_decay=0.9)
+    start = [p.detach().clone() for p in model.parameters()]
+    expected = start
+    for t in (1, 2, 30):  # beta_t = min(0.9, (1 + t) / (10 + t)): 2/11, 3/12, then 0.9
+        module.ema_updates = t - 1
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p))  # an optimizer step
+        beta = min(0.9, (1 + t) / (10 + t))
+        expected = [beta * e + (1 - beta) * p.detach() for e, p in zip(expected, model.parameters())]
+        module.update_average()
+        for avg, want in zip(module.average.parameters(), expected):
+            torch.testing.assert_close(avg, want)
+    assert not any(p.requires_grad for p in module.average.parameters())
+    kept = module.averaged()
+    assert all(torch.equal(kept[k], v) for k, v in module.average.state_dict().items())
+    assert MusicModule(model).average is None and MusicModule(model).averaged().keys() == kept.keys()
+    with pytest.raises(ValueError, match=r"ema_decay: expected a float in \[0, 1\)"):
+        MusicModule(model, ema_decay=1.0)
