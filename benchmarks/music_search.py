@@ -4,13 +4,17 @@ The search behind ``benchmarks/music.py``'s Bernoulli grid: each call trains one
 setting on ``jsb:train`` with early stopping on ``jsb:valid`` (the task's
 training defaults: AdamW 2e-3, the rate halved after 3 epochs without a better
 ``val_loss``, gradient norm clipped to 1, the best epoch kept) and appends its
-validation NLL per frame to ``benchmarks/results/music_bernoulli_search.jsonl``.
+validation NLL per frame, epochs, seconds and the backend the LSTM trained on
+(``cpu``: the fused kernels; ``reference``: the step loop) to
+``benchmarks/results/music_bernoulli_search.jsonl``.
 It never reads the test split: the benchmark scores only the setting that its
 grid selects on ``valid``, and copies this log into ``music.json``'s
 ``models.bernoulli.selection.explored``.
 
     .venv/bin/python benchmarks/music_search.py NAME MODEL_JSON [TRAIN_JSON [DATA_JSON]]
     .venv/bin/python benchmarks/music_search.py bs4 '{"hidden_size": 200, "dropout": 0.3}' '{}' '{"batch_size": 4}'
+    .venv/bin/python benchmarks/music_search.py bs2_h300_rd0.7 \
+        '{"hidden_size": 300, "dropout": 0.3, "recurrent_dropout": 0.7}' '{}' '{"batch_size": 2}'
 """
 
 from __future__ import annotations
