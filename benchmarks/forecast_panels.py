@@ -61,8 +61,12 @@ def _head(data: pd.DataFrame, drop: int) -> pd.DataFrame:
     return data.groupby("unique_id", sort=False, group_keys=False).apply(lambda g: g.iloc[: len(g) - drop])
 
 
-def _subset_scores(task: Forecast, data: pd.DataFrame, nets) -> dict:
+def _subset_scores(task: Forecast, data: pd.DataFrame, nets, calibration_nets=None) -> dict:
+    """The scores of the ensemble of `nets` (and, under calibration_refit="offsets", the same members of
+    the calibration ensemble for the band; the margins stay those of the whole ensemble)."""
     task.nets = torch.nn.ModuleList(nets)
+    if calibration_nets is not None:
+        task.calibration_nets = torch.nn.ModuleList(calibration_nets)
     return task.evaluate(data, baselines=())["lstm"]
 
 
@@ -75,9 +79,9 @@ def validate(data: pd.DataFrame, train) -> dict:
             continue
         config = default_config(HORIZON, SEASON, transform=transform, members=MAX_MEMBERS)
         task = Forecast(config, train).fit(_head(pre_test, HORIZON))
-        nets = list(task.nets)
-        by_k = {k: _subset_scores(task, pre_test, nets[:k]) for k in range(1, MAX_MEMBERS + 1)}
-        seeds = [_subset_scores(task, pre_test, [net])["MASE"] for net in nets]
+        nets, cal = list(task.nets), list(task.calibration_nets or [])
+        by_k = {k: _subset_scores(task, pre_test, nets[:k], cal[:k] or None) for k in range(1, MAX_MEMBERS + 1)}
+        seeds = [_subset_scores(task, pre_test, [net], cal[i: i + 1] or None)["MASE"] for i, net in enumerate(nets)]
         runs[transform] = {"by_members": by_k, "seed_MASE": seeds, "fit_seconds": task.fit_seconds,
                            "lookback": task.config.model.lookback}
     best = min(runs, key=lambda t: runs[t]["by_members"][MAX_MEMBERS]["MASE"])

@@ -195,6 +195,10 @@ def capped_training(monkeypatch):
 
     original, trainer = engine.fit, engine.L.Trainer
     assert engine.L is lightning
+    # ``lstmkit.train.fit`` is a lazy export: resolve it now, or monkeypatch would
+    # record the already-capped ``engine.fit`` as the value to restore.
+    assert lstmkit.train.fit is original
+    capped: list = []
 
     def cap(steps: int) -> list:
         calls: list = []
@@ -210,6 +214,7 @@ def capped_training(monkeypatch):
             return original(module, train_dataloaders, val_dataloaders,
                             config.replace(max_epochs=min(config.max_epochs, MAX_EPOCHS)), **hooks)
 
+        capped.append(capped_fit)
         monkeypatch.setattr(lightning, "Trainer", CappedTrainer)
         monkeypatch.setattr(engine, "fit", capped_fit)
         monkeypatch.setattr(lstmkit.train, "fit", capped_fit)
@@ -219,7 +224,13 @@ def capped_training(monkeypatch):
                 monkeypatch.setattr(module, "fit", capped_fit)
         return calls
 
-    return cap
+    yield cap
+    # A module first imported while the cap was on bound the capped ``fit`` by
+    # ``from lstmkit.train import fit``; monkeypatch does not know it, so restore
+    # it here, or every later test in this process would train for 1 epoch.
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith("lstmkit.") and getattr(module, "fit", None) in capped:
+            module.fit = original
 
 
 def _capped_rl(monkeypatch) -> list:

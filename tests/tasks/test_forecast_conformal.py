@@ -52,7 +52,7 @@ def test_conformalised_band_covers_about_80_percent_on_known_noise():
 
 def test_margins_are_saved_and_evaluate_reports_coverage(tmp_path):
     data = _noisy_panel(n_series=6, n=50)
-    config = ForecastConfig(model=ModelConfig(horizon=H, hidden_size=8, head_hidden=8, calibration_refit=False),
+    config = ForecastConfig(model=ModelConfig(horizon=H, hidden_size=8, head_hidden=8, calibration_refit="none"),
                             data=DataConfig(season_length=12))
     task = Forecast(config, Forecast.default_train(max_epochs=2, progress=False)).fit(data)
     assert set(task.conformal) == {"0.1,0.9"} and len(task.conformal["0.1,0.9"]) == H

@@ -108,7 +108,7 @@ def _speech_features(n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
 CASES: dict[str, Case] = {
     "forecast": Case(
         sections={"model": {"horizon": 3, "lookback": 6, "hidden_size": 8, "head_hidden": 8, "members": 2,
-                            "calibration_refit": False},  # one training pass: one line per epoch
+                            "calibration_refit": "none"},  # one training pass: one line per epoch
                   "data": {"season_length": 6, "batch_size": 16}},
         train=lambda: _series_frame(40),
         val=lambda: _series_frame(6, start=40),

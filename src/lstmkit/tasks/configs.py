@@ -40,9 +40,15 @@ _NONE_WORDS = ("none", "null", "off", "")
 
 
 def knob(default: Any = MISSING, *, help: str, choices: Sequence[Any] | None = None,
-         flag: str | None = None, default_factory: Any = MISSING) -> Any:
-    """A dataclass field with a user-facing ``help`` text (and optional ``choices``, CLI ``flag``)."""
-    metadata = {"help": help, "choices": tuple(choices) if choices is not None else None, "flag": flag}
+         flag: str | None = None, default_factory: Any = MISSING, legacy: Mapping[Any, Any] | None = None) -> Any:
+    """A dataclass field with a user-facing ``help`` text (and optional ``choices``, CLI ``flag``).
+
+    ``legacy`` maps former values (of any type, e.g. the booleans of a knob that became a
+    mode string) to current ones; `from_dict` translates them, so old YAML and saved
+    configs still load.
+    """
+    metadata = {"help": help, "choices": tuple(choices) if choices is not None else None, "flag": flag,
+                "legacy": dict(legacy) if legacy else None}
     if isinstance(default, (list, tuple)):  # immutable default for tuple fields
         value = tuple(default)
         return dataclasses.field(default=value, metadata=metadata)
@@ -204,6 +210,9 @@ def from_dict(cls: type, raw: Mapping[str, Any], where: str = "") -> Any:
         if is_section(tp):
             kwargs[f.name] = value if isinstance(value, tp) else from_dict(tp, value, path)
         else:
+            for old, new in (f.metadata.get("legacy") or {}).items():
+                if type(value) is type(old) and value == old:
+                    value = new
             kwargs[f.name] = coerce(value, field_type(cls, f.name), path if where else f"{cls.__name__}.{f.name}",
                                     f.metadata.get("choices"))
     return cls(**kwargs)

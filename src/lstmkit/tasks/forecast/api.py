@@ -34,6 +34,7 @@ from lstmkit.tasks.forecast.config import (
     adaptive_lookback,
     split_legacy,
 )
+from lstmkit.tasks.forecast.conformal import band_scores
 from lstmkit.tasks.forecast.data import (
     DEFAULT_DATA,
     ForecastDataError,
@@ -74,6 +75,8 @@ class Forecast(Task):
         self.train_windows = 0
         self.conformal: dict[str, list[float]] = {}   # CQR margins per quantile pair (`conformal`)
         self.calibration_windows = 0
+        self.calibration_nets: torch.nn.ModuleList | None = None   # kept under calibration_refit="offsets"
+        self.refit_scale = 1.0   # s_refit / s_cal, the margins' factor under calibration_refit="scaled"
 
     @property
     def is_fitted(self) -> bool:
@@ -140,16 +143,17 @@ class Forecast(Task):
         z, known, past = self._features(panel, scalers)
         floors, spreads = _floors(scalers)
         val_loader, val_panel = (None, None) if val is None else self._validation_loader(panel, val)
-        self.conformal = {}
+        self.conformal, self.calibration_nets, self.refit_scale = {}, None, 1.0
+        calibrated = None
         if mc.calibration == "cqr":
-            refit = self._calibrate(z, known, past, floors, spreads, val_loader)
-        else:
-            refit = True
+            calibrated = self._calibrate(z, known, past, floors, spreads, val_loader)
         win = training_windows(z, known, past, floors, mc.lookback, mc.horizon, spreads=spreads)
-        if refit:
+        if calibrated is None or mc.calibration_refit != "none":
             calibration_runs = len(self.fit_results)
             self.nets = self._train_nets(TensorDataset(*_tensors(win)), val_loader)
             self.fit_results = self.fit_results[calibration_runs:]   # the kept networks' runs
+            if calibrated is not None:
+                self._keep_calibration(*calibrated, win)
         self.train_windows = len(win)
         if val_panel is not None:
             self.val_metrics = self._origin_metrics(panel, val_panel)
@@ -172,8 +176,12 @@ class Forecast(Task):
                 self._train_member(module, loader, val_loader, k, stage=stage)
         return nets.cpu().eval()
 
-    def _calibrate(self, z, known, past, floors, spreads, val_loader) -> bool:
-        """Split-conformal margins (`conformal`); returns whether the full-data fit is still to do."""
+    def _calibrate(self, z, known, past, floors, spreads, val_loader):
+        """Split-conformal margins (`conformal`) of networks trained without the calibration windows.
+
+        Returns None when no series can hold a calibration window (then nothing is
+        calibrated), else (calibration networks, their in-sample median spread).
+        """
         from lstmkit.tasks.forecast import conformal
 
         mc = self.config.model
@@ -186,13 +194,29 @@ class Forecast(Task):
         if not held.any():
             warnings.warn("calibration: no series is long enough to hold out a calibration window "
                           "(needs horizon + 2 steps); the quantiles are not calibrated", UserWarning, stacklevel=3)
-            return True
-        stage = "calibration" if mc.calibration_refit else None  # the refit then uses run_dir itself
+            return None
+        refit = mc.calibration_refit != "none"
+        stage = "calibration" if refit else None  # the refit then uses run_dir itself
         self.nets = self._train_nets(TensorDataset(*_tensors(fitted)), val_loader, stage=stage)
         q = self.predict_windows(every.enc[held], every.dec[held], every.length[held])
         self.conformal = conformal.corrections(q, every.target[held].astype(np.float64), mc.quantiles)
         self.calibration_windows = int(held.sum())
-        return mc.calibration_refit
+        return self.nets, (self._spread(fitted) if refit else float("nan"))
+
+    def _spread(self, win: Any) -> float:
+        """The ensemble's mean absolute median residual on windows `win` (`conformal.median_spread`)."""
+        from lstmkit.tasks.forecast.conformal import median_spread
+
+        q = self.predict_windows(win.enc, win.dec, win.length)
+        return median_spread(q, win.target.astype(np.float64), win.mask, self.config.model.quantiles)
+
+    def _keep_calibration(self, nets: torch.nn.ModuleList, spread: float, win: Any) -> None:
+        """What a refit keeps of the calibration fit: the ratio of the refit networks' in-sample
+        spread on `win` to the calibration networks' on theirs (the margins' factor under
+        "scaled", saved under every refit mode) and, under "offsets", the networks."""
+        self.refit_scale = float(self._spread(win) / spread)
+        if self.config.model.calibration_refit == "offsets":
+            self.calibration_nets = nets
 
     def _origin_metrics(self, history: Panel, later: Panel) -> dict[str, float]:
         """Mean MAE, sMAPE and MASE of the forecast from the end of `history` over `later`."""
@@ -262,11 +286,7 @@ class Forecast(Task):
     def predict_arrays(self, data: Any, future: Any = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Like `predict`, also returning the raw quantiles (N, H, Q) in original units."""
         win, panel, scalers, stamps = self.prepare_windows(data, future)
-        q = self.predict_windows(win.enc, win.dec, win.length)               # (N, H, Q) scaled
-        if self.conformal:
-            from lstmkit.tasks.forecast.conformal import apply
-
-            q = apply(q, self.conformal, self.config.model.quantiles)
+        q = self.calibrated_windows(win.enc, win.dec, win.length)             # (N, H, Q) scaled
         z_q = q * win.scale[:, None, None] + win.level[:, None, None]
         y_q = np.stack([scalers[i].inverse(z_q[i]) for i in range(len(panel))])  # (N, H, Q)
         return self._to_frame(panel.ids, stamps, y_q), y_q
@@ -298,10 +318,27 @@ class Forecast(Task):
         win = inference_windows(z, known, past, future_known, floors, mc.lookback, spreads=spreads)
         return win, panel, scalers, stamps
 
-    def predict_windows(self, enc: np.ndarray, dec: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
-        """Ensemble-mean scaled quantiles (N, H, Q) for ready-made windows, one batched pass per member."""
-        outs = [predict_quantiles(net, enc, dec, lengths) for net in self.nets]
+    def predict_windows(self, enc: np.ndarray, dec: np.ndarray, lengths: np.ndarray | None = None,
+                        nets: torch.nn.ModuleList | None = None) -> np.ndarray:
+        """Ensemble-mean raw scaled quantiles (N, H, Q) for ready-made windows, one batched pass per
+        member of `nets` (default: the forecasting networks)."""
+        outs = [predict_quantiles(net, enc, dec, lengths) for net in (self.nets if nets is None else nets)]
         return torch.stack(outs).mean(0).numpy().astype(np.float64)
+
+    def calibrated_windows(self, enc: np.ndarray, dec: np.ndarray, lengths: np.ndarray | None = None) -> np.ndarray:
+        """The forecast quantiles (N, H, Q), scaled: `predict_windows` with the conformal margins
+        applied as ``model.calibration_refit`` says (`ModelConfig`)."""
+        from lstmkit.tasks.forecast import conformal
+
+        q, qs = self.predict_windows(enc, dec, lengths), self.config.model.quantiles
+        if not self.conformal:
+            return q
+        if self.calibration_nets is not None:        # "offsets"
+            band = conformal.apply(self.predict_windows(enc, dec, lengths, self.calibration_nets),
+                                   self.conformal, qs)
+            return conformal.offset_band(q, band, qs)
+        scale = self.refit_scale if self.config.model.calibration_refit == "scaled" else 1.0
+        return conformal.apply(q, self.conformal, qs, scale)
 
     def _future_known(self, panel: Panel, stamps, steps, scalers, future: Any) -> list[np.ndarray]:
         mc, dc = self.config.model, self.config.data
@@ -393,17 +430,25 @@ class Forecast(Task):
 
     # ------------------------------------------------------------------ persistence
     def _state_dict(self) -> dict[str, Any]:
-        return self.nets.state_dict()
+        """The forecasting members ``0..k-1``, then the kept calibration members ``k..2k-1``."""
+        if self.calibration_nets is None:
+            return self.nets.state_dict()
+        return torch.nn.ModuleList([*self.nets, *self.calibration_nets]).state_dict()
 
     def _extras(self) -> dict[str, Any]:
         return {"scalers": {u: s.to_dict() for u, s in self.scalers.items()},
-                "freq": self.freq, "int_step": self.int_step, "conformal": self.conformal}
+                "freq": self.freq, "int_step": self.int_step, "conformal": self.conformal,
+                "calibration_nets": self.calibration_nets is not None, "refit_scale": self.refit_scale}
 
     def _restore(self, saved: Any) -> None:
         scalers = {u: SeriesScaler.from_dict(s) for u, s in saved.extras["scalers"].items()}
-        self.nets = self._new_nets()
-        saved.load_into(self.nets)
-        self.nets.eval()
+        both = bool(saved.extras.get("calibration_nets", False))
+        nets = torch.nn.ModuleList([*self._new_nets(), *(self._new_nets() if both else [])])
+        saved.load_into(nets)
+        nets.eval()
+        self.nets = torch.nn.ModuleList(list(nets)[: self.members])
+        self.calibration_nets = torch.nn.ModuleList(list(nets)[self.members:]) if both else None
+        self.refit_scale = float(saved.extras.get("refit_scale", 1.0))
         self.scalers = scalers
         self.freq, self.int_step = saved.extras["freq"], int(saved.extras["int_step"])
         self.conformal = dict(saved.extras.get("conformal", {}))
@@ -420,19 +465,6 @@ class Forecast(Task):
 
 
 Forecaster = Forecast  # the former name
-
-
-def band_scores(actual: np.ndarray, y_q: np.ndarray, quantiles: tuple[float, ...], insample: np.ndarray,
-                season_length: int) -> dict[str, float]:
-    """Coverage and scaled width of the outermost symmetric quantile band of y_q (H, Q)."""
-    from lstmkit.tasks.forecast import metrics as fm
-    from lstmkit.tasks.forecast.conformal import interval_scores, symmetric_pairs
-
-    pairs = symmetric_pairs(quantiles)
-    if not pairs:
-        return {}
-    lo, hi = pairs[0]
-    return interval_scores(actual, y_q[:, lo], y_q[:, hi], fm.seasonal_scale(insample, season_length))
 
 
 def _floors(scalers: list[SeriesScaler]) -> tuple[np.ndarray, np.ndarray]:

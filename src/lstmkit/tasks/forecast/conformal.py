@@ -25,7 +25,7 @@ windows are exchangeable with the test windows, the band covers with probability
 least 1 - 2a (Romano et al., Theorem 1).  Scores live in the window-scaled space
 (``windowing``), so one margin serves series of every level and scale.  Levels
 without a symmetric partner (and 0.5) are left as they are; the corrected
-quantiles are re-sorted so they never cross.
+quantiles are kept from crossing around the unmoved median (`ordered`).
 """
 
 from __future__ import annotations
@@ -105,8 +105,9 @@ def corrections(q: np.ndarray, actual: np.ndarray, quantiles: tuple[float, ...])
     return out
 
 
-def apply(q: np.ndarray, margins: dict[str, list[float]], quantiles: tuple[float, ...]) -> np.ndarray:
-    """Quantiles (N, H, Q) with every calibrated pair widened by its margins, re-sorted."""
+def apply(q: np.ndarray, margins: dict[str, list[float]], quantiles: tuple[float, ...],
+          scale: float = 1.0) -> np.ndarray:
+    """Quantiles (N, H, Q) with every calibrated pair widened by its margins (times `scale`), re-sorted."""
     if not margins:
         return q
     out = q.copy()
@@ -114,10 +115,45 @@ def apply(q: np.ndarray, margins: dict[str, list[float]], quantiles: tuple[float
         key = f"{quantiles[lo]:g},{quantiles[hi]:g}"
         if key not in margins:
             continue
-        m = np.asarray(margins[key], dtype=np.float64)[: q.shape[1]]
+        m = scale * np.asarray(margins[key], dtype=np.float64)[: q.shape[1]]
         out[:, :, lo] -= m
         out[:, :, hi] += m
-    return np.sort(out, axis=-1)
+    return ordered(out, quantiles)
+
+
+def offset_band(point: np.ndarray, band: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
+    """Quantiles (N, H, Q) with `point`'s median and `band`'s offsets from its own median.
+
+        out_k = point_med + (band_k - band_med)
+
+    `point`: the refit networks' quantiles (their median is the forecast); `band`: the
+    calibration networks' conformalised quantiles, whose offsets from their median are
+    the calibrated band (``calibration_refit="offsets"``).  Sorted, so nothing crosses.
+    """
+    med = list(quantiles).index(0.5)
+    return ordered(point[:, :, med: med + 1] + (band - band[:, :, med: med + 1]), quantiles)
+
+
+def ordered(q: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
+    """Quantiles (N, H, Q) made non-crossing around a fixed median: the levels below 0.5 are
+    clipped at the median and sorted, those above likewise, so a (negative) margin can narrow
+    a band to nothing but never moves the median, the point forecast."""
+    med = list(quantiles).index(0.5)
+    centre = q[:, :, med: med + 1]
+    below = np.sort(np.minimum(q[:, :, :med], centre), axis=-1)
+    above = np.sort(np.maximum(q[:, :, med + 1:], centre), axis=-1)
+    return np.concatenate([below, centre, above], axis=-1)
+
+
+def median_spread(q: np.ndarray, target: np.ndarray, mask: np.ndarray, quantiles: tuple[float, ...]) -> float:
+    """Mean |z - q_0.5| over the observed (`mask`) steps: quantiles q (n, H, Q), targets (n, H).
+
+    The ratio of two ensembles' in-sample spreads rescales the margins under
+    ``calibration_refit="scaled"``.
+    """
+    resid = np.abs(target - q[:, :, list(quantiles).index(0.5)])
+    observed = np.ones(resid.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    return float(resid[observed].mean()) if observed.any() else float("nan")
 
 
 def interval_scores(actual, lo, hi, scale: float = 1.0) -> dict[str, float]:
@@ -126,3 +162,15 @@ def interval_scores(actual, lo, hi, scale: float = 1.0) -> dict[str, float]:
     width = float(np.mean(b - a))
     return {"coverage": float(np.mean((y >= a) & (y <= b))),
             "width": width / scale if scale > 0 else float("inf")}
+
+
+def band_scores(actual: np.ndarray, y_q: np.ndarray, quantiles: tuple[float, ...], insample: np.ndarray,
+                season_length: int) -> dict[str, float]:
+    """Coverage and scaled width of the outermost symmetric quantile band of y_q (H, Q)."""
+    from lstmkit.tasks.forecast import metrics as fm
+
+    pairs = symmetric_pairs(quantiles)
+    if not pairs:
+        return {}
+    lo, hi = pairs[0]
+    return interval_scores(actual, y_q[:, lo], y_q[:, hi], fm.seasonal_scale(insample, season_length))
