@@ -199,7 +199,9 @@ SELECTION = {
                 "rule fixed in the code before the run (classify.choose_model: ensemble iff its validation "
                 "accuracy is strictly higher than the best member's; ties: single), and only the chosen "
                 "model is scored on test, once per run",
-    "epoch": "chosen on the validation part (per member: lstm.members[k].epochs)",
+    "epoch": "chosen on the validation part: each member ends with the weights of its epoch with the best "
+             "validation accuracy (TrainConfig.restore_best); lstm.members[k].epochs counts the epochs run, "
+             "and the chosen epoch's accuracy is tasks.NAME.selection.member_val_accuracy[k]",
     "single_or_ensemble": "chosen on the validation part (tasks.NAME.selection). What was known when the rule "
         "was fixed (2026-11-30): the previous run's test figures (previous_run): movie reviews ensemble "
         "0.801 macro-F1, its members 0.776-0.788, TF-IDF 0.797; SMS spam ensemble 0.965 spam F1, members "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 from pathlib import Path
@@ -85,3 +86,22 @@ def test_previous_run_keeps_replaced_entries_and_earlier_ones():
     prev = bench.keep_previous(old, ["a"])
     assert prev["a"] == {"task": {"lstm": 1}, "intervals": {"x": 1}, "selection": {"protocol": "p"}}
     assert prev["c"] == {"task": 3} and "b" not in prev
+
+
+def test_committed_run_chose_on_validation_and_carries_paired_intervals():
+    """The committed classify.json: the choice follows the rule from its recorded validation
+    accuracies, the test report is the chosen model's, and the intervals are paired."""
+    data = json.loads((Path(bench.__file__).parent / "results" / "classify.json").read_text())
+    for name in ("sms_spam", "movie_reviews_binary"):
+        task = data["tasks"][name]
+        sel = task["selection"]
+        assert sel["chosen"] == bench.choose_model(sel["member_val_accuracy"], sel["ensemble_val_accuracy"])["chosen"]
+        assert data["selection"]["validation_scores"][name]["chosen"] == sel["chosen"] == task["lstm"]["chosen"]
+        assert len(task["lstm"]["seeds"]) == (len(sel["seeds"]) if sel["chosen"] == "ensemble" else 1)
+        y, a = task["predictions"]["labels"], task["predictions"]["lstm"]
+        assert sum(p == t for p, t in zip(a, y)) / len(y) == pytest.approx(task["lstm"]["accuracy"])
+        for metric in ("accuracy", "macro_f1"):
+            ci = data["intervals"][name][metric]
+            assert ci["method"] == "paired bootstrap of test items" and ci["n_items"] == task["n_test"]
+            assert ci["verdict"] == ("tie" if ci["lo"] <= 0 <= ci["hi"] else "A" if ci["diff"] > 0 else "B")
+        assert name in data["previous_run"]
