@@ -347,7 +347,8 @@ def print_table(report: dict[str, Any]) -> None:
                 low, high = (100 * v for v in cmp["ci95"])
                 parts.append(f"{cmp['verdict']} [{low:+.1f}, {high:+.1f}]")
             cells.append(" / ".join(parts))
-        print(f"| {name} | " + " | ".join(cells) + " |")
+        mark = "" if "grid" in entry else " (first run)"     # not rerun with the current grid and ceiling
+        print(f"| {name}{mark} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
