@@ -314,3 +314,39 @@ def test_exports_and_training_step_reduces_loss():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("cls,options", [(ConvLSTM, {"peephole": True, "frame_size": (5, 6), "norm": "layer"}),
+                                         (ConvGRU, {"zoneout": 0.2})])
+def test_output_shapes_stacked_bidirectional(cls, options):
+    layer = cls(2, 3, kernel_size=3, num_layers=2, bidirectional=True, batch_first=True, **options).eval()
+    out, state = layer(torch.randn(4, 7, 2, 5, 6))
+    assert out.shape == (4, 7, 6, 5, 6)  # both directions' channels side by side
+    h_n = state[0] if cls is ConvLSTM else state
+    assert h_n.shape == (4, 4, 3, 5, 6)  # (num_layers * directions, B, C_h, H, W)
+    if cls is ConvLSTM:
+        assert state[1].shape == h_n.shape
+    time_first = cls(2, 3, kernel_size=3, **options).eval()
+    assert time_first(torch.randn(7, 4, 2, 5, 6))[0].shape == (7, 4, 3, 5, 6)
+
+
+@pytest.mark.parametrize("cls,options", [(ConvLSTM, {"peephole": True, "frame_size": (5, 5), "norm": "group",
+                                                     "norm_groups": 1, "num_layers": 2}),
+                                         (ConvGRU, {"bidirectional": True})])
+def test_save_and_load_round_trip(cls, options, tmp_path):
+    """A saved state dict, loaded into a freshly built layer (other random weights), gives the same outputs;
+    so does the pickled module."""
+    torch.manual_seed(0)
+    layer = cls(1, 2, kernel_size=3, batch_first=True, **options).eval()
+    _randomise(layer, seed=3)
+    x = torch.randn(2, 4, 1, 5, 5)
+    expected = layer(x)[0]
+    torch.save(layer.state_dict(), tmp_path / "weights.pt")
+    torch.manual_seed(1)
+    fresh = cls(1, 2, kernel_size=3, batch_first=True, **options).eval()
+    assert not torch.allclose(fresh(x)[0], expected)
+    fresh.load_state_dict(torch.load(tmp_path / "weights.pt"))
+    torch.testing.assert_close(fresh(x)[0], expected, rtol=0, atol=0)
+    torch.save(layer, tmp_path / "module.pt")
+    torch.testing.assert_close(torch.load(tmp_path / "module.pt", weights_only=False)(x)[0], expected,
+                               rtol=0, atol=0)

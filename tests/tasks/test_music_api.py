@@ -100,21 +100,24 @@ def test_bad_input_is_one_line(tmp_path):
 
 
 def test_input_dropout_and_zoneout_are_checked_and_saved(tmp_path):
-    for name in ("input_dropout", "zoneout", "dropout"):
+    for name in ("input_dropout", "zoneout", "recurrent_dropout", "dropout"):
         with pytest.raises(ValueError, match=rf"MusicModelConfig\.{name}: expected a float in \[0, 1\)"):
             MusicModelConfig(**{name: 1.0})
         with pytest.raises(ValueError, match=rf"MusicModelConfig\.{name}"):
             MusicModelConfig(**{name: -0.1})
-    model = MusicModelConfig(kind="bernoulli", hidden_size=12, input_dropout=0.25, zoneout=0.1)
+    model = MusicModelConfig(kind="bernoulli", hidden_size=12, input_dropout=0.25, zoneout=0.1,
+                             recurrent_dropout=0.2)
     task = Music(MusicConfig(model, MusicDataConfig(low=45, high=80, batch_size=2)), TRAIN)
     task.fit(_chorales(3, 0))
     assert task.model.drop_in.p == 0.25 and task.model.lstm.spec.zoneout_c == 0.1
+    assert task.model.lstm.spec.recurrent_dropout == 0.2
     loaded = Music.load(task.save(tmp_path / "m"))
     assert loaded.config.model.input_dropout == 0.25 and loaded.config.model.zoneout == 0.1
+    assert loaded.config.model.recurrent_dropout == 0.2 and loaded.model.lstm.spec.recurrent_dropout == 0.2
     assert loaded.evaluate(_chorales(2, 2)) == task.evaluate(_chorales(2, 2))
     # a config saved before these fields existed still loads, with them off
     old = MusicConfig.from_dict({"model": {"kind": "bernoulli", "hidden_size": 12}})
-    assert old.model.input_dropout == 0.0 and old.model.zoneout == 0.0
+    assert old.model.input_dropout == 0.0 and old.model.zoneout == 0.0 and old.model.recurrent_dropout == 0.0
 
 
 def test_batch_size_defaults_by_kind_and_an_explicit_one_wins():
@@ -126,3 +129,21 @@ def test_batch_size_defaults_by_kind_and_an_explicit_one_wins():
     assert loader_batch("bernoulli", batch_size=5) == 5 and loader_batch("nade", batch_size=3) == 3
     with pytest.raises(ValueError, match=r"MusicDataConfig\.batch_size: expected an int >= 1"):
         MusicDataConfig(batch_size=0)
+
+
+@pytest.mark.parametrize("checkpoint", [False, True])  # best weights kept in memory / in a checkpoint file
+def test_weight_averaging_keeps_the_average_of_the_best_epoch(tmp_path, checkpoint):
+    model = MusicModelConfig(kind="bernoulli", hidden_size=12, ema_decay=0.9)
+    train = TrainConfig(max_epochs=3, progress=False, checkpoint=checkpoint, lr=0.05)
+    task = Music(MusicConfig(model, MusicDataConfig(low=45, high=80, batch_size=1)), train)
+    task.fit(_chorales(4, 0), val=_chorales(2, 1))
+    result = task.fit_results[-1]
+    # validation scored the average; the kept (restored, averaged) weights give the best epoch's score
+    assert task.nll(_chorales(2, 1))["nll_per_frame"] == pytest.approx(result.best_score, abs=1e-5)
+    plain = Music(MusicConfig(MusicModelConfig(kind="bernoulli", hidden_size=12),
+                              MusicDataConfig(low=45, high=80, batch_size=1)), train)
+    plain.fit(_chorales(4, 0), val=_chorales(2, 1))
+    assert plain.fit_results[-1].history[0]["val_loss"] != pytest.approx(result.history[0]["val_loss"])
+    loaded = Music.load(task.save(tmp_path / "m"))
+    assert loaded.config.model.ema_decay == 0.9
+    assert loaded.evaluate(_chorales(2, 2)) == task.evaluate(_chorales(2, 2))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lstmkit.tasks.music.encoding import frames_to_notes, notes_to_frames
-from lstmkit.tasks.music.files import read_notes, write_midi, write_musicxml
+from lstmkit.tasks.music.encoding import Note, frames_to_notes, notes_to_frames
+from lstmkit.tasks.music.files import read_notes, read_parts, write_midi, write_musicxml
 from lstmkit.testing import run_cli, run_cli_in_process
 
 CHORALES = [
@@ -68,3 +68,34 @@ def test_bad_input_is_one_line(model_dir, capsys, monkeypatch):
     _one_line_error(run("sample", "--model", "m", "--out", "x.wav"), "audio: no synthesizer found")
     _one_line_error(run("fit", "--data", "songs", "--kind", "voices", "--out", "v", "--no-progress"),
                     "expected a four-part score")
+
+
+def _four_parts(top):
+    """A four-part piece: the soprano ``top`` (MIDI pitches, a half note each), the others below it."""
+    return [[Note(2.0 * i, p - interval, 2.0 * i + 2.0) for i, p in enumerate(top)]
+            for interval in (0, 4, 9, 24)]
+
+
+def test_harmonise_a_soprano_file_as_documented(tmp_path, capsys, monkeypatch):
+    """``music fit --kind voices`` then ``music sample --soprano melody.xml``: the melody is kept."""
+    for i, top in enumerate(([72, 74, 76, 77], [79, 77, 76, 74], [72, 76, 79, 77])):
+        write_musicxml(_four_parts(top), tmp_path / "bach" / f"c{i}.musicxml")
+    fit = run_cli("music", "fit", "--data", "bach", "--kind", "voices", "--out", "v", "--hidden-size", "8",
+                  "--embed-size", "4", "--num-layers", "1", "--max-sixteenths", "16", "--epochs", "1",
+                  "--no-progress", cwd=tmp_path)
+    assert fit.returncode == 0, fit.stderr
+    melody = [Note(0.0, 74, 2.0), Note(2.0, 72, 3.0), Note(4.0, 71, 8.0)]  # with a rest at beat 3
+    write_musicxml([melody], tmp_path / "melody.xml")
+    run = lambda *a: run_cli_in_process("music", *a, cwd=tmp_path, capsys=capsys, monkeypatch=monkeypatch)
+    out = run("sample", "--model", "v", "--soprano", "melody.xml", "--out", "harmonised.musicxml",
+              "--seed", "0")
+    assert out.returncode == 0, out.stderr
+    parts = read_parts(tmp_path / "harmonised.musicxml")
+    assert len(parts) == 4 and parts[0] == melody  # the soprano is the melody, rest included
+    assert all(n.end <= 8.0 for part in parts[1:] for n in part)  # the other voices stop with it
+    (tmp_path / "words.xml").write_text("<html>not a score</html>")
+    _one_line_error(run("sample", "--model", "v", "--soprano", "words.xml", "--out", "x.musicxml"),
+                    "not a readable score")
+    write_midi([[]], tmp_path / "silent.mid")
+    _one_line_error(run("sample", "--model", "v", "--soprano", "silent.mid", "--out", "x.musicxml"),
+                    "has no notes")

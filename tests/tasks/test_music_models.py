@@ -148,3 +148,44 @@ def test_zoneout_reaches_the_lstm_and_evaluation_is_deterministic():
     torch.testing.assert_close(model.log_prob(roll), model.log_prob(roll))
     model.train()
     assert not torch.allclose(model.log_prob(roll), model.log_prob(roll))
+
+
+def test_recurrent_dropout_reaches_the_lstm_and_is_off_in_evaluation():
+    torch.manual_seed(7)
+    plain = FrameModel(3, "bernoulli", hidden_size=8, dropout=0.0)
+    model = FrameModel(3, "bernoulli", hidden_size=8, dropout=0.0, recurrent_dropout=0.3)
+    model.load_state_dict(plain.state_dict())  # recurrent dropout adds no parameters
+    assert model.lstm.spec.recurrent_dropout == 0.3 and plain.lstm.spec.recurrent_dropout == 0.0
+    roll = ALL_FRAMES[torch.randint(1, 8, (2, 6))]
+    reference = plain.eval().log_prob(roll)
+    torch.testing.assert_close(model.eval().log_prob(roll), reference)  # evaluation: the same model
+    model.train()
+    noisy = model.log_prob(roll)
+    assert not torch.allclose(noisy, reference)  # training: h_{t-1} is masked ...
+    torch.testing.assert_close(noisy[:, 0], reference[:, 0])  # ... but h_0 = 0 is unaffected at t = 0
+
+
+def test_weight_average_follows_the_debiased_ema_and_is_what_validation_scores():
+    from lstmkit.tasks.music.training import MusicModule
+
+    torch.manual_seed(8)
+    model = FrameModel(3, "bernoulli", hidden_size=4, dropout=0.0)
+    module = MusicModule(model, ema_decay=0.9)
+    start = [p.detach().clone() for p in model.parameters()]
+    expected = start
+    for t in (1, 2, 30):  # beta_t = min(0.9, (1 + t) / (10 + t)): 2/11, 3/12, then 0.9
+        module.ema_updates = t - 1
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p))  # an optimizer step
+        beta = min(0.9, (1 + t) / (10 + t))
+        expected = [beta * e + (1 - beta) * p.detach() for e, p in zip(expected, model.parameters())]
+        module.update_average()
+        for avg, want in zip(module.average.parameters(), expected):
+            torch.testing.assert_close(avg, want)
+    assert not any(p.requires_grad for p in module.average.parameters())
+    kept = module.averaged()
+    assert all(torch.equal(kept[k], v) for k, v in module.average.state_dict().items())
+    assert MusicModule(model).average is None and MusicModule(model).averaged().keys() == kept.keys()
+    with pytest.raises(ValueError, match=r"ema_decay: expected a float in \[0, 1\)"):
+        MusicModule(model, ema_decay=1.0)

@@ -142,7 +142,7 @@ class Music(Task):
         m, d = self.config.model, self.config.data
         if m.frames:
             return FrameModel(d.n_pitches, m.kind, m.hidden_size, m.num_layers, m.dropout, m.nade_size,
-                              m.input_dropout, m.zoneout)
+                              m.input_dropout, m.zoneout, m.recurrent_dropout)
         return VoiceModel(m.embed_size, m.hidden_size, m.num_layers, m.dropout)
 
     @property
@@ -159,9 +159,11 @@ class Music(Task):
         val_pieces = self.pieces(val, "valid") if val is not None else None
         seed_everything(self.train_config.seed)
         self.model = self.build_model()
-        module = MusicModule(self.model, self.train_config)
+        module = MusicModule(self.model, self.train_config, self.config.model.ema_decay)
         val_loader = self._loader(val_pieces, False) if val_pieces is not None else None
         self._train_member(module, self._loader(pieces, True), val_loader)
+        if module.average is not None:  # keep the averaged weights (of the best epoch when restored)
+            self.model.load_state_dict(module.averaged())
         self.model.eval()
         self.train_pieces = pieces
         self._baselines = None

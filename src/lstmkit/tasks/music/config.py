@@ -47,6 +47,13 @@ class MusicModelConfig:
     zoneout: frame models: zoneout (Krueger et al. 2016) on the LSTM's cell and hidden
         state, ``c_t = z * c_{t-1} + (1 - z) * c~_t`` with ``z ~ Bernoulli(p)``
         in training, ``z = p`` in evaluation (0 = off).
+    recurrent_dropout: frame models: variational dropout (Gal & Ghahramani
+        2016) on the LSTM's ``h_{t-1}``: one Bernoulli mask per sequence,
+        scaled by ``1/(1-p)``, training only (0 = off).
+    ema_decay: every kind: keep an exponential moving average of the weights
+        during training with this decay per optimizer step (debiased at the
+        start, see :mod:`lstmkit.tasks.music.training`); validation, early
+        stopping, the kept epoch and the saved model use the average (0 = off).
     nade_size: hidden units of the NADE head (``kind="nade"``).
     embed_size: token embedding size (``kind="voices"``).
     """
@@ -59,6 +66,10 @@ class MusicModelConfig:
     dropout: float = knob(0.3, help="dropout on the LSTM output (and between layers)")
     input_dropout: float = knob(0.0, help="frame models: dropout on the input (previous) frame")
     zoneout: float = knob(0.0, help="frame models: zoneout on the LSTM's cell and hidden state (0 = off)")
+    recurrent_dropout: float = knob(0.0, help="frame models: variational dropout on the LSTM's h_{t-1} "
+                                              "(one mask per sequence; 0 = off)")
+    ema_decay: float = knob(0.0, help="keep a moving average of the weights with this decay per step; "
+                                      "validation and the saved model use it (0 = off)")
     nade_size: int = knob(64, help="hidden units of the NADE output (kind nade)")
     embed_size: int = knob(64, help="token embedding size (kind voices)")
 
@@ -66,7 +77,7 @@ class MusicModelConfig:
         check_choices(self)
         for name in ("hidden_size", "num_layers", "nade_size", "embed_size"):
             _positive("MusicModelConfig", name, getattr(self, name))
-        for name in ("dropout", "input_dropout", "zoneout"):
+        for name in ("dropout", "input_dropout", "zoneout", "recurrent_dropout", "ema_decay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
                 raise ValueError(f"MusicModelConfig.{name}: expected a float in [0, 1), got {value!r}")

@@ -108,12 +108,15 @@ class FrameModel(nn.Module):
 
     def __init__(self, n_pitches: int, head: str = "nade", hidden_size: int = 256,
                  num_layers: int = 1, dropout: float = 0.3, nade_size: int = 150,
-                 input_dropout: float = 0.0, zoneout: float = 0.0) -> None:
+                 input_dropout: float = 0.0, zoneout: float = 0.0,
+                 recurrent_dropout: float = 0.0) -> None:
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head: expected one of {HEADS}, got {head!r}")
         self.n_pitches = n_pitches
         options = {"zoneout": zoneout} if zoneout else {}
+        if recurrent_dropout:
+            options["recurrent_dropout"] = recurrent_dropout
         self.lstm = lstmkit.LSTM(n_pitches, hidden_size, num_layers=num_layers, batch_first=True,
                                  dropout=dropout if num_layers > 1 else 0.0, **options)
         self.drop_in = nn.Dropout(input_dropout)

@@ -1,4 +1,4 @@
-"""Batches and the Lightning modules that :func:`lstmkit.train.fit` trains.
+r"""Batches and the Lightning modules that :func:`lstmkit.train.fit` trains.
 
 * Frames: chorales padded to the longest in the batch, ``roll (B, T, P)`` and
   ``mask (B, T)``; the loss is the mean negative log-likelihood per real frame
@@ -9,11 +9,23 @@
 
 Transposition augmentation (``MusicDataConfig.transpose``) draws from torch's
 global generator, which :func:`lstmkit.train.fit` seeds.
+
+Weight averaging (``MusicModelConfig.ema_decay`` = :math:`\beta > 0`): after
+optimizer step :math:`t = 1, 2, \dots` the module updates a copy of the
+network, :math:`\bar\theta_t = \beta_t \bar\theta_{t-1} + (1 - \beta_t)\theta_t`
+with :math:`\beta_t = \min(\beta, (1 + t) / (10 + t))` (so the random
+initial weights are forgotten within the first steps, :math:`\bar\theta_0 = \theta_0`).
+Validation scores the average, so early stopping and the kept epoch are
+chosen by it; the copy is part of the module's ``state_dict``, so the best
+epoch restores both, and :meth:`MusicModule.averaged` hands back the
+average's weights for the task to keep.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -106,18 +118,57 @@ def voice_nll(model: VoiceModel, tokens: Tensor, mask: Tensor) -> tuple[Tensor, 
 
 
 class MusicModule(TaskModule):
-    """Trains a :class:`FrameModel` or :class:`VoiceModel`; logs ``val_loss`` (nats per frame / token)."""
+    """Trains a :class:`FrameModel` or :class:`VoiceModel`; logs ``val_loss`` (nats per frame / token).
 
-    def __init__(self, model: FrameModel | VoiceModel, train_config: TrainConfig | None = None) -> None:
+    ``ema_decay > 0`` keeps ``self.average``, an exponential moving average of
+    ``model``'s weights (see the module docstring), which validation scores.
+    """
+
+    def __init__(self, model: FrameModel | VoiceModel, train_config: TrainConfig | None = None,
+                 ema_decay: float = 0.0) -> None:
         super().__init__(train_config)
+        if not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay: expected a float in [0, 1), got {ema_decay!r}")
         self.model = model
         self.nll = frame_nll if isinstance(model, FrameModel) else voice_nll
+        self.ema_decay = ema_decay
+        self.average: FrameModel | VoiceModel | None = None
+        if ema_decay:
+            self.average = copy.deepcopy(model).requires_grad_(False)
+        self.ema_updates = 0
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         total, count = self.nll(self.model, *batch)
         return total / count
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        super().on_train_batch_end(outputs, batch, batch_idx)
+        if self.average is not None:
+            self.update_average()
+
+    @torch.no_grad()
+    def update_average(self) -> None:
+        """One step of the moving average: ``avg = b_t avg + (1 - b_t) weights``."""
+        self.ema_updates += 1
+        t = self.ema_updates
+        beta = min(self.ema_decay, (1 + t) / (10 + t))
+        for avg, weight in zip(self.average.parameters(), self.model.parameters(), strict=True):
+            avg.lerp_(weight.detach(), 1.0 - beta)
+        for avg, buf in zip(self.average.buffers(), self.model.buffers(), strict=True):
+            avg.copy_(buf)
+
+    def averaged(self) -> dict[str, Tensor]:
+        """The weights to keep: the average's when averaging, else the model's (a ``state_dict``)."""
+        return (self.average if self.average is not None else self.model).state_dict()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["ema_updates"] = self.ema_updates
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.ema_updates = int(checkpoint.get("ema_updates", 0))
+
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        total, count = self.nll(self.model, *batch)
+        scored = self.average if self.average is not None else self.model
+        total, count = self.nll(scored, *batch)
         # weighted by the count: the epoch value is the NLL per frame (token) of the whole set
         self.log("val_loss", total / count, batch_size=int(count), prog_bar=True)
