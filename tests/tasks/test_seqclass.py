@@ -58,6 +58,34 @@ def test_net_output_shapes_and_padding_does_not_leak(model, pooling, bidirection
     torch.testing.assert_close(alone[0], logits[1], rtol=1e-5, atol=1e-5)
 
 
+def test_fcn_batch_norm_in_training_ignores_padding():
+    # Regression (issue 16): the FCN branch's batch norm took its training statistics over padded
+    # steps too, so a series' features (and the running statistics) changed with the padding of
+    # its batch; with PLAID's lengths (25..336 after downsampling) most of a batch was padding.
+    from lstmkit.tasks.seqclass.model import FCN
+
+    torch.manual_seed(0)
+    fcn = FCN(2, (5, 6), (3, 2)).train()
+    x = torch.randn(3, 7, 2) + 2.0
+    lengths = torch.tensor([7, 4, 6])
+    padded = torch.cat([x, torch.zeros(3, 20, 2)], dim=1)               # same series, 20 more padded steps
+    out = fcn(x, lengths)
+    running = fcn.blocks[0]["bn"].running_mean.clone()
+    fcn.blocks[0]["bn"].reset_running_stats()
+    torch.testing.assert_close(fcn(padded, lengths), out, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(fcn.blocks[0]["bn"].running_mean, running, rtol=1e-5, atol=1e-6)
+    # on equal lengths it is the ordinary batch norm
+    full = torch.tensor([7, 7, 7])
+    block = fcn.blocks[0]
+    mask = torch.ones(3, 1, 7)
+    from lstmkit.tasks.seqclass.model import masked_batch_norm
+
+    u = block["conv"](torch.nn.functional.pad(x.transpose(1, 2), (1, 1)))
+    torch.testing.assert_close(masked_batch_norm(block["bn"], u, mask), torch.nn.functional.batch_norm(
+        u, None, None, block["bn"].weight, block["bn"].bias, training=True, eps=block["bn"].eps))
+    assert fcn(x, full).shape == (3, 6)
+
+
 @pytest.mark.parametrize("pooling", ["last", "mean", "attention"])
 def test_step_logits_match_prefixes(pooling):
     torch.manual_seed(1)

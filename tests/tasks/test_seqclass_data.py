@@ -141,3 +141,34 @@ def test_downsample_averages_blocks():
     seqs = read_sequences(np.arange(7, dtype=float)[None, None, :], DC)
     prep = Preprocessor(np.zeros(1), np.ones(1), "impute", 3)
     np.testing.assert_allclose(prep.transform(seqs, "x")[0][:, 0], [1.0, 4.0, 6.0])
+
+
+def test_series_normalisation_removes_each_series_scale():
+    # PLAID's currents span 2e-4 .. 460: per-channel standardisation leaves the small ones flat,
+    # per-series z-normalisation (normalize="series") gives every series mean 0 and std 1.
+    rng = np.random.default_rng(2)
+    shape = np.sin(np.linspace(0, 6, 40)) + rng.normal(0, 0.05, 40)
+    xs = [scale * shape[None, :] + shift for scale, shift in ((1e-3, 0.0), (1.0, 5.0), (1e3, -2.0))]
+    seqs = read_sequences(xs, DC)
+    flat = Preprocessor.fit(seqs, "impute", 1).transform(seqs, "train")
+    assert flat[0].std() < 1e-5                                   # the channel mode's failure
+    prep = Preprocessor.fit(seqs, "impute", 1, "series")
+    z = prep.transform(seqs, "train")
+    for a in z:
+        np.testing.assert_allclose(a.mean(0), 0, atol=1e-5)
+        np.testing.assert_allclose(a.std(0), 1, atol=1e-4)
+    np.testing.assert_allclose(z[0], z[2], atol=1e-4)            # same shape, any scale and offset
+    # a constant channel becomes 0; NaNs are filled and do not enter the series statistics
+    x = np.stack([np.full(6, 3.0), np.array([1.0, np.nan, 3.0, 5.0, 7.0, 9.0])])[None]
+    with pytest.warns(UserWarning, match="1 of 12 values"):
+        seqs = read_sequences(x, DC)
+        out = Preprocessor.fit(seqs, "impute", 1, "series").transform(seqs, "x")[0]
+    assert np.all(out[:, 0] == 0)
+    observed = np.array([1.0, 3.0, 5.0, 7.0, 9.0])
+    assert out[0, 1] == pytest.approx((1.0 - observed.mean()) / observed.std(), rel=1e-5)
+    # saved and restored; a model saved before the option existed reads as "channel"
+    assert Preprocessor.from_dict(prep.to_dict()).normalize == "series"
+    old = {k: v for k, v in prep.to_dict().items() if k != "normalize"}
+    assert Preprocessor.from_dict(old).normalize == "channel"
+    with pytest.raises(ValueError, match="normalize"):
+        SeqClassDataConfig(normalize="global")

@@ -132,7 +132,7 @@ class SeqClass(Task):
         if len(self.classes) < 2:
             raise ValueError(f"training data: needs at least two classes, found {len(self.classes)}")
         targets = self._targets(seqs, "training data")
-        self.prep = Preprocessor.fit(seqs, dc.missing, dc.downsample)
+        self.prep = Preprocessor.fit(seqs, dc.missing, dc.downsample, dc.normalize)
         series = self.prep.transform(seqs, "training data")
         fit_idx = np.arange(len(series))
         val_series, val_targets = None, None

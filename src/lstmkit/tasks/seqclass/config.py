@@ -15,6 +15,7 @@ from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 MODELS = ("lstm", "lstm_fcn")
 POOLINGS = ("last", "mean", "attention")
 MISSING = ("impute", "mask", "error")
+NORMALIZE = ("channel", "series")
 BASELINES = ("dtw", "minirocket", "summary_lr")
 
 TRAIN_DEFAULTS: dict[str, Any] = {  # the TrainConfig fields SeqClass sets differently
@@ -82,6 +83,11 @@ class SeqClassDataConfig:
             each channel, then backward, then the training mean), ``mask``
             (the same, plus one 0/1 "was missing" input per channel) or
             ``error``. A warning says how many were filled.
+        normalize: ``channel`` (default): each channel standardised with its
+            training mean and standard deviation; ``series``: each series'
+            channels z-normalised with their own mean and standard deviation
+            (the UCR convention; for series whose amplitudes differ by orders
+            of magnitude, at the price of the amplitude information).
         downsample: average every ``downsample`` consecutive steps (1: off),
             for long series.
         batch_size: sequences per batch.
@@ -94,6 +100,8 @@ class SeqClassDataConfig:
     time_col: str = knob("t", help="long CSV: time (order) column")
     label_col: str = knob("label", help="class label column (optional at predict)")
     missing: str = knob("impute", choices=MISSING, help="NaN handling: impute, mask (impute + indicator), error")
+    normalize: str = knob("channel", choices=NORMALIZE,
+                          help="standardise per channel with training statistics, or z-normalise each series")
     downsample: int = knob(1, help="average every k consecutive steps (1: off)")
     batch_size: int = knob(32, help="sequences per batch")
     val_fraction: float = knob(0.0, help="share of the training data held out when no --val-data (0: none)")

@@ -21,10 +21,17 @@ labels that do not match the series.
 
 ``Preprocessor`` (fitted on training data only) fills NaNs (carried forward,
 then backward, then the channel's training mean; ``mask`` adds a 0/1
-indicator channel per channel), standardises each channel
-``z = (x - mean_c) / std_c`` with the training mean and standard deviation of
-that channel over every observed step, and optionally averages blocks of
-``downsample`` steps.
+indicator channel per channel), standardises, and optionally averages blocks
+of ``downsample`` steps. Standardisation (``normalize``):
+
+* ``channel``: ``z_t = (x_t - mean_c) / std_c`` with the training mean and
+  standard deviation of channel ``c`` over every observed training step
+  (amplitudes stay comparable across series);
+* ``series``: ``z_t = (x_t - m_{i,c}) / s_{i,c}`` with the mean and standard
+  deviation of channel ``c`` over the observed steps of series ``i`` itself
+  (the UCR archive's z-normalisation; a constant channel becomes 0). Needed
+  where amplitudes span orders of magnitude (PLAID: 2e-4 to 460), which
+  ``channel`` squeezes to near-constant inputs for all but the largest series.
 """
 
 from __future__ import annotations
@@ -217,9 +224,10 @@ class Preprocessor:
     std: np.ndarray
     missing: str = "impute"
     downsample: int = 1
+    normalize: str = "channel"
 
     @classmethod
-    def fit(cls, seqs: Sequences, missing: str, downsample: int) -> Preprocessor:
+    def fit(cls, seqs: Sequences, missing: str, downsample: int, normalize: str = "channel") -> Preprocessor:
         stacked = np.concatenate(seqs.values)                              # (sum L, C)
         observed = ~np.isnan(stacked)
         empty = ~observed.any(axis=0)
@@ -228,7 +236,7 @@ class Preprocessor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mean, std = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
-        return cls(mean, np.where(std > 0, std, 1.0), missing, downsample)
+        return cls(mean, np.where(std > 0, std, 1.0), missing, downsample, normalize)
 
     @property
     def channels(self) -> int:
@@ -255,20 +263,31 @@ class Preprocessor:
         out = []
         for a in seqs.values:
             nan = np.isnan(a)
-            z = (_fill(a, self.mean) - self.mean) / self.std if nan.any() else (a - self.mean) / self.std
+            z = self._standardise(_fill(a, self.mean) if nan.any() else a, nan)
             if self.missing == "mask":
                 z = np.concatenate([z, nan.astype(np.float64)], axis=1)   # (L, C) -> (L, 2C)
             out.append(_downsample(z, self.downsample).astype(np.float32))
         return out
 
+    def _standardise(self, filled: np.ndarray, nan: np.ndarray) -> np.ndarray:
+        """``(L, C)`` NaN-free series -> standardised (see the module docstring); ``nan``: where it was missing."""
+        if self.normalize == "channel":
+            return (filled - self.mean) / self.std
+        observed = np.where(nan, np.nan, filled)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)          # all-NaN channel: training mean, s = 1
+            m = np.where(nan.all(axis=0), self.mean, np.nanmean(observed, axis=0))      # (C,)
+            s = np.nan_to_num(np.nanstd(observed, axis=0), nan=0.0)                    # (C,)
+        return (filled - m) / np.where(s > 0, s, 1.0)
+
     def to_dict(self) -> dict[str, Any]:
         return {"mean": self.mean.tolist(), "std": self.std.tolist(), "missing": self.missing,
-                "downsample": self.downsample}
+                "downsample": self.downsample, "normalize": self.normalize}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Preprocessor:
         return cls(np.asarray(raw["mean"], dtype=np.float64), np.asarray(raw["std"], dtype=np.float64),
-                   str(raw["missing"]), int(raw["downsample"]))
+                   str(raw["missing"]), int(raw["downsample"]), str(raw.get("normalize", "channel")))
 
 
 def pad(series: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

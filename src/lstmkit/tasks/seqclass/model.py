@@ -21,7 +21,11 @@ valid steps, :math:`f \in \mathbb{R}^{F}`; the classifier reads :math:`[z; f]`.
 Karim et al. feed the LSTM a "dimension-shuffled" input (the whole series as one
 step); here the LSTM reads the series step by step, so that unequal lengths
 and the inspection of gates over time work. Padded steps are zeroed after
-every block (batch-norm statistics still see them).
+every block, and batch normalisation is masked: in training, its mean and
+variance are over the valid steps of the batch only,
+:math:`\mu = \sum_{b,t} m_{bt} u_{bt} / \sum m`, :math:`\sigma^2 = \sum m (u - \mu)^2 / \sum m`
+(the running statistics are updated from these), so a series' features do not
+depend on how much padding its batch carries.
 
 Head: :math:`p(y \mid x) = \mathrm{softmax}(W\,\mathrm{dropout}(z) + b)`, trained with cross-entropy.
 
@@ -45,6 +49,28 @@ def _mask(lengths: torch.Tensor, steps: int) -> torch.Tensor:
     return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
 
 
+def masked_batch_norm(bn: nn.BatchNorm1d, u: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``bn`` applied to ``u (B, F, T)`` with statistics over the steps where ``mask (B, 1, T)`` is 1.
+
+    Training: batch mean and biased variance over the valid steps normalise
+    ``u``; the running mean and the unbiased variance are updated with ``bn``'s
+    momentum (as ``nn.BatchNorm1d`` does). Evaluation: the running statistics.
+    """
+    if bn.training:
+        count = mask.sum()                                               # valid steps in the batch
+        mean = (u * mask).sum(dim=(0, 2)) / count                        # (F,)
+        var = (((u - mean[None, :, None]) * mask) ** 2).sum(dim=(0, 2)) / count
+        with torch.no_grad():
+            bn.num_batches_tracked += 1
+            m = bn.momentum
+            bn.running_mean.mul_(1 - m).add_(m * mean)
+            bn.running_var.mul_(1 - m).add_(m * var * count / (count - 1).clamp_min(1))
+    else:
+        mean, var = bn.running_mean, bn.running_var
+    z = (u - mean[None, :, None]) / torch.sqrt(var[None, :, None] + bn.eps)
+    return z * bn.weight[None, :, None] + bn.bias[None, :, None]
+
+
 class FCN(nn.Module):
     """The convolutional branch of LSTM-FCN: (B, T, C) -> (B, filters[-1])."""
 
@@ -62,7 +88,7 @@ class FCN(nn.Module):
         for block in self.blocks:
             k = block["conv"].kernel_size[0]
             u = F.pad(u, ((k - 1) // 2, k // 2))                         # "same" length: (B, C, T + k - 1)
-            u = F.relu(block["bn"](block["conv"](u))) * mask             # (B, F_k, T)
+            u = F.relu(masked_batch_norm(block["bn"], block["conv"](u), mask)) * mask   # (B, F_k, T)
         return u.sum(dim=2) / lengths[:, None].to(x.dtype)               # (B, F)
 
 
