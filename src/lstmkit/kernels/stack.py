@@ -30,8 +30,17 @@ RunDirection = Callable[..., DirResult]
 
 
 def _bernoulli(shape: tuple[int, ...], p: float, like: Tensor) -> Tensor:
-    """A 0/1 tensor with P(1) = p, drawn from torch's default generator."""
-    return torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(p)
+    """A 0/1 tensor with P(1) = p, drawn from torch's default generator.
+
+    Drawn as ``1[U < p]`` with ``U ~ Uniform[0, 1)`` (exact: P(U < p) = p): on
+    CPU ``rand().lt_()`` is about 2x faster than ``bernoulli_(p)`` (0.84 against
+    1.81 ms for a (100, 32, 128) zoneout mask, 1 or 2 threads), and zoneout
+    draws a (T, B, H) mask per call. ``U`` is float32 (float64 for float64
+    layers), so half-precision layers do not quantise p.
+    """
+    wide = like.dtype if like.dtype in (torch.float32, torch.float64) else torch.float32
+    mask = torch.rand(shape, dtype=wide, device=like.device).lt_(p)
+    return mask if wide == like.dtype else mask.to(like.dtype)
 
 
 def draw_masks(
