@@ -7,6 +7,8 @@ training defaults: AdamW 2e-3, the rate halved after 3 epochs without a better
 validation NLL per frame, epochs, seconds and the backend the LSTM trained on
 (``cpu``: the fused kernels; ``reference``: the step loop) to
 ``benchmarks/results/music_bernoulli_search.jsonl``.
+Model fields left out take the task's defaults: ``recurrent_dropout`` is 0.5
+since 2026-11-30; the log's records without it ran with 0.
 It never reads the test split: the benchmark scores only the setting that its
 grid selects on ``valid``, and copies this log into ``music.json``'s
 ``models.bernoulli.selection.explored``.

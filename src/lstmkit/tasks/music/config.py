@@ -49,7 +49,10 @@ class MusicModelConfig:
         in training, ``z = p`` in evaluation (0 = off).
     recurrent_dropout: frame models: variational dropout (Gal & Ghahramani
         2016) on the LSTM's ``h_{t-1}``: one Bernoulli mask per sequence,
-        scaled by ``1/(1-p)``, training only (0 = off).
+        scaled by ``1/(1-p)``, training only (0 = off). Default 0.5, chosen on
+        JSB Chorales' ``valid`` split for both frame outputs (NLL per frame,
+        LSTM(200): Bernoulli 8.23 at 0, 8.00 at 0.5; NADE 5.68 at 0, 5.36 at
+        0.3, 5.23 at 0.5).
     ema_decay: every kind: keep an exponential moving average of the weights
         during training with this decay per optimizer step (debiased at the
         start, see :mod:`lstmkit.tasks.music.training`); validation, early
@@ -66,8 +69,8 @@ class MusicModelConfig:
     dropout: float = knob(0.3, help="dropout on the LSTM output (and between layers)")
     input_dropout: float = knob(0.0, help="frame models: dropout on the input (previous) frame")
     zoneout: float = knob(0.0, help="frame models: zoneout on the LSTM's cell and hidden state (0 = off)")
-    recurrent_dropout: float = knob(0.0, help="frame models: variational dropout on the LSTM's h_{t-1} "
-                                              "(one mask per sequence; 0 = off)")
+    recurrent_dropout: float = knob(0.5, help="frame models: variational dropout on the LSTM's h_{t-1} "
+                                              "(one mask per sequence; 0 = off; 0.5: chosen on JSB valid)")
     ema_decay: float = knob(0.0, help="keep a moving average of the weights with this decay per step; "
                                       "validation and the saved model use it (0 = off)")
     nade_size: int = knob(64, help="hidden units of the NADE output (kind nade)")
