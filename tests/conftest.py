@@ -10,8 +10,18 @@ tests/kernels/test_triton.py does for its own tests only.
 
 import os
 
+import pytest
 import torch
 
 torch.set_num_threads(1)
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
+
+
+@pytest.fixture
+def one_thread():
+    """torch at one thread for the test, whatever an earlier test in this worker set, then restored."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

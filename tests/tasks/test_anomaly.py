@@ -10,7 +10,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import lstmkit
 from lstmkit.tasks.anomaly import (
@@ -29,13 +28,8 @@ from lstmkit.tasks.anomaly.data import read_series
 from lstmkit.tasks.anomaly.threshold import dynamic_threshold, ewma, runs
 from lstmkit.tasks.forecast.data import ForecastDataError
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# seeded fits whose figures the assertions hold are run at one thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _sine(n: int, period: int = 20, seed: int = 0) -> np.ndarray:

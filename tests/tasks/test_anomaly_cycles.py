@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from lstmkit.tasks.anomaly import Detect, DetectConfig, DetectDataConfig, DetectModelConfig, cycles
 from lstmkit.tasks.anomaly.api import default_window
@@ -14,12 +13,8 @@ from lstmkit.tasks.anomaly.threshold import dynamic_threshold, ewma
 PERIOD = 50
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# seeded fits whose figures the assertions hold are run at one thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _beats(n_beats: int, tall=(), inverted=(), seed: int = 0) -> np.ndarray:

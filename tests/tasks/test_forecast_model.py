@@ -16,13 +16,8 @@ from lstmkit.tasks.forecast.config import DataConfig
 from lstmkit.tasks.forecast.model import ForecastNet
 from lstmkit.train import ModelLoadError
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# seeded fits whose figures the assertions hold are run at one thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _panel(n_series: int = 2, n: int = 60, covariates: bool = False) -> pd.DataFrame:

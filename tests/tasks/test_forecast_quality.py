@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from lstmkit.tasks.forecast import Forecast, baselines, default_config
 from lstmkit.tasks.forecast.config import DataConfig
@@ -39,12 +38,8 @@ def _mae(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# seeded fits whose figures the assertions hold are run at one thread (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_lstm_beats_seasonal_naive_on_trend_plus_season():

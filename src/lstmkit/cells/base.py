@@ -32,6 +32,21 @@ from lstmkit.checks import (
 from lstmkit.kernels.spec import CellSpec, DirParams
 
 
+def add_gate_parameters(module: nn.Module, ih_shape: tuple[int, ...], hh_shape: tuple[int, ...],
+                        bias: bool, factory: dict[str, Any]) -> None:
+    """Registers ``weight_ih`` (``ih_shape``), ``weight_hh`` (``hh_shape``) and, with ``bias``,
+    ``bias_ih`` / ``bias_hh`` of size ``ih_shape[0]`` (the stacked gates), else those two as
+    ``None``: torch.nn's names and order, shared by the dense and the convolutional cells."""
+    module.weight_ih = nn.Parameter(torch.empty(ih_shape, **factory))
+    module.weight_hh = nn.Parameter(torch.empty(hh_shape, **factory))
+    if bias:
+        module.bias_ih = nn.Parameter(torch.empty(ih_shape[0], **factory))
+        module.bias_hh = nn.Parameter(torch.empty(ih_shape[0], **factory))
+    else:
+        module.register_parameter("bias_ih", None)
+        module.register_parameter("bias_hh", None)
+
+
 class CellBase(nn.Module):
     """Shared parameters, checks and zoneout of the one-step cells."""
 
@@ -47,14 +62,7 @@ class CellBase(nn.Module):
         self.zoneout_c, self.zoneout_h = (zc if spec.has_cell else 0.0), zh
         self.recurrent_dropout = probability("recurrent_dropout", recurrent_dropout)
         gates, out = spec.num_gates * spec.hidden_size, spec.out_size
-        self.weight_ih = nn.Parameter(torch.empty(gates, input_size, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(gates, out, **factory))
-        if spec.bias:
-            self.bias_ih = nn.Parameter(torch.empty(gates, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(gates, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        add_gate_parameters(self, (gates, input_size), (gates, out), spec.bias, factory)
         if spec.proj_size > 0:
             self.weight_hr = nn.Parameter(torch.empty(out, spec.hidden_size, **factory))
         if spec.peephole:

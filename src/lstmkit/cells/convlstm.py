@@ -49,6 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.cells.base import add_gate_parameters
 from lstmkit.checks import check_tensor, positive_int, probability, zoneout_rates
 
 NORMS = ("none", "layer", "group")
@@ -101,14 +102,8 @@ class _ConvCellBase(nn.Module):
         self.zoneout_c, self.zoneout_h = zoneout_rates(zoneout)
         self.recurrent_dropout = probability("recurrent_dropout", recurrent_dropout)
         gates, kh, kw = self.num_gates * hidden_channels, *self.kernel_size
-        self.weight_ih = nn.Parameter(torch.empty(gates, in_channels, kh, kw, **factory))
-        self.weight_hh = nn.Parameter(torch.empty(gates, hidden_channels, kh, kw, **factory))
-        if self.bias:
-            self.bias_ih = nn.Parameter(torch.empty(gates, **factory))
-            self.bias_hh = nn.Parameter(torch.empty(gates, **factory))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        add_gate_parameters(self, (gates, in_channels, kh, kw), (gates, hidden_channels, kh, kw),
+                            self.bias, factory)
 
     def _init_conv(self) -> None:
         """Convolution weights and biases from U(-1/√fan_in, 1/√fan_in), fan_in = (C_in + C_h)·kh·kw."""

@@ -47,7 +47,7 @@ from torch import Tensor
 
 from lstmkit import init as rinit
 from lstmkit.cells._family import FamilyCell, Gates, StateT, step_mask
-from lstmkit.cells.slstm import FORGET_GATES
+from lstmkit.cells.slstm import check_heads
 from lstmkit.checks import positive_int
 
 MODES = ("parallel", "chunkwise", "recurrent")
@@ -129,18 +129,15 @@ class MLSTMCell(FamilyCell):
                  dtype: Any = None, *, num_heads: int = 1, forget_gate: str = "sigmoid",
                  mode: str = "chunkwise", chunk_size: int = 64, eps: float = 1e-6) -> None:
         super().__init__(input_size, hidden_size)
-        self.num_heads = positive_int("num_heads", num_heads)
-        if hidden_size % num_heads:
-            raise ValueError(f"num_heads: expected a divisor of hidden_size ({hidden_size}), got {num_heads}")
-        if forget_gate not in FORGET_GATES:
-            raise ValueError(f"forget_gate: expected one of {list(FORGET_GATES)}, got {forget_gate!r}")
+        head_size = check_heads(hidden_size, num_heads, forget_gate)
+        self.num_heads = num_heads
         if mode not in MODES:
             raise ValueError(f"mode: expected one of {list(MODES)}, got {mode!r}")
         if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 <= eps < 1:
             raise ValueError(f"eps: expected a float in [0, 1), got {eps!r}")
         self.forget_gate, self.mode, self.eps = forget_gate, mode, float(eps)
         self.chunk_size = positive_int("chunk_size", chunk_size)
-        self.head_size = hidden_size // num_heads
+        self.head_size = head_size
         factory = {"device": device, "dtype": dtype}
         self._input_projection(4 * hidden_size + 2 * num_heads, bias, factory)
         self.reset_parameters()

@@ -40,6 +40,17 @@ from lstmkit.checks import positive_int
 FORGET_GATES = ("sigmoid", "exp")
 
 
+def check_heads(hidden_size: int, num_heads: int, forget_gate: str) -> int:
+    """The checks sLSTM and mLSTM share: ``num_heads`` divides ``hidden_size`` and the
+    forget gate is one of :data:`FORGET_GATES`; returns the head size ``hidden_size // num_heads``."""
+    positive_int("num_heads", num_heads)
+    if hidden_size % num_heads:
+        raise ValueError(f"num_heads: expected a divisor of hidden_size ({hidden_size}), got {num_heads}")
+    if forget_gate not in FORGET_GATES:
+        raise ValueError(f"forget_gate: expected one of {list(FORGET_GATES)}, got {forget_gate!r}")
+    return hidden_size // num_heads
+
+
 def headwise(h: Tensor, weight_hh: Tensor) -> Tensor:
     """R h for a block-diagonal R: ``h`` (B, H), ``weight_hh`` (G, K, D, D) -> (B, G·H).
 
@@ -80,13 +91,9 @@ class SLSTMCell(FamilyCell):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
                  dtype: Any = None, *, num_heads: int = 1, forget_gate: str = "sigmoid") -> None:
         super().__init__(input_size, hidden_size)
-        self.num_heads = positive_int("num_heads", num_heads)
-        if hidden_size % num_heads:
-            raise ValueError(f"num_heads: expected a divisor of hidden_size ({hidden_size}), got {num_heads}")
-        if forget_gate not in FORGET_GATES:
-            raise ValueError(f"forget_gate: expected one of {list(FORGET_GATES)}, got {forget_gate!r}")
+        self.head_size = check_heads(hidden_size, num_heads, forget_gate)
+        self.num_heads = num_heads
         self.forget_gate = forget_gate
-        self.head_size = hidden_size // num_heads
         factory = {"device": device, "dtype": dtype}
         self._input_projection(4 * hidden_size, bias, factory)
         self.weight_hh = nn.Parameter(torch.empty(4, num_heads, self.head_size, self.head_size,
