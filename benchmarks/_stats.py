@@ -122,3 +122,46 @@ def unpaired_confusion_bootstrap(metric: Callable[[np.ndarray], float], cm_a: Se
     return {"A": metric(a), "B": metric(b), "diff": diff, "lo": float(lo), "hi": float(hi), "level": level,
             "n_items": n, "n_boot": n_boot, "seed": seed, "verdict": verdict,
             "method": "unpaired multinomial bootstrap of the confusion matrices (conservative)"}
+
+
+def ratio_of_counts(c: np.ndarray) -> float:
+    """``c[0] / c[1]`` (0 when ``c[1]`` is 0): accuracy from (correct, total) counts."""
+    return float(c[0] / c[1]) if c[1] else 0.0
+
+
+def f1_of_counts(c: np.ndarray) -> float:
+    """``2 c[0] / (c[1] + c[2])`` (0 when both are 0): micro F1 from (correct, predicted, gold) counts."""
+    den = c[1] + c[2]
+    return float(2 * c[0] / den) if den else 0.0
+
+
+def paired_cluster_bootstrap(metric: Callable[[np.ndarray], float], counts_a: Sequence, counts_b: Sequence, *,
+                             higher_is_better: bool = True, n_boot: int = 2000, level: float = 0.95,
+                             seed: int = 0) -> dict:
+    """The paired bootstrap with whole clusters (sentences) as the resampling unit.
+
+    ``counts_a[j]``, ``counts_b[j]``: additive counts of cluster j under models A and B (e.g.
+    (correct tokens, tokens) for accuracy, (correct spans, predicted spans, gold spans) for span
+    F1); ``metric`` maps the counts summed over clusters to the score. Each of the ``n_boot``
+    resamples draws n cluster indices with replacement (the same draw for A and B) and computes
+    d* = metric(Σ_{j in draw} a_j) - metric(Σ_{j in draw} b_j); the interval is the percentile
+    range of d*. Tokens of one sentence are not independent (their errors come together), so
+    resampling them one by one gives too narrow an interval; resampling sentences does not.
+    With one token per cluster this is :func:`paired_bootstrap` (the same draws for one seed).
+    """
+    a, b = np.asarray(counts_a, dtype=np.float64), np.asarray(counts_b, dtype=np.float64)
+    if a.ndim != 2 or a.shape != b.shape or len(a) == 0:
+        raise ValueError(f"expected two (clusters, counts) arrays of one shape, got {a.shape} and {b.shape}")
+    n = len(a)
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(n_boot)
+    for k in range(n_boot):
+        i = rng.integers(0, n, n)
+        diffs[k] = metric(a[i].sum(0)) - metric(b[i].sum(0))
+    lo, hi = np.quantile(diffs, [(1 - level) / 2, 1 - (1 - level) / 2])
+    score_a, score_b = metric(a.sum(0)), metric(b.sum(0))
+    diff = score_a - score_b
+    verdict = "tie" if lo <= 0 <= hi else ("A" if (diff > 0) == higher_is_better else "B")
+    return {"A": score_a, "B": score_b, "diff": diff, "lo": float(lo), "hi": float(hi), "level": level,
+            "n_items": n, "n_boot": n_boot, "seed": seed, "verdict": verdict,
+            "method": "paired bootstrap of whole clusters (sentences)"}

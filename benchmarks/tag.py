@@ -39,6 +39,7 @@ from pathlib import Path
 
 import torch
 from _common import result_path
+from _tag_protocol import KNOWN_BEFORE, PROTOCOL, fit_member, run_protocol
 
 from lstmkit.data.text_corpora import load_turkish_web_treebank, turkish_hunspell_path
 from lstmkit.io import atomic_write_json
@@ -48,7 +49,6 @@ from lstmkit.tasks.tag import (
     Tagger,
     TaggerConfig,
     TaggerEnsemble,
-    fold_split,
     tag_scores,
 )
 from lstmkit.text.lexicon import Lexicon
@@ -70,15 +70,7 @@ def train_member(task: str, head: str, k: int, seed: int, epochs: int, cfg_kw: d
     :func:`lstmkit.tasks.tag.fit_ensemble` does) and save it to ``out``."""
     torch.set_num_threads(1)
     pairs = [(s.tokens, s.tags) for s in load_turkish_web_treebank(task)]
-    train = pairs[: int(len(pairs) * 0.8)]
-    part, val = fold_split(train, k)
-    tc = TrainConfig(max_epochs=epochs, lr=2e-3, schedule="cosine", seed=seed + k, progress=False,
-                     checkpoint=False, monitor="val_acc", monitor_mode="max")
-    tagger = Tagger(TaggerConfig(head=head, **cfg_kw), tc)
-    result = tagger.fit(part, val, tags={t for _, ts in train for t in ts})
-    tagger.save(out)
-    return {"seed": seed + k, "fold": k % 10, "epochs": result.epochs, "best_val_acc": result.best_score,
-            "fit_seconds": tagger.train_seconds, "train_tokens": tagger.train_tokens}
+    return fit_member(pairs[: int(len(pairs) * 0.8)], k, seed, epochs, cfg_kw, head, out)
 
 
 def split_task(task: str):
@@ -215,12 +207,61 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--baselines-only", action="store_true",
                     help="recompute only the baseline rows of --tasks, merged into the existing JSON "
                          "(the BiLSTM rows kept: same split, same configuration)")
+    ap.add_argument("--protocol", action="store_true",
+                    help="re-run the design choice blind to test (benchmarks/_tag_protocol.py): candidates "
+                         "scored on a selection tenth of the training part, only the chosen model scored "
+                         "on test; merged into the JSON under protocol_rerun, the earlier run kept")
     ap.add_argument("--out", default=None, help="JSON output (default results/tag.json; --quick: *.quick.json)")
     return ap
 
 
 def output_path(args: argparse.Namespace) -> Path:
     return result_path("tag", args.out, args.quick)
+
+
+def protocol_summary(rerun: dict) -> dict:
+    """The ``selection`` entry of the protocol re-run: the S scores that chose, per task."""
+    scores = {}
+    for task, res in rerun["tasks"].items():
+        sel = res["selection"]
+        scores[task] = {"S_accuracy": {d: c["S"]["accuracy"] for d, c in sel["candidates"].items()},
+                        f"S_accuracy_ensemble_of_{sel['best_single']}": sel["ensemble"]["S"]["accuracy"],
+                        "best_single": sel["best_single"], "chosen": sel["chosen"],
+                        "chosen_model": sel["chosen_model"]}
+        if "span_f1" in sel["ensemble"]["S"]:
+            scores[task]["S_span_f1"] = {d: c["S"]["span_f1"] for d, c in sel["candidates"].items()}
+    return {"protocol": PROTOCOL, "known_before": KNOWN_BEFORE, "validation_scores": scores}
+
+
+def protocol_main(args, out: Path, previous: dict, header: dict, cfg: dict) -> None:
+    """``--protocol``: the blind re-run of :mod:`_tag_protocol` for ``--tasks``, merged into the JSON
+    under ``protocol_rerun``; the earlier (test-selected) run's figures stay as they are."""
+    results = previous if previous.get("tasks") else {k: v for k, v in header.items() if k != "tasks"}
+    epochs, members = (1, 2) if args.quick else (args.epochs, args.members)
+    config = {**header["config"], "epochs": epochs, "members": members}
+    rerun = results.get("protocol_rerun", {})
+    rerun = {"config": config, "tasks": rerun.get("tasks", {}) if rerun.get("config") == config else {}}
+    started = time.perf_counter()
+    ctx = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(args.jobs, mp_context=ctx) as pool:
+        for task in args.tasks:
+            pairs = [(s.tokens, s.tags) for s in load_turkish_web_treebank(task)]
+            if args.quick:
+                pairs = pairs[:300]
+            rerun["tasks"][task] = run_protocol(task, pairs, pool, epochs, cfg, args.seed, Path(tmp),
+                                                members=members, head="crf")
+    rerun["seconds"] = time.perf_counter() - started
+    rerun["selection"] = protocol_summary(rerun)
+    if "upos" in rerun["tasks"]:
+        rerun["checks"] = {"upos_accuracy_ge_0.93": rerun["tasks"]["upos"]["test"]["bilstm"]["accuracy"] >= 0.93}
+    results["protocol_rerun"] = rerun
+    results["selection"] = ({**results["selection"], "protocol_rerun": rerun["selection"]} if "selection" in results
+                            else rerun["selection"])
+    print(json.dumps(rerun["selection"], indent=1))
+    print(json.dumps({t: r["intervals"] for t, r in rerun["tasks"].items()}, indent=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out, results)
+    print(f"wrote {out}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -240,6 +281,9 @@ def main(argv: list[str] | None = None) -> None:
         "torch": torch.__version__,
         "tasks": {},
     }
+    if args.protocol:
+        protocol_main(args, out, previous, results, cfg)
+        return
     if args.baselines_only:
         if previous.get("config") != results["config"]:
             raise SystemExit(f"--baselines-only merges into {out}, which must hold a run of this configuration")

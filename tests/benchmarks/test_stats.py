@@ -60,3 +60,42 @@ def test_confusion_bootstrap_matches_the_metrics_and_is_wider_than_paired():
     assert tie["verdict"] == "tie" and tie["lo"] < 0 < tie["hi"]
     with pytest.raises(ValueError, match="different items"):
         _stats.unpaired_confusion_bootstrap(_stats.cm_accuracy, cm_a, [[1]])
+
+
+def test_cluster_bootstrap_of_single_token_clusters_is_the_item_bootstrap():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 400)
+    a = np.where(rng.random(400) < 0.8, y, -1)
+    b = np.where(rng.random(400) < 0.7, y, -1)
+    item = _stats.paired_bootstrap(_stats.accuracy, y, a, b, n_boot=300, seed=5)
+    cl = _stats.paired_cluster_bootstrap(_stats.ratio_of_counts, np.c_[a == y, np.ones(400)],
+                                         np.c_[b == y, np.ones(400)], n_boot=300, seed=5)
+    for key in ("A", "B", "diff", "lo", "hi"):
+        assert cl[key] == pytest.approx(item[key])
+    assert cl["verdict"] == item["verdict"] == "A" and cl["n_items"] == 400
+
+
+def test_cluster_bootstrap_is_wider_when_errors_come_in_sentences():
+    """Sentences of 20 tokens, each wholly right or wholly wrong: a token-level bootstrap treats the
+    8000 tokens as independent and is too narrow; the sentence-level one is about sqrt(20) wider."""
+    rng = np.random.default_rng(3)
+    n_sent, length = 400, 20
+    right_a = rng.random(n_sent) < 0.80
+    right_b = rng.random(n_sent) < 0.76
+    ca, cb = np.c_[right_a * length, np.full(n_sent, length)], np.c_[right_b * length, np.full(n_sent, length)]
+    cl = _stats.paired_cluster_bootstrap(_stats.ratio_of_counts, ca, cb, n_boot=500)
+    tok_a, tok_b = np.repeat(right_a, length), np.repeat(right_b, length)
+    tok = _stats.paired_bootstrap(_stats.accuracy, np.ones(n_sent * length), tok_a, tok_b, n_boot=500)
+    assert cl["diff"] == pytest.approx(tok["diff"])
+    assert (cl["hi"] - cl["lo"]) > 3 * (tok["hi"] - tok["lo"])
+    assert tok["verdict"] == "A" and cl["verdict"] == "tie"
+
+
+def test_cluster_bootstrap_f1_counts_and_errors():
+    # (correct, predicted, gold) per sentence
+    c = np.array([[1, 1, 1], [0, 1, 1], [1, 1, 2]])
+    ci = _stats.paired_cluster_bootstrap(_stats.f1_of_counts, c, c, n_boot=50)
+    assert ci["A"] == pytest.approx(2 * 2 / (3 + 4)) and ci["verdict"] == "tie" and ci["lo"] == ci["hi"] == 0.0
+    assert _stats.f1_of_counts(np.zeros(3)) == 0.0 and _stats.ratio_of_counts(np.zeros(2)) == 0.0
+    with pytest.raises(ValueError, match="one shape"):
+        _stats.paired_cluster_bootstrap(_stats.f1_of_counts, c, c[:2])
