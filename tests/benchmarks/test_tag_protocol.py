@@ -3,6 +3,7 @@ part, the test part is predicted once, by the chosen model only (issue 21, secti
 
 from __future__ import annotations
 
+import json
 import sys
 from concurrent.futures import Future
 from pathlib import Path
@@ -216,3 +217,36 @@ def test_real_taggers_run_the_protocol_end_to_end(tmp_path):
     assert {"accuracy", "unseen_accuracy"} <= set(out["intervals"])
     for d in proto.DESIGNS:
         assert 0.0 <= out["selection"]["candidates"][d]["S"]["accuracy"] <= 1.0
+
+
+def test_committed_protocol_rerun_follows_the_rule_and_its_saved_predictions():
+    """benchmarks/results/tag.json: the choice follows the rule from the recorded S scores, the
+    reported test figures and intervals are those of the saved per-sentence predictions, and the
+    earlier (test-selected) run is kept beside the re-run."""
+    from classify import choose_model  # noqa: PLC0415 - benchmarks/ is on sys.path via _tag_protocol
+
+    data = json.loads((Path(proto.__file__).parent / "results" / "tag.json").read_text())
+    assert data["tasks"]["upos"]["models"]["bilstm_crf"]["accuracy"] > 0  # the superseded run, kept
+    rerun = data["protocol_rerun"]
+    assert data["selection"]["protocol_rerun"] == rerun["selection"]
+    for task, res in rerun["tasks"].items():
+        sel = res["selection"]
+        s_acc = [sel["candidates"][d]["S"]["accuracy"] for d in proto.DESIGNS]
+        assert list(sel["candidates"]) == list(proto.DESIGNS)
+        assert sel["best_single"] == list(proto.DESIGNS)[choose_model(s_acc, None)["best_member"]]
+        assert sel["chosen"] == choose_model(s_acc, sel["ensemble"]["S"]["accuracy"])["chosen"]
+        n_final = rerun["config"]["members"] if sel["chosen"] == "ensemble" else 1
+        assert len(res["test"]["bilstm"]["members"]) == n_final
+        pred = res["predictions"]
+        gold = [g.split() for g in pred["gold"]]
+        a, b = [p.split() for p in pred["bilstm"]], [p.split() for p in pred["feature_tagger_lexicon"]]
+        unseen = [[c == "1" for c in u] for u in pred["unseen"]]
+        assert len(gold) == res["sentences"]["test"] and sum(map(len, gold)) == res["tokens"]["test"]
+        again = proto.sentence_intervals(gold, a, b, unseen)
+        for metric, ci in again.items():
+            saved = res["intervals"][metric]
+            assert [saved[k] for k in ("A", "B", "diff", "lo", "hi")] == pytest.approx(
+                [ci[k] for k in ("A", "B", "diff", "lo", "hi")]) and saved["verdict"] == ci["verdict"]
+            assert ci["A"] == pytest.approx(res["test"]["bilstm"][metric])
+            assert ci["B"] == pytest.approx(res["test"]["feature_tagger_lexicon"][metric])
+            assert ci["verdict"] == ("tie" if ci["lo"] <= 0 <= ci["hi"] else "A" if ci["diff"] > 0 else "B")
