@@ -165,3 +165,13 @@ def paired_cluster_bootstrap(metric: Callable[[np.ndarray], float], counts_a: Se
     return {"A": score_a, "B": score_b, "diff": diff, "lo": float(lo), "hi": float(hi), "level": level,
             "n_items": n, "n_boot": n_boot, "seed": seed, "verdict": verdict,
             "method": "paired bootstrap of whole clusters (sentences)"}
+
+
+def cluster_bootstrap_interval(metric: Callable[[np.ndarray], float], counts: Sequence, **kw) -> dict:
+    """The interval of one model's metric with whole clusters resampled: :func:`paired_cluster_bootstrap`
+    against a model of metric 0 on every resample (``metric`` of zero counts must be 0, as for
+    :func:`ratio_of_counts` and :func:`f1_of_counts`)."""
+    c = np.asarray(counts, dtype=np.float64)
+    ci = paired_cluster_bootstrap(metric, c, np.zeros_like(c), **kw)
+    return {"value": ci["A"], "lo": ci["lo"], "hi": ci["hi"], "level": ci["level"], "n_items": ci["n_items"],
+            "n_boot": ci["n_boot"], "seed": ci["seed"], "method": "bootstrap of whole clusters (sentences)"}

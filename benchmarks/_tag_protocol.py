@@ -34,7 +34,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 import torch
-from _stats import f1_of_counts, paired_cluster_bootstrap, ratio_of_counts
+from _stats import cluster_bootstrap_interval, f1_of_counts, paired_cluster_bootstrap, ratio_of_counts
 from classify import choose_model
 
 from lstmkit.tasks.tag import FeatureTagger, Tagger, TaggerConfig, TaggerEnsemble, fold_split, tag_scores
@@ -132,6 +132,18 @@ def sentence_intervals(gold, pred_a, pred_b, unseen, n_boot: int = 2000, seed: i
             for name in ca}
 
 
+def test_intervals(res: dict) -> dict:
+    """From the saved per-sentence predictions of a :func:`run_protocol` result: the paired intervals
+    (chosen model - lexicon feature tagger) and the interval of the chosen model's own accuracy."""
+    pred = res["predictions"]
+    gold = [g.split() for g in pred["gold"]]
+    a, b = [p.split() for p in pred["bilstm"]], [p.split() for p in pred["feature_tagger_lexicon"]]
+    unseen = [[c == "1" for c in u] for u in pred["unseen"]]
+    own = cluster_bootstrap_interval(ratio_of_counts, sentence_counts(gold, a, unseen)["accuracy"])
+    return {**sentence_intervals(gold, a, b, unseen), "compared": f"{res['test']['chosen']} - feature_tagger_lexicon",
+            "chosen_accuracy": own}
+
+
 def run_protocol(task: str, pairs: Sequence, pool: Executor, epochs: int, cfg: dict, seed: int, tmp: Path,
                  members: int = 5, head: str = "crf", trainer: Callable = fit_member,
                  baseline: Callable = fit_feature_baseline, log: Callable = print) -> dict:
@@ -190,17 +202,17 @@ def run_protocol(task: str, pairs: Sequence, pool: Executor, epochs: int, cfg: d
     log(f"  {task} test chosen ({chosen} {best}): {bilstm['accuracy']:.4f}; lexicon feature tagger "
         f"{feature['accuracy']:.4f}")
     label = f"bilstm_{head}" + (f" ({members}-member ensemble of {best})" if chosen == "ensemble" else f" ({best})")
-    return {
+    res = {
         "sentences": {"inner": len(inner), "selection_S": len(sel), "train": len(train), "test": len(test)},
         "tokens": {"selection_S": sum(map(len, sel_tokens)), "test": n_test, "test_unseen": sum(map(sum, test_unseen))},
         "selection": {"candidates": candidates,
                       "ensemble": {"design": best, "members": ens_infos, "S": ens_s},
                       "best_single": best, **choice, "chosen_design": best, "chosen_model": label},
         "test": {"chosen": label, "bilstm": bilstm, "feature_tagger_lexicon": feature},
-        "intervals": {**sentence_intervals(test_gold, pred, base["pred"], test_unseen),
-                      "compared": f"{label} - feature_tagger_lexicon"},
         "predictions": {"gold": [" ".join(g) for g in test_gold],
                         "bilstm": [" ".join(p) for p in pred],
                         "feature_tagger_lexicon": [" ".join(p) for p in base["pred"]],
                         "unseen": ["".join("1" if x else "0" for x in u) for u in test_unseen]},
     }
+    res["intervals"] = test_intervals(res)
+    return res

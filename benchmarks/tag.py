@@ -49,7 +49,7 @@ from pathlib import Path
 
 import torch
 from _common import result_path
-from _tag_protocol import KNOWN_BEFORE, PROTOCOL, fit_member, run_protocol
+from _tag_protocol import KNOWN_BEFORE, PROTOCOL, fit_member, run_protocol, test_intervals
 
 from lstmkit.data.text_corpora import load_turkish_web_treebank, turkish_hunspell_path
 from lstmkit.io import atomic_write_json
@@ -221,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="re-run the design choice blind to test (benchmarks/_tag_protocol.py): candidates "
                          "scored on a selection tenth of the training part, only the chosen model scored "
                          "on test; merged into the JSON under protocol_rerun, the earlier run kept")
+    ap.add_argument("--protocol-intervals", action="store_true",
+                    help="recompute the protocol re-run's intervals from its saved test predictions (no training)")
     ap.add_argument("--out", default=None, help="JSON output (default results/tag.json; --quick: *.quick.json)")
     return ap
 
@@ -291,6 +293,15 @@ def main(argv: list[str] | None = None) -> None:
         "torch": torch.__version__,
         "tasks": {},
     }
+    if args.protocol_intervals:
+        if "protocol_rerun" not in previous:
+            raise SystemExit(f"lstmkit: error: {out} has no protocol_rerun: run --protocol first")
+        for res in previous["protocol_rerun"]["tasks"].values():
+            res["intervals"] = test_intervals(res)
+            print(json.dumps(res["intervals"], indent=1))
+        atomic_write_json(out, previous)
+        print(f"wrote {out}")
+        return
     if args.protocol:
         protocol_main(args, out, previous, results, cfg)
         return

@@ -99,3 +99,14 @@ def test_cluster_bootstrap_f1_counts_and_errors():
     assert _stats.f1_of_counts(np.zeros(3)) == 0.0 and _stats.ratio_of_counts(np.zeros(2)) == 0.0
     with pytest.raises(ValueError, match="one shape"):
         _stats.paired_cluster_bootstrap(_stats.f1_of_counts, c, c[:2])
+
+
+def test_interval_of_one_models_accuracy_over_sentences():
+    rng = np.random.default_rng(4)
+    right = rng.random(300) < 0.9
+    counts = np.c_[right * 10, np.full(300, 10)]  # 300 sentences of 10 tokens, wholly right or wrong
+    ci = _stats.cluster_bootstrap_interval(_stats.ratio_of_counts, counts, n_boot=500)
+    p = right.mean()
+    se = (p * (1 - p) / 300) ** 0.5  # sentences are the independent unit
+    assert ci["value"] == pytest.approx(p) and ci["lo"] < p < ci["hi"]
+    assert ci["hi"] - ci["lo"] == pytest.approx(2 * 1.96 * se, rel=0.25)

@@ -163,6 +163,8 @@ def test_only_the_chosen_model_predicts_test_and_after_every_selection_score(mon
     ci = out["intervals"]["accuracy"]
     assert ci["n_items"] == 20 and ci["method"].startswith("paired bootstrap of whole clusters")
     assert ci["diff"] == pytest.approx(expected_accuracy(range(80, 100), 0.9) - 1) and ci["lo"] <= ci["diff"] <= ci["hi"]
+    own = out["intervals"]["chosen_accuracy"]
+    assert own["value"] == pytest.approx(out["test"]["bilstm"]["accuracy"]) and own["lo"] <= own["value"] <= own["hi"]
 
 
 @pytest.mark.parametrize("ensemble_quality, chosen", [(0.8, "single"), (0.7, "single"), (0.9, "ensemble")])
@@ -250,3 +252,6 @@ def test_committed_protocol_rerun_follows_the_rule_and_its_saved_predictions():
             assert ci["A"] == pytest.approx(res["test"]["bilstm"][metric])
             assert ci["B"] == pytest.approx(res["test"]["feature_tagger_lexicon"][metric])
             assert ci["verdict"] == ("tie" if ci["lo"] <= 0 <= ci["hi"] else "A" if ci["diff"] > 0 else "B")
+        own = proto.test_intervals(res)["chosen_accuracy"]
+        assert res["intervals"]["chosen_accuracy"] == own and own["lo"] < own["value"] < own["hi"]
+        assert own["value"] == pytest.approx(res["test"]["bilstm"]["accuracy"])
