@@ -174,11 +174,12 @@ def plan(parts, classes, seeds, s, lm_data=None):
     return cells, skipped
 
 
-def cost_estimate(cell: dict) -> float:
-    """A rough size used to start the largest cells first (longest sequences, then the LM)."""
-    if cell["part"] in ("lag", "copy"):
-        return float(cell["T"])
-    return {"lm": 2000.0, "lm_hmm": 1500.0}.get(cell["part"], 1.0)
+def cost_estimate(cell: dict, s: dict) -> float:
+    """Expected CPU seconds of a cell (its budget, plus evaluation growing with T), to start the largest first."""
+    part = cell["part"]
+    if part in ("lag", "copy"):
+        return s[f"{part}_cpu_s"] + cell["T"] / 100
+    return {"lm": s["lm_cpu_s"] + 5.0, "lm_hmm": 10.0}.get(part, 1.0)
 
 
 def cell_label(cell: dict) -> str:
