@@ -17,16 +17,18 @@ Cells run in ``--workers`` processes (``_kin_pool``), largest first; a cell
 that fails is an error row, the run goes on; ``--deadline-s`` stops starting
 cells. See ``SETTINGS`` for the budgets and ``_kin_tasks`` for the tasks.
 
-    # the synthetic parts on a 16-core machine (no data files needed; about 6.5 min)
-    python -m lstmkit.kernels.cpu.build    # once: the LSTM's fused CPU kernels (kin.py also asks for them)
-    PYTHONPATH=src python benchmarks/kin.py --parts lag copy --seeds 0 1 2 --workers 16 \\
-        --deadline-s 330 --out benchmarks/results/kin_synthetic.json
+    # the synthetic parts (lag + copy: 225 cells, ~5400 CPU-s) on a 16-core machine, no data files needed;
+    # the kernel build first, so that the LSTM trains on its fused CPU kernels in every worker
+    export PYTHONPATH=src PYTHONUNBUFFERED=1 LSTMKIT_CACHE_DIR=/tmp/kc
+    python -m lstmkit.kernels.cpu.build && python benchmarks/kin.py --parts lag copy --seeds 0 1 2 \\
+        --workers 16 --deadline-s 360 --out $OUT/kin_synthetic.json 2>&1 | tee $OUT/kin_synthetic.log
     # the data parts on the local box (Bible text, AirPassengers, hmmlearn)
     python benchmarks/kin.py --parts lm forecast cost --seeds 0 1 2 --workers 2 \\
         --out benchmarks/results/kin_local.json
     python benchmarks/kin.py --merge benchmarks/results/kin_synthetic.json \\
         benchmarks/results/kin_local.json --out benchmarks/results/kin.json
     python benchmarks/kin.py --quick                # a smoke run (seconds), writes *.quick.json
+    python benchmarks/_kin_budget.py --workers 16   # CPU per training step of every cell -> budgets
 
 Writes the JSON (and docs/img/kin_cost.png when the cost part runs); prints Markdown tables.
 """
