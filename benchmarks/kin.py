@@ -158,9 +158,19 @@ def plot_cost(cost, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else what ``platform`` knows."""
+    info = Path("/proc/cpuinfo")
+    if info.is_file():
+        for line in info.read_text(errors="replace").splitlines():
+            if line.lower().startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def machine_info(kernels: dict) -> dict:
     """Where a part ran: CPU, core count, library versions, and whether the LSTM had its fused kernels."""
-    return {"processor": platform.processor() or platform.machine(), "machine": platform.machine(),
+    return {"processor": cpu_model(), "machine": platform.machine(),
             "cpu_count": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
             "lstm_cpu_kernels": kernels}
 

@@ -89,7 +89,7 @@ def test_the_deadline_stops_new_cells_and_a_failing_cell_is_an_error_row(kin):
     cells = [{"model": "bad" if i == 1 else "m", "i": i, "T": 10 * i} for i in range(8)]
     rows, errors, not_run = run_cells(cells, {"sleep": 0.15}, _sleepy, workers=1, deadline_s=0.5,
                                       estimate=lambda c: c["T"], log=lambda m: None)
-    assert 2 <= len(rows) + len(errors) <= 5 and not_run  # started only before 0.5 s
+    assert 1 <= len(rows) + len(errors) <= 5 and not_run  # started only before 0.5 s (4 on time)
     assert sorted(c["i"] for c in rows + errors + not_run) == list(range(8))
     started = {c["i"] for c in rows + errors}
     assert started == set(range(8 - len(started), 8))  # the largest (by estimate) first
