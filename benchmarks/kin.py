@@ -209,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="only redraw the cost plot from the cost sections of existing JSONs "
                          "(the first file's entry wins for a model in several)")
     ap.add_argument("--merge", type=Path, nargs="+", default=None, metavar="JSON",
-                    help="only join part-JSONs of separate runs into --out (each part keeps its machine)")
+                    help="only join part-JSONs of separate runs into --out (each part keeps its machine; "
+                         "*.quick.json when any input is a --quick run)")
     return ap
 
 
@@ -238,9 +239,10 @@ def _offline(args) -> int | None:
         if args.out is None:
             raise SystemExit("lstmkit: error: --merge needs --out")
         data = merge(args.merge)
-        atomic_write_json(args.out, data)
+        out = result_path("kin", args.out, data["quick"])  # a merged smoke run stays *.quick.json
+        atomic_write_json(out, data)
         print(tables(data))
-        print(f"wrote {args.out}")
+        print(f"wrote {out}")
         return 0
     return None
 

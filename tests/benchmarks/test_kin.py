@@ -165,6 +165,12 @@ def test_merge_keeps_the_machine_of_each_part(kin, tmp_path):
     assert data["lag"] == lag and data["forecast"] == forecast
     assert [r["parts"] for r in data["runs"]] == [["lag"], ["forecast"]]
     assert len(data["selection"]["protocol"]) > 20 and "validation_scores" in data["selection"]
+    _part_json(tmp_path / "q.json", "copy", [], "box")
+    quick = json.loads((tmp_path / "q.json").read_text())
+    (tmp_path / "q.json").write_text(json.dumps({**quick, "quick": True}))
+    assert kin.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "q.json"), "--out", str(out)]) == 0
+    assert (tmp_path / "kin.quick.json").is_file()  # a smoke part never lands in the committed name
+    assert json.loads(out.read_text())["lag"] == lag and "copy" not in json.loads(out.read_text())
     with pytest.raises(SystemExit, match="lstmkit: error: part 'lag'"):
         kin.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "a.json"), "--out", str(out)])
     with pytest.raises(SystemExit, match="lstmkit: error: --merge needs --out"):
