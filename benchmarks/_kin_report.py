@@ -125,6 +125,11 @@ def tables(data: dict) -> str:
                          f"{_range([r['test_mase'] for r in rs], '{:.3f}')} |")
     if "cost" in data:
         lines += _cost_table(data["cost"])
+    for key, machine in data.get("machines", {}).items():
+        if " T=" in key:
+            base = data["machines"].get(key.split(" T=")[0], {})
+            lines.append(f"\n{key}: ran on {machine.get('processor', '?')} ({machine.get('source', '?')}); "
+                         f"the other columns on {base.get('processor', '?')} ({base.get('source', '?')})")
     for m, why in data.get("not_available", {}).items():
         lines.append(f"\n{m}: {why}")
     reasons = dict.fromkeys(c["reason"] for c in data.get("skipped", []))
@@ -154,8 +159,31 @@ def _cost_table(cost: dict) -> list[str]:
     return lines
 
 
+def _groups(rows: list[dict]) -> set[tuple]:
+    """The (task, T) columns that a synthetic part's rows fill."""
+    return {(r.get("task"), r["T"]) for r in rows}
+
+
+def _replace_groups(out: dict, part: str, rows: list[dict], machine: dict) -> None:
+    """A later file's (task, T) columns of a synthetic part replace the earlier file's, whole:
+    each column of a table then comes from one machine (recorded under ``machines`` as
+    "part T=..."). The replaced rows are kept under ``superseded`` with their source, and the
+    earlier file's not-run, skipped and error entries of those columns are dropped."""
+    groups = _groups(rows)
+    inside = lambda r: (r.get("task"), r["T"]) in groups  # noqa: E731
+    earlier = out["machines"][part]["source"]
+    out.setdefault("superseded", []).extend({**r, "source": earlier} for r in out[part] if inside(r))
+    out[part] = [r for r in out[part] if not inside(r)] + rows
+    for key in ("skipped", "not_run", "errors"):
+        out[key] = [c for c in out[key] if c.get("part") != part or not inside(c)]
+    Ts = ",".join(str(T) for T in sorted({T for _, T in groups}))
+    out["machines"][f"{part} T={Ts}"] = machine
+
+
 def merge(paths: list[Path]) -> dict:
-    """One results dict from part-JSONs; a part found in two inputs is a user error."""
+    """One results dict from part-JSONs. A part found in two inputs is a user error, except a
+    synthetic part (lag, copy) whose later file fills only some of its (task, T) columns: those
+    columns are taken whole from the later file (see :func:`_replace_groups`)."""
     out: dict = {"benchmark": "kin", "merged_from": [p.name for p in paths], "models": [], "runs": [],
                  "machines": {}, "not_available": {}, "skipped": [], "not_run": [], "errors": []}
     protocols, validation = [], {}
@@ -163,12 +191,15 @@ def merge(paths: list[Path]) -> dict:
         data = json.loads(path.read_text())
         parts = [p for p in PARTS if p in data]
         for part in parts:
-            if part in out:
-                raise SystemExit(f"lstmkit: error: part {part!r} is in more than one of the files to merge "
-                                 f"({out['machines'][part]['source']} and {path.name})")
-            out[part] = data[part]
             machine = data.get("machines", {}).get(part) or data.get("machine") or {
                 "torch": data.get("torch"), "python": data.get("python")}
+            if part in out:
+                if part not in ("lag", "copy") or _groups(out[part]) <= _groups(data[part]):
+                    raise SystemExit(f"lstmkit: error: part {part!r} is in more than one of the files to merge "
+                                     f"({out['machines'][part]['source']} and {path.name})")
+                _replace_groups(out, part, data[part], {**machine, "source": path.name})
+                continue
+            out[part] = data[part]
             out["machines"][part] = {**machine, "source": path.name}
         out["runs"].append({"source": path.name, "parts": parts, "seeds": data.get("seeds"),
                             "workers": data.get("workers"), "settings": data.get("settings"),

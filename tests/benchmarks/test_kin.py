@@ -177,6 +177,37 @@ def test_merge_keeps_the_machine_of_each_part(kin, tmp_path):
         kin.main(["--merge", str(tmp_path / "a.json")])
 
 
+def test_merge_takes_a_later_files_columns_whole(kin, tmp_path):
+    """A synthetic part split by T across machines: the later file's (task, T) columns replace the
+    earlier file's whole (partial rows superseded, their not-run entries dropped), so each table
+    column comes from one machine, and the tables say which."""
+    def row(T, model, seed, rate):
+        return {"part": "lag", "task": "adding", "T": T, "model": model, "seed": seed, "params": 1,
+                "solve_rate": rate, "mse": 0.01, "steps": 5}
+
+    big = [row(100, "lstm", 0, 1.0), row(200, "lstm", 0, 0.9), row(200, "ssm", 0, 0.2)]
+    _part_json(tmp_path / "big.json", "lag", big, "big box")
+    data = json.loads((tmp_path / "big.json").read_text())
+    data["not_run"] = [{"part": "lag", "task": "adding", "T": 100, "model": "ssm", "seed": 0},
+                       {"part": "lag", "task": "adding", "T": 200, "model": "lstm", "seed": 1}]
+    (tmp_path / "big.json").write_text(json.dumps(data))
+    small = [row(100, "lstm", 0, 0.5), row(100, "ssm", 0, 0.1)]
+    _part_json(tmp_path / "small.json", "lag", small, "small box")
+    out = tmp_path / "kin.json"
+    assert kin.main(["--merge", str(tmp_path / "big.json"), str(tmp_path / "small.json"), "--out", str(out)]) == 0
+    merged = json.loads(out.read_text())
+    assert sorted((r["T"], r["model"], r["solve_rate"]) for r in merged["lag"]) == [
+        (100, "lstm", 0.5), (100, "ssm", 0.1), (200, "lstm", 0.9), (200, "ssm", 0.2)]
+    assert merged["superseded"] == [{**big[0], "source": "big.json"}]
+    assert merged["not_run"] == [data["not_run"][1]]
+    assert merged["machines"]["lag"]["processor"] == "big box"
+    assert merged["machines"]["lag T=100"] == {**merged["machines"]["lag T=100"], "processor": "small box",
+                                                "source": "small.json"}
+    assert "lag T=100: ran on small box (small.json); the other columns on big box" in kin.tables(merged)
+    with pytest.raises(SystemExit, match="lstmkit: error: part 'lag'"):  # covers every column: a duplicate
+        kin.main(["--merge", str(tmp_path / "small.json"), str(tmp_path / "big.json"), "--out", str(out)])
+
+
 def test_the_synthetic_parts_need_no_optional_package(tmp_path):
     """hmmlearn, pysword, matplotlib and the Bible reader blocked: --parts lag copy still runs."""
     blocked = ["hmmlearn", "pysword", "matplotlib", "pandas", "lstmkit.data.bible", "lstmkit.data.timeseries"]
