@@ -235,15 +235,18 @@ def run_sweep(args: argparse.Namespace, command: str) -> dict:
     }  # fmt: skip
     before = torch.get_num_threads()
     try:
-        result["blocks"] = []
+        result["blocks"], result["complete"] = [], False
         for t in threads:
             for s in shapes:
                 result["blocks"].append(sweep_block(s, t, repeats, options))
+                result["summary"] = sweep_summary(result["blocks"])
+                write_json_atomic(args.out, result)  # after every block: a run cut short keeps what it measured
                 print(f"sweep: {s} at {t} thread(s) done, load {os.getloadavg()[0]:.1f}, "
                       f"{time.time() - started:.0f} s", file=sys.stderr, flush=True)
     finally:
         torch.set_num_threads(before)
     result["summary"] = sweep_summary(result["blocks"])
+    result["complete"] = True
     result["machine"]["loadavg_at_end"] = os.getloadavg()
     result["seconds"] = time.time() - started
     write_json_atomic(args.out, result)

@@ -11,5 +11,5 @@ mkdir -p "$OUT"
 export PYTHONPATH=$PWD/src
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$OUT/gpu.txt"
 python3 -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)" | tee -a "$OUT/gpu.txt"
-python3 -m pytest -q -p no:cacheprovider tests/kernels/test_triton.py 2>&1 | tee "$OUT/test_triton.txt" | tail -5
+python3 -m pytest -q -p no:cacheprovider tests/kernels/test_triton.py tests/layers/test_cuda.py 2>&1 | tee "$OUT/test_triton.txt" | tail -5
 python3 benchmarks/triton_gpu.py ${QUICK:+--quick} --out "$OUT/triton_gpu.json" 2>&1 | tee "$OUT/bench.txt"

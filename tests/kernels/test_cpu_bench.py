@@ -61,7 +61,7 @@ def test_thread_sweep_quick_writes_ratios_and_misses(tmp_path, capsys):
     out = tmp_path / "sweep.json"
     assert script.main(["--sweep", "--quick", "--options", "peephole", "zoneout", "--out", str(out)]) == 0
     result = json.loads((tmp_path / "sweep.quick.json").read_text())
-    assert result["selection"]["validation_scores"] is None
+    assert result["selection"]["validation_scores"] is None and result["complete"] is True
     (block,) = result["blocks"]
     assert block["threads"] == 1 and len(block["loadavg_before"]) == 3 and block["team"] == 1
     assert block["gemm_probe"]["blocked_us"] > 0 and block["gemm_probe"]["blas_us"] > 0
@@ -80,6 +80,29 @@ def test_thread_sweep_quick_writes_ratios_and_misses(tmp_path, capsys):
                 v > (1.0 if n in ("lstm/auto", "gru/auto") else 1.3)}  # fmt: skip
     assert {(m["contestant"], m["mode"]) for m in result["summary"]["misses"]} == expected
     assert "| zoneout/auto |" in capsys.readouterr().out
+
+
+def test_thread_sweep_cut_short_keeps_the_blocks_it_measured(tmp_path, monkeypatch):
+    """The sweep writes its JSON after every block: a run stopped part-way (a time limit on a lent
+    machine) keeps its finished blocks, marked incomplete."""
+    script = _kernels_script()
+    real, calls = script.sweep_block, []
+
+    def block_then_stop(*args, **kwargs):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(script, "sweep_block", block_then_stop)
+    out = tmp_path / "cut.json"
+    argv = ["--sweep", "--sweep-shapes", "8,2,4,4", "12,2,4,4", "--sweep-threads", "1",
+            "--sweep-repeats", "1", "--options", "peephole", "--out", str(out)]
+    with pytest.raises(KeyboardInterrupt):
+        script.main(argv)
+    result = json.loads(out.read_text())
+    assert result["complete"] is False and [b["shape"] for b in result["blocks"]] == [[8, 2, 4, 4]]
+    assert set(result["summary"]["worst"]["1"]) >= {"standard_train"}
 
 
 def test_team_size_follows_torch_threads():

@@ -58,8 +58,8 @@ _BACKENDS: dict[str, str] = {
 }
 # The orders "auto" tries; the first that supports the configuration wins.
 # On CUDA tensors "cpu" declines, so torch's cuDNN ("native") runs the configurations
-# it has and "triton" every option cuDNN lacks (not yet timed against cuDNN on a GPU:
-# until it is, cuDNN keeps the configurations it can run).
+# it has and "triton" every option cuDNN lacks (timed on an H200, docs/gpu.md: 4-50x cuDNN's
+# time where cuDNN runs, 1.5-3.4x faster than the reference loop for the options it lacks).
 AUTO_TRAIN: tuple[str, ...] = ("cpu", "native", "triton", "reference")
 AUTO_INFER: dict[str, tuple[str, ...]] = {  # by cell: torch's oneDNN LSTM wins inference,
     "LSTM": ("native", "cpu", "triton", "reference"),  # the fused GRU / RNN kernels beat torch's

@@ -23,7 +23,11 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-LN_EPS = 1e-5
+from lstmkit.kernels import spec
+
+# A global read inside @triton.jit must be a constexpr: the compiler refuses a plain float (the
+# interpreter does not; tests/kernels/test_triton_compile.py compiles every launch to catch it).
+LN_EPS = tl.constexpr(spec.LN_EPS)
 
 
 @triton.jit
