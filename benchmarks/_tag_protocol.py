@@ -34,10 +34,22 @@ from concurrent.futures import Executor
 from pathlib import Path
 
 import torch
-from _stats import cluster_bootstrap_interval, f1_of_counts, paired_cluster_bootstrap, ratio_of_counts
+from _stats import (
+    cluster_bootstrap_interval,
+    f1_of_counts,
+    paired_cluster_bootstrap,
+    ratio_of_counts,
+)
 from classify import choose_model
 
-from lstmkit.tasks.tag import FeatureTagger, Tagger, TaggerConfig, TaggerEnsemble, fold_split, tag_scores
+from lstmkit.tasks.tag import (
+    FeatureTagger,
+    Tagger,
+    TaggerConfig,
+    TaggerEnsemble,
+    fold_split,
+    tag_scores,
+)
 from lstmkit.tasks.tag.metrics import bio_spans, has_span_tags
 from lstmkit.train import TrainConfig
 

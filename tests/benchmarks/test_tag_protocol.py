@@ -133,7 +133,7 @@ def test_selection_set_is_disjoint_from_candidates_training_data_and_from_test(m
     train_ids, test_ids = set(range(80)), set(range(80, 100))
     S = set(range(72, 80))  # the last tenth of the first 80 sentences
     assert out["sentences"] == {"inner": 72, "selection_S": 8, "train": 80, "test": 20}
-    for name, (seen, k) in rec.trained.items():
+    for name, (seen, _k) in rec.trained.items():
         assert not seen & test_ids, name
         if "-inner-" in name:  # every candidate of the selection step: none of S
             assert seen == train_ids - S, name
@@ -231,7 +231,7 @@ def test_committed_protocol_rerun_follows_the_rule_and_its_saved_predictions():
     assert data["tasks"]["upos"]["models"]["bilstm_crf"]["accuracy"] > 0  # the superseded run, kept
     rerun = data["protocol_rerun"]
     assert data["selection"]["protocol_rerun"] == rerun["selection"]
-    for task, res in rerun["tasks"].items():
+    for res in rerun["tasks"].values():
         sel = res["selection"]
         s_acc = [sel["candidates"][d]["S"]["accuracy"] for d in proto.DESIGNS]
         assert list(sel["candidates"]) == list(proto.DESIGNS)
