@@ -32,7 +32,8 @@ selection tenth of the training part, and only the chosen model is scored on
 test, once, beside the lexicon feature tagger with paired intervals over
 test sentences. It is merged into the JSON under ``protocol_rerun``; the
 earlier run's figures stay as they were. ``--protocol --quick`` uses 300
-sentences, 1 epoch, 2 members.
+sentences, 1 epoch, 2 members; ``--protocol-intervals`` recomputes the
+intervals from the saved per-sentence predictions.
 """
 
 from __future__ import annotations
