@@ -117,6 +117,28 @@ SELECTION = {
 }
 
 
+ABLATIONS = {   # one published setting reverted at a time (to the previous run's choice), for the diagnosis
+    "no_obs_norm": {"normalize_obs": False},
+    "no_reward_norm": {"normalize_reward": False},
+    "no_truncation_bootstrap": {"bootstrap_truncation": False},
+    "constant_clip": {"clip_schedule": "constant"},
+    "encoder_layout": {"layout": "encoder", "activation": "tanh", "ortho_init": True},
+    "epochs_10": {"epochs": 10},
+}
+
+
+def run_ablations(steps: int) -> dict[str, Any]:
+    """Masked CartPole, LSTM, seed 0: the TRAINING return (last 20 episodes) with one setting reverted.
+    Diagnosis only: no evaluation episodes are run, nothing is chosen from these."""
+    out = {}
+    for name, overrides in ABLATIONS.items():
+        result = train(make_env("MaskedCartPole"), PPOConfig(total_steps=steps, seed=0, **{**PPO, **overrides}))
+        out[name] = {"overrides": overrides, "train_return_last20": result.final_return(),
+                     "seconds": round(result.seconds, 1)}
+        print(f"ablation {name:24s} training return {out[name]['train_return_last20']:.1f}", flush=True)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 4096 steps, one seed")
@@ -126,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="*", default=None, choices=tuple(TASKS))
     parser.add_argument("--methods", nargs="*", default=None,
                         choices=("lstm", "mlp", "framestack", "sb3_recurrent_ppo"))
+    parser.add_argument("--ablations", action="store_true",
+                        help="only the diagnosis runs: seed 0, one published setting reverted at a time "
+                             "(training returns only), stored under 'ablations'")
     return parser
 
 
@@ -150,6 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     report.update({"protocol_version": PROTOCOL_VERSION})
     report.update({"ppo": PPO, "threads": 1, "quick": args.quick, "selection": SELECTION})
     report.setdefault("tasks", {})
+    if args.ablations:
+        report["ablations"] = {"task": "cartpole", "method": "lstm", "seed": 0, "steps": steps,
+                               "score": "mean return of the last 20 TRAINING episodes",
+                               "runs": run_ablations(steps)}
+        atomic_write_json(path, report)
+        return 0
     for task in args.only or TASKS:
         env_id, methods = TASKS[task]
         entry = report["tasks"].setdefault(task, {"env": env_id, "steps": steps, "methods": {}})
