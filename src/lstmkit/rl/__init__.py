@@ -12,7 +12,8 @@ from lstmkit._extras import require
 require("rl", "gymnasium", feature="lstmkit.rl")  # one line naming the extra, not a deep ImportError
 
 from lstmkit.rl.envs import MaskVelocity, RepeatFirst, make_env  # noqa: E402
+from lstmkit.rl.norm import RewardScaler, RunningNorm  # noqa: E402
 from lstmkit.rl.policy import ActorCritic  # noqa: E402
 from lstmkit.rl.ppo import PPOConfig, PPOResult, evaluate, train  # noqa: E402
 
-__all__ = ["ActorCritic", "MaskVelocity", "PPOConfig", "PPOResult", "RepeatFirst", "evaluate", "make_env", "train"]
+__all__ = ["ActorCritic", "MaskVelocity", "PPOConfig", "PPOResult", "RepeatFirst", "RewardScaler", "RunningNorm", "evaluate", "make_env", "train"]
