@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def _music_script():
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_music_rerun", BENCH / "music.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
-
-
-def test_only_bernoulli_keeps_the_previous_run_and_says_what_was_known(tmp_path, monkeypatch):
-    music = _music_script()
+def test_only_bernoulli_keeps_the_previous_run_and_says_what_was_known(tmp_path, monkeypatch, benchmark_script):
+    music = benchmark_script("music")
     new = {"selected": {"hidden_size": 300, "valid": 7.9}, "test": 7.89, "candidates": []}
     monkeypatch.setattr(music, "frame_family", lambda kind, quick, seed: (dict(new), None))
     old = {"selected": {"hidden_size": 200, "valid": 8.23}, "test": 8.306, "candidates": []}

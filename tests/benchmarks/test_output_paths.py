@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 SCRIPTS = sorted(p for p in BENCH.glob("*.py") if not p.name.startswith("_"))
-
-
-def _load(path: Path):
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
 
 
 def test_every_script_is_checked():
@@ -43,8 +30,8 @@ def test_workers_are_run_by_another_script():
 
 
 @pytest.mark.parametrize("path", [p for p in SCRIPTS if not _is_worker(p)], ids=lambda p: p.stem)
-def test_quick_runs_never_write_the_committed_json(path, tmp_path):
-    module = _load(path)
+def test_quick_runs_never_write_the_committed_json(path, tmp_path, benchmark_script):
+    module = benchmark_script(path.stem)
     parser = module.build_parser()
     if "--quick" not in parser._option_string_actions:  # no smoke mode: writes only where --out says
         assert module.output_path(parser.parse_args([])) is None

@@ -38,26 +38,10 @@ def test_bench_rejects_bad_shapes():
         benchmark._shape("10,2,3")
 
 
-def _kernels_script():
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    bench = Path(__file__).resolve().parents[2] / "benchmarks"
-    sys.path.insert(0, str(bench))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_kernels_sweep", bench / "kernels.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(bench))
-    return module
-
-
-def test_thread_sweep_quick_writes_ratios_and_misses(tmp_path, capsys):
+def test_thread_sweep_quick_writes_ratios_and_misses(tmp_path, capsys, benchmark_script):
     """benchmarks/kernels.py --sweep: train and inference ratios per thread count, the load
     average around each block, the team size, the GEMM probe, and every miss with its figure."""
-    script = _kernels_script()
+    script = benchmark_script("kernels")
     out = tmp_path / "sweep.json"
     assert script.main(["--sweep", "--quick", "--options", "peephole", "zoneout", "--out", str(out)]) == 0
     result = json.loads((tmp_path / "sweep.quick.json").read_text())
@@ -82,10 +66,10 @@ def test_thread_sweep_quick_writes_ratios_and_misses(tmp_path, capsys):
     assert "| zoneout/auto |" in capsys.readouterr().out
 
 
-def test_thread_sweep_cut_short_keeps_the_blocks_it_measured(tmp_path, monkeypatch):
+def test_thread_sweep_cut_short_keeps_the_blocks_it_measured(tmp_path, monkeypatch, benchmark_script):
     """The sweep writes its JSON after every block: a run stopped part-way (a time limit on a lent
     machine) keeps its finished blocks, marked incomplete."""
-    script = _kernels_script()
+    script = benchmark_script("kernels")
     real, calls = script.sweep_block, []
 
     def block_then_stop(*args, **kwargs):
