@@ -129,7 +129,10 @@ def main(argv=None) -> int:
         rows[kind] = {"unit": "s per fit" if kind == "forecast" else "ms per step", "1": one,
                       str(args.threads): many, "ratio_many_to_1": many / one, "all": times[kind]}
         print(f"{kind:12s} 1 thread {one:9.3f}   {args.threads} threads {many:9.3f}   x{many / one:.1f}")
-    report = {"cores": len(os.sched_getaffinity(0)), "busy_processes": args.busy, "threads": args.threads,
+    report = {"selection": {"protocol": "a timing benchmark: nothing is trained for a score or selected; the "
+                                        "command line's thread rule was set from these figures",
+                            "validation_scores": None},
+              "cores": len(os.sched_getaffinity(0)), "busy_processes": args.busy, "threads": args.threads,
               "repeats": repeats, "steps": steps, "epochs": epochs, "quick": args.quick,
               "load_before": load_before, "load_after": load_after, "results": rows}
     out = atomic_write_json(output_path(args), report)
