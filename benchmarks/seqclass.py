@@ -239,7 +239,11 @@ def bootstrap(diff: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[float,
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def run_dataset(name: str, quick: bool, folds: int) -> dict[str, Any]:
+def run_dataset(name: str, quick: bool, folds: int, models: tuple[str, ...] = tuple(GRID),
+                recipe: str | None = None, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One data set: the networks of ``models`` (chosen by CV, or with ``recipe``: the previous run's
+    configuration trained with that recipe of the study), then every baseline, then the comparisons.
+    Models not in ``models`` keep their ``previous`` entry (see :func:`merge_entry`)."""
     started = time.perf_counter()
     data = DATASETS[name]
     x, y = load(name, "train")
@@ -253,13 +257,21 @@ def run_dataset(name: str, quick: bool, folds: int) -> dict[str, Any]:
                              "comparison": {}}
     correct: dict[str, np.ndarray] = {}
     last = None
-    for model_name, grid in GRID.items():
-        grid = grid[:1] if quick else grid
-        sel = select(name, x, y, grid, data, batch_size, epochs, 2 if quick else folds)
+    for model_name in models:
+        grid = GRID[model_name][:1] if quick else GRID[model_name]
+        if recipe is not None:       # the configuration stays; the study chose the training recipe
+            chosen = (previous or {})["models"][model_name]["selection"]["chosen"]
+            sel = {"chosen": chosen, "recipe": recipe, **RECIPES[recipe],
+                   "by": "results/seqclass_recipes.json (CV inside train); configuration from the previous run"}
+            train = recipe_train({**RECIPES[recipe], **({"steps": 6} if quick else {})},
+                                 math.ceil(n / batch_size), 0)
+            sel["epochs"] = train.max_epochs
+        else:
+            sel = select(name, x, y, grid, data, batch_size, epochs, 2 if quick else folds)
+            train = SeqClass.default_train(**TRAIN, max_epochs=sel["epochs"], seed=0)
         runs = []
         for seed in SEEDS[:1] if quick else SEEDS:
-            task = SeqClass(config(sel["chosen"], data, batch_size),
-                            SeqClass.default_train(**TRAIN, max_epochs=sel["epochs"], seed=seed))
+            task = SeqClass(config(sel["chosen"], data, batch_size), train.replace(seed=seed))
             if seed == 0:
                 command = task.command_line(data=ts_path(name, "TRAIN"), out=f"{name}-{model_name}/")
                 print(f"reproduce: {command}", flush=True)
@@ -273,7 +285,7 @@ def run_dataset(name: str, quick: bool, folds: int) -> dict[str, Any]:
         accs = [r["accuracy"] for r in runs]
         entry["models"][model_name] = {
             "selection": sel, "runs": runs, "accuracy_mean": float(np.mean(accs)),
-            "accuracy_std": float(np.std(accs)), "command": command}
+            "accuracy_std": float(np.std(accs)), "command": command, "train": train.to_dict()}
         print(f"  {name} {model_name}: test accuracy {np.mean(accs):.4f} +/- {np.std(accs):.4f}", flush=True)
     reference = SeqClass(config({}, {**data, "normalize": "channel"}, batch_size))   # baselines' input
     reference.classes, reference.prep = last.classes, Preprocessor.fit(
@@ -293,7 +305,7 @@ def run_dataset(name: str, quick: bool, folds: int) -> dict[str, Any]:
         entry["baselines"][base] = {"accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs)),
                                     "seeds": len(seeds), "seconds": round(time.perf_counter() - t0, 1)}
         print(f"  {name} {base}: test accuracy {np.mean(accs):.4f}", flush=True)
-    for model_name in GRID:
+    for model_name in models:
         for base in BASELINES:
             diff = correct[model_name] - correct[base]
             low, high = bootstrap(diff)
@@ -301,6 +313,24 @@ def run_dataset(name: str, quick: bool, folds: int) -> dict[str, Any]:
             entry["comparison"][f"{model_name} vs {base}"] = {
                 "difference": float(diff.mean()), "ci95": [low, high], "verdict": verdict}
     entry["seconds"] = round(time.perf_counter() - started, 1)
+    return entry if set(models) == set(GRID) or previous is None else merge_entry(previous, entry, models)
+
+
+def merge_entry(previous: dict[str, Any], new: dict[str, Any], models: tuple[str, ...]) -> dict[str, Any]:
+    """A data set's entry after rerunning only ``models``: their new figures and comparisons; the other
+    models' figures and comparisons, and the baselines' figures, as ``previous`` had them (the baselines
+    were recomputed for the paired comparisons: where a figure differs, the new one is kept beside it
+    under ``baselines_recomputed``); ``previous`` itself under ``previous_run``."""
+    entry = {**new, "models": {}, "comparison": {}, "baselines": dict(previous["baselines"]),
+             "previous_run": previous, "rerun_models": list(models)}
+    for model_name, result in previous["models"].items():
+        entry["models"][model_name] = new["models"][model_name] if model_name in models else result
+    for key, cmp in previous["comparison"].items():
+        entry["comparison"][key] = new["comparison"][key] if key.split(" vs ")[0] in models else cmp
+    differ = {b: r for b, r in new["baselines"].items()
+              if abs(r["accuracy_mean"] - previous["baselines"][b]["accuracy_mean"]) > 1e-9}
+    if differ:
+        entry["baselines_recomputed"] = differ
     return entry
 
 
@@ -353,6 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-early", action="store_true", help="skip the early-classification curve")
     parser.add_argument("--out", default=None, help="JSON to write (default: results/seqclass[.quick].json)")
     parser.add_argument("--merge", nargs="*", default=(), help="JSONs of other runs whose data sets to take in")
+    parser.add_argument("--models", nargs="*", default=None, choices=tuple(GRID),
+                        help="rerun only these networks (the others' figures are kept from the JSON)")
+    parser.add_argument("--recipe", default=None, choices=tuple(RECIPES),
+                        help="train the previous run's configuration with this recipe of the study (no grid CV)")
     parser.add_argument("--recipe-study", nargs="*", default=None, choices=tuple(RECIPES),
                         help="compare LSTM-FCN training recipes by CV inside train (no test data) and stop")
     return parser
@@ -405,8 +439,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
         print(f"== {name}", flush=True)
         previous = report["datasets"].get(name)
-        report["datasets"][name] = run_dataset(name, args.quick, args.folds)
-        if previous and "models" in previous:
+        models = tuple(args.models or GRID)
+        if (args.recipe or set(models) != set(GRID)) and not (previous and "models" in previous):
+            parser.error(f"--models / --recipe rerun part of {name}'s entry, and {path.name} has none")
+        report["datasets"][name] = run_dataset(name, args.quick, args.folds, models, args.recipe, previous)
+        if previous and "models" in previous and set(models) == set(GRID):
             report["datasets"][name]["previous_run"] = {k: v for k, v in previous.items() if k != "previous_run"}
         atomic_write_json(path, with_selection(report))
     if not args.no_early and not args.merge:
