@@ -232,6 +232,15 @@ def recipe_study(names: list[str], path: Path, previous: dict[str, Any], recipes
     return out
 
 
+def study_score(name: str, recipe: str) -> float | None:
+    """The committed study's last-epoch CV accuracy of ``recipe`` on ``name`` (None: not studied)."""
+    import json
+
+    path = RESULTS / "seqclass_recipes.json"
+    sets = json.loads(path.read_text())["sets"] if path.is_file() else {}
+    return sets.get(name, {}).get("recipes", {}).get(recipe, {}).get("score")
+
+
 def adopted_recipe(mean_score: dict[str, float], tolerance: float = 0.01) -> str:
     """The study's rule: the best mean score, or a recipe within ``tolerance`` of it that needs fewer steps."""
     best = max(mean_score.values())
@@ -274,7 +283,7 @@ def run_dataset(name: str, quick: bool, folds: int, models: tuple[str, ...] = tu
         grid = GRID[model_name][:1] if quick else GRID[model_name]
         if recipe is not None:       # the configuration stays; the study chose the training recipe
             chosen = (previous or {})["models"][model_name]["selection"]["chosen"]
-            sel = {"chosen": chosen, "recipe": recipe, **RECIPES[recipe],
+            sel = {"chosen": chosen, "recipe": recipe, **RECIPES[recipe], "cv_accuracy": study_score(name, recipe),
                    "by": "results/seqclass_recipes.json (CV inside train); configuration from the previous run"}
             train = recipe_train({**RECIPES[recipe], **({"steps": 6} if quick else {})},
                                  math.ceil(n / batch_size), 0)
@@ -381,7 +390,8 @@ def with_selection(report: dict[str, Any]) -> dict[str, Any]:
     scores = {
         name: {model: {"chosen": entry["selection"].get("chosen"), "epochs": entry["selection"].get("epochs"),
                        "val_accuracy": max((c.get("val_accuracy", float("nan"))
-                                            for c in entry["selection"].get("candidates", [])), default=None)}
+                                            for c in entry["selection"].get("candidates", [])),
+                                           default=entry["selection"].get("cv_accuracy"))}
                for model, entry in result.get("models", {}).items() if "selection" in entry}
         for name, result in report.get("datasets", {}).items()
     }

@@ -112,3 +112,11 @@ def test_quick_partial_rerun_end_to_end(bench, tmp_path, monkeypatch):
     assert entry["baselines"] == previous["baselines"]            # kept; the recomputed ones differ here
     assert set(entry["baselines_recomputed"]) <= {"dtw", "minirocket", "summary_lr"}
     assert entry["previous_run"]["models"]["lstm_fcn"]["accuracy_mean"] == 0.6
+
+
+def test_selection_section_reports_the_study_score_of_a_recipe_rerun(bench):
+    entry = _entry({"lstm_fcn": 0.9}, {"dtw": 0.7})
+    entry["models"]["lstm_fcn"]["selection"] = {"chosen": {"hidden_size": 8}, "recipe": "cosine_1000",
+                                                "epochs": 250, "cv_accuracy": 0.98}
+    scores = bench.with_selection({"protocol": "p", "datasets": {"GunPoint": entry}})["selection"]
+    assert scores["validation_scores"]["GunPoint"]["lstm_fcn"]["val_accuracy"] == 0.98
