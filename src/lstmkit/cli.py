@@ -18,7 +18,9 @@ Errors: a mistake in what the user passed in ends in one line
 into ``ValueError`` at its boundary, so a ``TypeError`` here is a bug and keeps its
 traceback. A missing optional dependency is one line too (``lstmkit: error: ...
 pip install 'lstmkit[train]'``, see :mod:`lstmkit._extras`). ``--debug`` (anywhere on the command line) or ``LSTMKIT_DEBUG=1`` shows
-the traceback of every error. Ctrl-C (SIGINT) prints ``lstmkit: interrupted`` and
+the traceback of every error. ``--threads N`` (before the command) sets torch's CPU
+threads; without it a busy machine gets fewer (:mod:`lstmkit.commands._threads`; a note
+says so on a terminal). Ctrl-C (SIGINT) prints ``lstmkit: interrupted`` and
 exits 130, also while Lightning trains: Lightning catches ``KeyboardInterrupt``
 itself (2.x: a "graceful shutdown" then ``sys.exit(1)``), so during :func:`main`
 SIGINT raises :class:`Interrupted`, which Lightning tears down and re-raises.
@@ -54,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lstmkit {__version__}")
     parser.add_argument(DEBUG_FLAG, action="store_true",
                         help="show the full traceback of any error (also LSTMKIT_DEBUG=1)")
+    parser.add_argument("--threads", dest="cli_threads", metavar="N", default=None,
+                        help="CPU threads for torch (default: torch's count, fewer when the machine is busy; "
+                             "also LSTMKIT_THREADS=N)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(f"lstmkit.commands.{name}").register(subparsers)
@@ -143,6 +148,12 @@ def _run(argv: list[str], debug: bool) -> int:
         if func is None:  # a command group given without its subcommand
             parser.parse_args([*argv, "--help"])
             return EXIT_USAGE
+        if getattr(args, "command", None) != "bench":   # the benchmark sets its own thread counts
+            from lstmkit.commands import _threads
+
+            note = _threads.apply(getattr(args, "cli_threads", None))
+            if note and sys.stderr.isatty():      # a hint for a person, not for logs or scripts
+                print(note, file=sys.stderr)
         status = func(args)
     except MissingExtra as exc:
         return _error(exc)

@@ -1,4 +1,4 @@
-"""``lstmkit forecast fit | predict | backtest`` end to end in a subprocess, and its bad-input errors."""
+"""``lstmkit forecast fit | predict | evaluate | backtest`` end to end in a subprocess, and its bad-input errors."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def workdir(tmp_path_factory) -> Path:
     return root
 
 
-def test_fit_predict_backtest_end_to_end(workdir, monkeypatch, capsys):
+def test_fit_predict_evaluate_backtest_end_to_end(workdir, monkeypatch, capsys):
     from lstmkit.cli import main
 
     # training runs as a user would: the CLI in its own process, options from YAML
@@ -50,10 +50,27 @@ def test_fit_predict_backtest_end_to_end(workdir, monkeypatch, capsys):
     assert len(out) == 12 and out.ds.iloc[0] == "2016-01-01"
     assert (workdir / "fc.png").read_bytes()[:4] == b"\x89PNG"
 
+    capsys.readouterr()
+    # evaluate: each series' last horizon held out, the saved model beside the baselines, coverage shown
+    assert main(["forecast", "evaluate", "--model", "model", "--data", "sales.csv", "--out", "ev",
+                 "--baselines", "naive", "theta"]) == 0
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if line.startswith("model"))
+    assert header.split() == ["model", "MAE", "RMSE", "sMAPE", "MASE", "QL", "coverage", "width"]
+    evaluated = json.loads((workdir / "ev" / "metrics.json").read_text())
+    model = __import__("lstmkit.tasks.forecast", fromlist=["Forecast"]).Forecast.load(workdir / "model")
+    expected = model.evaluate(str(workdir / "sales.csv"), baselines=("naive", "theta"))
+    assert list(evaluated["report"]) == ["lstm", "naive", "theta"] and evaluated["horizon"] == 6
+    for name, row in expected.items():
+        assert evaluated["report"][name] == pytest.approx(row)
+    assert 0.0 <= evaluated["report"]["lstm"]["coverage"] <= 1.0
+
     assert main(["forecast", "backtest", "--config", "opts.yaml", "--data", "sales.csv", "--out", "bt",
                  "--cutoffs", "2", "--baselines", "naive", "seasonal_naive"]) == 0
     printed = capsys.readouterr().out
     assert "MASE" in printed and "seasonal_naive" in printed
+    header = next(line for line in printed.splitlines() if line.startswith("model"))
+    assert "coverage" in header.split() and "width" in header.split()   # every report carries coverage
     report = json.loads((workdir / "bt" / "metrics.json").read_text())
     assert [row["model"] for row in report["summary"]] == ["lstm", "naive", "seasonal_naive"]
     assert sorted(p.name for p in (workdir / "bt").iterdir()) == [

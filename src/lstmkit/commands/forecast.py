@@ -1,8 +1,9 @@
-"""``lstmkit forecast fit | predict | backtest``: argument parsing for `lstmkit.tasks.forecast`.
+"""``lstmkit forecast fit | predict | evaluate | backtest``: argument parsing for `lstmkit.tasks.forecast`.
 
     lstmkit forecast fit --data train.csv --horizon 24 --season-length 12 --out model/
     lstmkit forecast fit --config model/run.yaml --data train.csv --out model2/   # same settings
     lstmkit forecast predict --model model/ --data history.csv --out forecast.csv --plot forecast.png
+    lstmkit forecast evaluate --model model/ --data full.csv --out report/   # last horizon held out
     lstmkit forecast backtest --data series.csv --horizon 24 --season-length 12 --cutoffs 3 --out bt/
 
 Tables are long format (``unique_id, ds, y`` plus covariates) or a single series
@@ -31,7 +32,7 @@ def register(subparsers: Any) -> None:
     from lstmkit.tasks.forecast.config import TRAIN_DEFAULTS, ForecastConfig
 
     parser = subparsers.add_parser(
-        "forecast", help="multi-series LSTM forecasting: fit, predict, backtest",
+        "forecast", help="multi-series LSTM forecasting: fit, predict, evaluate, backtest",
         description=__doc__.splitlines()[0],
     )
     sub = parser.add_subparsers(dest="forecast_command", metavar="SUBCOMMAND", required=True)
@@ -52,6 +53,15 @@ def register(subparsers: Any) -> None:
     pred.option("--future", help="CSV of known-future covariates for the horizon")
     pred.option("--plot", help="PNG of history and forecast (first --plot-series)")
     pred.option("--plot-series", type=int, default=4, help="how many series to plot")
+
+    ev = command(sub, "evaluate", help="score a saved model on each series' last horizon beside the baselines",
+                 func=run_evaluate)
+    ev.option("--model", required=True, help="a directory written by 'forecast fit'")
+    ev.option("--data", required=True,
+              help="CSV with the full series: the last horizon of each is held out and forecast from the rest")
+    ev.option("--out", help="directory for metrics.json")
+    ev.option("--baselines", many=True, default=DEFAULT_BASELINES,
+              choices=BASELINES, help="statsforecast baselines to report")
 
     bt = command(sub, "backtest", help="rolling-origin evaluation beside statistical baselines",
                  func=run_backtest, **shape)
@@ -127,6 +137,28 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+SHOWN = ("MAE", "RMSE", "sMAPE", "MASE", "QL", "coverage", "width")  # columns of the printed tables
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from lstmkit.io import atomic_dir, atomic_write_json
+    from lstmkit.tasks.forecast import Forecast
+
+    forecaster = Forecast.load(args.model)
+    report = forecaster.evaluate(args.data, baselines=tuple(args.baselines))
+    files: dict[str, Path] = {}
+    if args.out:
+        out = Path(args.out)
+        with atomic_dir(out) as tmp:
+            atomic_write_json(tmp / "metrics.json", {"data": str(args.data), "model": str(args.model),
+                                                     "horizon": forecaster.config.model.horizon,
+                                                     "report": report})
+        files = {"metrics": out / "metrics.json"}
+    rows = {name: {k: row[k] for k in SHOWN if k in row} for name, row in report.items()}
+    print_summary(f"forecast evaluate (last {forecaster.config.model.horizon} steps held out)", rows, files=files)
+    return 0
+
+
 def run_backtest(args: argparse.Namespace) -> int:
     from lstmkit.io import atomic_write_json
     from lstmkit.tasks.forecast.backtesting import backtest
@@ -150,7 +182,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         atomic_write_json(tmp / "metrics.json",
                           {"summary": result.summary.to_dict(orient="records"), "cutoffs": args.cutoffs,
                            "horizon": config.model.horizon, "fit_seconds": result.fit_seconds})
-    rows = {r["model"]: {k: r[k] for k in ("MAE", "RMSE", "sMAPE", "MASE", "QL")}
+    rows = {r["model"]: {k: r[k] for k in SHOWN if k in r and r[k] == r[k]}   # r[k] == r[k]: not NaN
             for r in result.summary.to_dict(orient="records")}
     print_summary(f"forecast backtest ({args.cutoffs} cut-off(s), horizon {config.model.horizon})", rows,
                   files={k: out / k for k in ("scores.csv", "summary.csv", "forecasts.csv",

@@ -109,7 +109,7 @@ def detect_samples(task: Any, data: Any, limits: Limits) -> list[Sample]:
     window = task.window
     n = min(len(x), max(limits.steps, window + 1))
     z = ((x[:n] - task.mean) / task.std).astype(np.float32)            # (n, C)
-    windows = np.ascontiguousarray(sliding_window_view(z, window, axis=0).transpose(0, 2, 1))  # (n-L+1, L, C)
+    windows = task.centre(sliding_window_view(z, window, axis=0).transpose(0, 2, 1))  # (n-L+1, L, C), as the net reads them
     net = task.net
     layer = net.lstm if hasattr(net, "lstm") else net.encoder
     traces = window_end_traces(layer, windows)

@@ -10,15 +10,17 @@
 the ``data`` section; checked by `anomaly.data.read_series`) or an array (T,) / (T, C)
 of values.  `AnomalyDetector` is the former name.
 
-Pipeline: values are standardised with the training mean and standard deviation; the
-network gives a raw per-point error (prediction: |x_t - x_hat_t| standardised by the
+Pipeline: values are standardised with the training mean and standard deviation; with
+``level="local"`` (the default) each window is then taken from its own mean (the
+network reads and predicts z - m_w, m_w the window's mean), so a series that drifts
+past the training range does not raise every error; the network gives a raw per-point error (prediction: |x_t - x_hat_t| standardised by the
 training errors; reconstruction: Malhotra's a_t = ((e_t - mu) / sigma)^2 with mu, sigma
 of the training reconstruction errors).  When the training series has a dominant period m
 and ``normalise="phase"`` (the default), that error is then measured against the
-training errors at the same position in the cycle (`cycles.PhaseStats`), and with
-``aggregate="cycle"`` (the default) every point gets its cycle's mean (`cycles.cycle_mean`),
-so flagged intervals are whole cycles; with ``aggregate="point"`` the score is the EWMA
-of the per-point error (`threshold.ewma`).  Without a period both fall back to the
+training errors at the same position in the cycle (`cycles.PhaseStats`); with
+``aggregate="point"`` (the default) the score is the EWMA of that per-point error
+(`threshold.ewma`), and with ``aggregate="cycle"`` every point gets its cycle's mean
+(`cycles.cycle_mean`), so flagged intervals are whole cycles.  Without a period both fall back to the
 per-point global error.  The flags come from Hundman's dynamic threshold with pruning
 (`threshold.dynamic_threshold`).  The first `window` points of a series cannot be
 predicted: their raw error is the median of the rest.
@@ -245,13 +247,25 @@ class Detect(Task):
     def _score_stride(self) -> int:
         return max(1, self.window // 4)
 
+    def _levels(self, windows: np.ndarray) -> np.ndarray:
+        """Each window's level (N, 1, C): its mean over the L steps (``level="local"``), else 0."""
+        if self.config.model.level == "local":
+            return windows.mean(axis=1, keepdims=True)
+        return np.zeros((len(windows), 1, windows.shape[2]), dtype=windows.dtype)
+
+    def centre(self, windows: np.ndarray) -> np.ndarray:
+        """Windows (N, L, C) of standardised values as the network reads them (minus their level)."""
+        return np.ascontiguousarray(windows - self._levels(windows), dtype=np.float32)
+
     def _windows(self, z: np.ndarray, stride: int) -> np.ndarray:
         win = sliding_window_view(z, self.window, axis=0)[::stride]      # (N, C, L)
-        return np.ascontiguousarray(win.transpose(0, 2, 1), dtype=np.float32)  # (N, L, C)
+        return self.centre(win.transpose(0, 2, 1))                        # (N, L, C)
 
     def _prediction_windows(self, z: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray]:
-        inputs = self._windows(z[:-1], 1)[::stride]                        # (N, L, C)
-        targets = z[self.window:][::stride].astype(np.float32)             # (N, C)
+        raw = sliding_window_view(z[:-1], self.window, axis=0)[::stride].transpose(0, 2, 1)   # (N, L, C)
+        levels = self._levels(raw)                                         # (N, 1, C)
+        inputs = np.ascontiguousarray(raw - levels, dtype=np.float32)
+        targets = (z[self.window:][::stride] - levels[:, 0]).astype(np.float32)   # (N, C)
         return inputs, targets
 
     def _first_scored(self) -> int:
@@ -270,7 +284,7 @@ class Detect(Task):
             errors[: self.window] = np.median(errors[self.window:], axis=0)
             return errors
         starts = self._score_starts(z)
-        windows = np.stack([z[s:s + self.window] for s in starts]).astype(np.float32)  # (N, L, C)
+        windows = self.centre(np.stack([z[s:s + self.window] for s in starts]))  # (N, L, C)
         counts = np.zeros((n, 1))
         for i in range(0, len(windows), batch_size):
             chunk = torch.from_numpy(windows[i:i + batch_size])
@@ -411,8 +425,12 @@ class Detect(Task):
         """Also reads the flat layout that lstmkit 0.1 saved."""
         legacy = split_legacy(dict(record))
         if legacy is None:
+            record = dict(record)
+            if isinstance(record.get("model"), dict) and "level" not in record["model"]:
+                record["model"] = {**record["model"], "level": "global"}   # saved before the field
             return super().config_from_record(record)
         sections, train = legacy
+        sections["model"]["level"] = "global"       # lstmkit 0.1 read the standardised values as they are
         config, _ = super().config_from_record(sections)
         return config, cls.default_train(**train)
 

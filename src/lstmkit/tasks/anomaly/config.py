@@ -15,6 +15,7 @@ from lstmkit.tasks.configs import check_choices, from_dict, knob, to_dict
 DETECTORS = ("prediction", "reconstruction")
 NORMALISATIONS = ("phase", "global")
 AGGREGATIONS = ("cycle", "point")
+LEVELS = ("local", "global")
 
 
 TRAIN_DEFAULTS: dict[str, Any] = {  # the TrainConfig fields Detect sets differently
@@ -37,6 +38,12 @@ class DetectModelConfig:
     Attributes:
         detector: ``"prediction"`` (LSTM one-step predictor, Hundman et al. 2018) or
             ``"reconstruction"`` (LSTM encoder-decoder, Malhotra et al. 2016).
+        level: ``"local"``: every window is measured from its own level, the mean of
+            its L values per channel, m_w = (1/L) sum_{i<L} z_{t-L+i}; the network reads
+            z - m_w and predicts (or reconstructs) z - m_w, so a series that drifts
+            out of the training range looks to it like the training data (its errors
+            do not grow with the level); ``"global"``: the standardised values as they are
+            (the former behaviour; models saved without this field load with it).
         window: lookback (prediction) or window length (reconstruction); None picks
             the smallest whole number of dominant periods of the training series that is
             >= 16 (capped at 400), or 64 when the series has none.
@@ -55,13 +62,16 @@ class DetectModelConfig:
     detector: str = knob("prediction", choices=DETECTORS,
                          help="prediction error + dynamic threshold (Hundman 2018) or "
                               "encoder-decoder reconstruction (Malhotra 2016)")
+    level: str = knob("local", choices=LEVELS,
+                      help="local: each window measured from its own mean (drift-proof); "
+                           "global: the standardised values as they are")
     window: int | None = knob(None, help="lookback / window length (none: the series' dominant period)")
     hidden_size: int = knob(32, help="LSTM hidden units")
     num_layers: int = knob(1, help="stacked LSTM layers")
     normalise: str = knob("phase", choices=NORMALISATIONS,
                           help="phase: errors measured against training errors at the same cycle position; "
                                "global: against all training errors")
-    aggregate: str = knob("cycle", choices=AGGREGATIONS,
+    aggregate: str = knob("point", choices=AGGREGATIONS,
                           help="cycle: score = the cycle's mean error (whole-cycle events); point: EWMA per point")
     smoothing: int = knob(8, help="EWMA span of the errors (aggregate=point)")
     min_decrease: float = knob(0.13, help="pruning parameter p of the dynamic threshold, in [0, 1)")
