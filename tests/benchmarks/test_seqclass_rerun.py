@@ -62,12 +62,13 @@ def test_recipe_epochs_come_from_the_step_budget(bench):
     assert bench.recipe_train(bench.RECIPES["library_default"], batches=3, seed=0).max_epochs == 60
 
 
-def test_partial_rerun_needs_a_previous_entry(bench, tmp_path):
+def test_partial_rerun_needs_a_previous_entry(bench, tmp_path, capsys):
     out = tmp_path / "s.json"
     out.write_text(json.dumps({"datasets": {}}))
     with pytest.raises(SystemExit) as stop:
         bench.main(["--datasets", "GunPoint", "--models", "lstm_fcn", "--no-early", "--out", str(out)])
     assert stop.value.code == 2
+    assert "GunPoint's entry, and s.json has none" in capsys.readouterr().err
 
 
 def test_committed_study_supports_the_adopted_recipe(bench):
