@@ -196,6 +196,15 @@ def test_detect_cli_end_to_end(tmp_path, monkeypatch):
     assert set(report["metrics"]) == {"prediction", "rolling_zscore", "isolation_forest"}
     assert 0.0 <= report["metrics"]["prediction"]["roc_auc"] <= 1.0
 
+    # evaluate: the same metrics, from the labelled table alone; without labels one line
+    assert main(["detect", "evaluate", "--model", "det", "--data", "test.csv", "--out", "report"]) == 0
+    evaluated = json.loads((tmp_path / "report" / "metrics.json").read_text())
+    assert set(evaluated["metrics"]) == set(report["metrics"])
+    for name, row in report["metrics"].items():
+        assert evaluated["metrics"][name] == pytest.approx(row)
+    pd.DataFrame({"y": test}).to_csv(tmp_path / "unlabelled.csv", index=False)
+    assert main(["detect", "evaluate", "--model", "det", "--data", "unlabelled.csv"]) == 2
+
 
 def test_detect_cli_refuses_labelled_training_data(tmp_path, capsys, monkeypatch):
     from lstmkit.cli import main
