@@ -154,7 +154,7 @@ def test_seqclass_view_shows_channels_and_a_running_probability(tmp_path):
     xs = [np.stack([s * np.linspace(0, 1, n) + rng.normal(0, 0.1, n), rng.normal(0, 1, n)])
           for s, n in zip([1.0, -1.0] * 6, rng.integers(6, 12, 12))]
     ys = np.array(["up", "down"] * 6)
-    mc = SeqClassModelConfig(hidden_size=6, bidirectional=False, pooling="mean")
+    mc = SeqClassModelConfig(model="lstm", hidden_size=6, bidirectional=False, pooling="mean")
     task = SeqClass(SeqClassConfig(model=mc, data=SeqClassDataConfig(batch_size=4)),
                     SeqClass.default_train(max_epochs=1, progress=False, warmup_steps=0))
     task.fit((xs, ys))

@@ -142,7 +142,7 @@ def test_streaming_last_step_equals_the_full_prediction_and_the_curve():
     import matplotlib.pyplot as plt
 
     xs, y = toy()
-    task = _task(bidirectional=False, pooling="mean").fit((xs, y))
+    task = _task(model="lstm", bidirectional=False, pooling="mean").fit((xs, y))
     steps = task.predict_proba_steps(xs)
     assert [len(p) for p in steps] == [x.shape[1] for x in xs]
     np.testing.assert_allclose(np.stack([p[-1] for p in steps]), task.predict_proba(xs), rtol=1e-5, atol=1e-6)
@@ -177,3 +177,30 @@ def test_nan_training_data_is_filled_and_reported():
         task.fit((xs, y))
     assert task.prep.input_size == 4
     assert np.isfinite(task.predict_proba(xs)).all()
+
+
+def test_defaults_are_lstm_fcn_trained_for_a_budget_of_optimizer_steps():
+    """LSTM-FCN with a unidirectional LSTM and 1000 optimizer steps whatever the set's size
+    (chosen by cross-validation inside the benchmark's train splits, see config.py)."""
+    mc, tc = SeqClassModelConfig(), SeqClass.default_train()
+    assert (mc.model, mc.bidirectional, mc.hidden_size) == ("lstm_fcn", False, 64)
+    assert (tc.max_steps, tc.max_epochs, tc.lr, tc.schedule) == (1000, 500, 2e-3, "cosine")
+    task = SeqClass()                                           # batch size 32
+    assert task._step_budget(40).max_steps == 1000              # 2 batches an epoch: the steps bind
+    assert task._step_budget(40_000).max_steps == 1000
+    # the epochs end first: the schedule is as long as the fit, so the rate reaches its floor
+    short = SeqClass(train=SeqClass.default_train(max_epochs=3))
+    assert short._step_budget(40).max_steps == 6
+    unlimited = SeqClass(train=SeqClass.default_train(max_steps=-1, max_epochs=7))
+    assert unlimited._step_budget(40).max_steps == -1
+
+
+def test_a_short_fit_ends_with_the_rate_at_its_floor():
+    xs, y = toy()
+    task = _task().fit((xs, y))                                 # 2 epochs of ceil(len / 8) batches
+    from lstmkit.train.module import WarmupDecay
+
+    budget = task._step_budget(len(xs))
+    assert budget.max_steps == 2 * -(-len(xs) // 8)
+    decay = WarmupDecay(budget.schedule, budget.warmup_steps, budget.max_steps, budget.min_lr_ratio)
+    assert decay(budget.max_steps) == pytest.approx(budget.min_lr_ratio, abs=1e-6)

@@ -30,7 +30,8 @@ def test_fit_predict_evaluate(tmp_path, capsys):
     _long_csv(tmp_path / "test.csv", 8, 1)
     model = tmp_path / "model"
     assert main(["seqclass", "fit", "--data", str(tmp_path / "train.csv"), "--out", str(model),
-                 "--no-bidirectional", "--pooling", "attention", "--normalize", "series", *FAST]) == 0
+                 "--model", "lstm", "--no-bidirectional", "--pooling", "attention", "--normalize", "series",
+                 *FAST]) == 0
     assert (model / "config.json").is_file() and (model / "run.yaml").is_file()
     assert "normalize: series" in (model / "run.yaml").read_text()
     assert "seqclass fit" in capsys.readouterr().out
