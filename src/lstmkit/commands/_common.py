@@ -302,3 +302,15 @@ def print_summary(
     for line in notes:
         print(line, file=out)
     out.flush()
+
+
+def write_metrics(out: str | os.PathLike | None, record: Mapping[str, Any]) -> dict[str, Path]:
+    """Write ``record`` to ``OUT/metrics.json`` all or nothing (nothing when ``out`` is None);
+    returns the ``files`` mapping for :func:`print_summary`."""
+    if not out:
+        return {}
+    from lstmkit.io import atomic_dir, atomic_write_json
+
+    with atomic_dir(Path(out)) as tmp:
+        atomic_write_json(tmp / "metrics.json", dict(record))
+    return {"metrics": Path(out) / "metrics.json"}

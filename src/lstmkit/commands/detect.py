@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from lstmkit.commands._common import print_summary
+from lstmkit.commands._common import print_summary, write_metrics
 from lstmkit.commands._options import command
 
 
@@ -87,17 +87,10 @@ SHOWN = ("roc_auc", "pr_auc", "point_f1", "event_f1")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.io import atomic_dir, atomic_write_json
-
     detector = _load(args)
     metrics = detector.evaluate(args.data, zscore_window=args.zscore_window)
-    files: dict[str, Path] = {}
-    if args.out:
-        out = Path(args.out)
-        with atomic_dir(out) as tmp:
-            atomic_write_json(tmp / "metrics.json", {"data": str(args.data), "model": str(args.model),
-                                                     "detector": detector.config.detector, "metrics": metrics})
-        files = {"metrics": out / "metrics.json"}
+    files = write_metrics(args.out, {"data": str(args.data), "model": str(args.model),
+                                     "detector": detector.config.detector, "metrics": metrics})
     print_summary("detect evaluate", {name: {k: row[k] for k in SHOWN} for name, row in metrics.items()},
                   files=files)
     return 0

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lstmkit.commands._common import print_summary
+from lstmkit.commands._common import print_summary, write_metrics
 from lstmkit.commands._options import command
 
 # tasks.forecast.baselines.BASELINES, spelled out so that building the parser imports no numpy
@@ -141,19 +141,12 @@ SHOWN = ("MAE", "RMSE", "sMAPE", "MASE", "QL", "coverage", "width")  # columns o
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from lstmkit.io import atomic_dir, atomic_write_json
     from lstmkit.tasks.forecast import Forecast
 
     forecaster = Forecast.load(args.model)
     report = forecaster.evaluate(args.data, baselines=tuple(args.baselines))
-    files: dict[str, Path] = {}
-    if args.out:
-        out = Path(args.out)
-        with atomic_dir(out) as tmp:
-            atomic_write_json(tmp / "metrics.json", {"data": str(args.data), "model": str(args.model),
-                                                     "horizon": forecaster.config.model.horizon,
-                                                     "report": report})
-        files = {"metrics": out / "metrics.json"}
+    files = write_metrics(args.out, {"data": str(args.data), "model": str(args.model),
+                                     "horizon": forecaster.config.model.horizon, "report": report})
     rows = {name: {k: row[k] for k in SHOWN if k in row} for name, row in report.items()}
     print_summary(f"forecast evaluate (last {forecaster.config.model.horizon} steps held out)", rows, files=files)
     return 0
