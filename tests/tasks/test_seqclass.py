@@ -181,26 +181,8 @@ def test_nan_training_data_is_filled_and_reported():
 
 def test_defaults_are_lstm_fcn_trained_for_a_budget_of_optimizer_steps():
     """LSTM-FCN with a unidirectional LSTM and 1000 optimizer steps whatever the set's size
-    (chosen by cross-validation inside the benchmark's train splits, see config.py)."""
+    (chosen by cross-validation inside the benchmark's train splits, see config.py); the
+    schedule's length when the epochs end first is the engine's (tests/train/test_engine.py)."""
     mc, tc = SeqClassModelConfig(), SeqClass.default_train()
     assert (mc.model, mc.bidirectional, mc.hidden_size) == ("lstm_fcn", False, 64)
     assert (tc.max_steps, tc.max_epochs, tc.lr, tc.schedule) == (1000, 500, 2e-3, "cosine")
-    task = SeqClass()                                           # batch size 32
-    assert task._step_budget(40).max_steps == 1000              # 2 batches an epoch: the steps bind
-    assert task._step_budget(40_000).max_steps == 1000
-    # the epochs end first: the schedule is as long as the fit, so the rate reaches its floor
-    short = SeqClass(train=SeqClass.default_train(max_epochs=3))
-    assert short._step_budget(40).max_steps == 6
-    unlimited = SeqClass(train=SeqClass.default_train(max_steps=-1, max_epochs=7))
-    assert unlimited._step_budget(40).max_steps == -1
-
-
-def test_a_short_fit_ends_with_the_rate_at_its_floor():
-    xs, y = toy()
-    task = _task().fit((xs, y))                                 # 2 epochs of ceil(len / 8) batches
-    from lstmkit.train.module import WarmupDecay
-
-    budget = task._step_budget(len(xs))
-    assert budget.max_steps == 2 * -(-len(xs) // 8)
-    decay = WarmupDecay(budget.schedule, budget.warmup_steps, budget.max_steps, budget.min_lr_ratio)
-    assert decay(budget.max_steps) == pytest.approx(budget.min_lr_ratio, abs=1e-6)

@@ -62,6 +62,22 @@ def test_max_steps_stops_mid_epoch():
     assert result.best_score is None and result.run_dir is None
 
 
+@pytest.mark.parametrize("max_epochs, max_steps", [(2, 1000), (50, 5), (3, -1)])
+def test_step_schedule_is_as_long_as_the_fit(max_epochs, max_steps):
+    """The cosine schedule spans min(max_steps, max_epochs x batches): whichever limit ends
+    the fit first, the rate reaches its floor on the last step."""
+    model = fresh_model()
+    train, _ = make_data()
+    result = fit(model, train, None, TrainConfig(max_epochs=max_epochs, max_steps=max_steps, lr=1e-2,
+                                                 schedule="cosine", min_lr_ratio=0.05, warmup_steps=0,
+                                                 **QUIET))
+    taken = max_epochs * len(train) if max_steps < 0 else min(max_steps, max_epochs * len(train))
+    assert result.global_step == taken
+    multiplier = model.lr_schedulers().lr_lambdas[0]
+    assert multiplier.total_steps == taken
+    assert multiplier(taken) == pytest.approx(0.05, abs=1e-6)
+
+
 def test_no_files_left_in_cwd_without_run_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     model = fresh_model()

@@ -106,6 +106,17 @@ def test_fit_takes_one_step_per_window_and_clips():
     assert scheduler.lr_lambdas[0].total_steps == 8  # step schedule counts windows, not batches
 
 
+@pytest.mark.parametrize("max_steps, total", [(100, 8), (4, 4)])
+def test_step_schedule_counts_windows_up_to_max_steps(max_steps, total):
+    """2 epochs x 1 batch x 4 windows = 8 optimizer steps, unless max_steps ends the fit first."""
+    torch.manual_seed(0)
+    model = StreamModel()
+    result = fit(model, _loader(), None, TrainConfig(max_epochs=2, max_steps=max_steps, lr=1e-2,
+                                                     schedule="cosine", progress=False))
+    assert result.global_step == total
+    assert model.lr_schedulers().lr_lambdas[0].total_steps == total
+
+
 class Carrying(StreamModel):
     carry_state_across_batches = True
 

@@ -85,14 +85,20 @@ class TaskModule(L.LightningModule):
 
     # ------------------------------------------------------------------ optimizer
     def _total_training_steps(self) -> int:
-        """Optimizer steps this fit will take (for step-based schedules)."""
+        """Optimizer steps this fit will take (for step-based schedules).
+
+        A fit stops at ``max_epochs`` or ``max_steps``, whichever comes first, so the
+        schedule is min(max_steps, max_epochs x batches per epoch) long (Lightning's
+        ``estimated_stepping_batches``): when the epochs end first the rate still
+        reaches its floor on the last step. ``max_steps`` alone when the loader has no length.
+        """
         cfg = self.train_config
-        if cfg.max_steps > 0:
-            return cfg.max_steps
         try:
             total = self.trainer.estimated_stepping_batches
         except RuntimeError:
             total = float("inf")
+        if not math.isfinite(total) and cfg.max_steps > 0:
+            return cfg.max_steps
         if not math.isfinite(total):
             raise ValueError(
                 f"schedule={cfg.schedule!r} needs a known number of steps: set max_steps "

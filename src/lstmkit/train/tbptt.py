@@ -27,6 +27,8 @@ loop for a task that implements :meth:`TBPTTModule.tbptt_step`.
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import torch
@@ -161,15 +163,17 @@ class TBPTTModule(TaskModule):
         self._carried_state = None
 
     def _scale_schedule(self, windows: int) -> None:
-        """Step schedules count optimizer steps: ``windows`` per batch, not one."""
-        if self._total_scaled or self.train_config.max_steps > 0:
+        """Step schedules count optimizer steps: ``windows`` per batch, not one, and never
+        more than ``max_steps`` (the optimizer steps at which the fit stops)."""
+        if self._total_scaled:
             return
         self._total_scaled = True
+        cap = self.train_config.max_steps if self.train_config.max_steps > 0 else math.inf
         scheduler = self.lr_schedulers()
         if isinstance(scheduler, torch.optim.lr_scheduler.LambdaLR):
             for multiplier in scheduler.lr_lambdas:
                 if isinstance(multiplier, WarmupDecay) and multiplier.kind != "constant":
-                    multiplier.total_steps *= windows
+                    multiplier.total_steps = int(min(cap, multiplier.total_steps * windows))
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         optimizer = self.optimizers()

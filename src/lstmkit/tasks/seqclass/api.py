@@ -148,11 +148,10 @@ class SeqClass(Task):
         val_loader = None if val_series is None else self._loader(val_series, val_targets, False, batch_size=256)
         self.nets = []
         seed = self.train_config.seed
-        train_config = self._step_budget(len(fit_series))
         for k in range(self.members):
             torch.manual_seed(seed + k)
             net = SeqClassNet.from_config(self.prep.input_size, len(self.classes), mc)
-            module = SeqClassModule(net, train_config)
+            module = SeqClassModule(net, self.train_config)
             loader = self._loader(fit_series, fit_targets, True, seed + k)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*does not have many workers.*")
@@ -162,20 +161,6 @@ class SeqClass(Task):
         if val_series is not None:
             pred = self._proba(val_series).argmax(1)
             self.val_metrics = {"val_accuracy": float(np.mean(pred == val_targets))}
-
-    def _step_budget(self, n_series: int) -> Any:
-        """The training config with ``max_steps`` = the steps the fit will really take.
-
-        A fit stops at ``max_epochs`` or ``max_steps``, whichever comes first; the
-        schedule's length is ``max_steps``, so when the epochs end first (a small
-        ``max_epochs``, a small set) it is shortened to ``max_epochs`` x batches per
-        epoch and the learning rate still decays to its floor on the last step.
-        """
-        tc = self.train_config
-        if tc.max_steps <= 0:
-            return tc
-        per_epoch = -(-n_series // self.config.data.batch_size)          # ceil
-        return dataclasses.replace(tc, max_steps=int(min(tc.max_steps, tc.max_epochs * per_epoch)))
 
     # ------------------------------------------------------------------ predict
     @torch.no_grad()
