@@ -28,7 +28,6 @@ loop for a task that implements :meth:`TBPTTModule.tbptt_step`.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import torch
