@@ -1,7 +1,9 @@
 """Threads inside the time step of the fused LSTM kernels (issue 19).
 
-One OpenMP team per layer call splits each step's GEMMs by column groups and
-row ranges and the gate passes by batch rows (``kernels/cpu/team.h``). Every
+One OpenMP team per layer call splits each step (``kernels/cpu/team.h``):
+without layer norm by hidden units (and batch rows when there are more
+threads than unit blocks), with layer norm the GEMMs by column groups and row
+ranges and the gate passes by batch rows. Every
 element is computed by the same instructions in the same order whichever
 thread computes it, so forward outputs and every gradient must be bitwise the
 1-thread results at any thread count, including counts that split the columns
@@ -105,3 +107,20 @@ def test_float64_team_matches_reference(opts):
     got = _at_threads(lambda: _run(cpu, x, None, True), 3)
     for g, w in zip(got, want):
         torch.testing.assert_close(g, w, atol=1e-10, rtol=0.0)
+
+
+def test_rows_and_units_split_together():
+    """More threads than unit blocks: the team splits the batch rows too (H = 20 is two
+    float32 vectors of units, B = 256 rows), and the peephole sums then move after the
+    loop; results stay bitwise the 1-thread ones, forward and every gradient."""
+    ext = functions.ext()
+    batch, hidden = 256, 20
+    assert _at_threads(lambda: ext.team_size(batch * 4 * hidden * hidden, batch), 4) == 4
+    torch.manual_seed(0)
+    layer = lstmkit.LSTM(INP, hidden, backend="cpu", peephole=True, zoneout=0.2, recurrent_dropout=0.1)
+    x = torch.randn(6, batch, INP, generator=torch.Generator().manual_seed(5))
+    lens = torch.randint(1, 7, (batch,), generator=torch.Generator().manual_seed(6))
+    want = _run(layer, x, lens, True)
+    got = _at_threads(lambda: _run(layer, x, lens, True), 4)
+    for g, w in zip(got, want):
+        assert torch.equal(g, w), "4 threads (2 unit blocks x 2 row blocks) differ from 1 thread"

@@ -104,51 +104,55 @@ inline at::Tensor zeros_like_row(const at::Tensor& like, int64_t n) { return at:
 
 namespace lstmkit_cpu {
 
-// Zoneout on h and the length rule, one step (all B rows):
+// Zoneout on h and the length rule, one step (`batch` rows of n values, rows ld
+// apart; ld = 0: ld = n):
 //   h_t = z_h * h_{t-1} + (1 - z_h) * h̃   where the sequence runs, else h_{t-1};
 //   y_t = h_t where it runs, else 0 (y == nullptr: no separate output buffer).
 template <typename T>
 inline void mix_state(const T* hc, const T* hp, const T* z, const int64_t* lens, int64_t t, int64_t batch,
-                      int64_t n, T* out, T* y) {
+                      int64_t n, T* out, T* y, int64_t ld = 0) {
+  const int64_t s = ld != 0 ? ld : n;
   for (int64_t b = 0; b < batch; ++b) {
-    const T* __restrict c = hc + b * n;
-    const T* __restrict p = hp + b * n;
-    T* __restrict o = out + b * n;
+    const T* __restrict c = hc + b * s;
+    const T* __restrict p = hp + b * s;
+    T* __restrict o = out + b * s;
     if (!runs(lens, b, t)) {
       for (int64_t j = 0; j < n; ++j) o[j] = p[j];
       continue;
     }
     if (z != nullptr) {
-      const T* __restrict zr = z + b * n;
+      const T* __restrict zr = z + b * s;
       for (int64_t j = 0; j < n; ++j) o[j] = zr[j] * p[j] + (T(1) - zr[j]) * c[j];
     } else {
       for (int64_t j = 0; j < n; ++j) o[j] = c[j];
     }
     if (y != nullptr) {
-      T* __restrict yr = y + b * n;
+      T* __restrict yr = y + b * s;
       for (int64_t j = 0; j < n; ++j) yr[j] = o[j];
     }
   }
 }
 
 // Backward of the step's output side: dh += dy_t on running rows, then the
-// gradient reaching h̃: dht = (1 - z_h) * dh where the sequence runs, else 0.
+// gradient reaching h̃: dht = (1 - z_h) * dh where the sequence runs, else 0
+// (rows ld apart; ld = 0: ld = n).
 template <typename T>
 inline void split_dh(T* dh, const T* dy, const T* z, const int64_t* lens, int64_t t, int64_t batch, int64_t n,
-                     T* dht) {
+                     T* dht, int64_t ld = 0) {
+  const int64_t s = ld != 0 ? ld : n;
   for (int64_t b = 0; b < batch; ++b) {
-    T* __restrict d = dh + b * n;
-    T* __restrict o = dht + b * n;
+    T* __restrict d = dh + b * s;
+    T* __restrict o = dht + b * s;
     if (!runs(lens, b, t)) {
       for (int64_t j = 0; j < n; ++j) o[j] = T(0);
       continue;
     }
     if (dy != nullptr) {
-      const T* __restrict yr = dy + b * n;
+      const T* __restrict yr = dy + b * s;
       for (int64_t j = 0; j < n; ++j) d[j] += yr[j];
     }
     if (z != nullptr) {
-      const T* __restrict zr = z + b * n;
+      const T* __restrict zr = z + b * s;
       for (int64_t j = 0; j < n; ++j) o[j] = (T(1) - zr[j]) * d[j];
     } else {
       for (int64_t j = 0; j < n; ++j) o[j] = d[j];
@@ -157,23 +161,25 @@ inline void split_dh(T* dh, const T* dy, const T* z, const int64_t* lens, int64_
 }
 
 // The gradient reaching h_{t-1}: on running rows dhin * m_rec + z_h * dh (dhin
-// is the gradient w.r.t. the masked recurrent input), else dh passes through.
+// is the gradient w.r.t. the masked recurrent input), else dh passes through
+// (rows ld apart; ld = 0: ld = n).
 template <typename T>
 inline void join_dh(T* dhin, const T* dh, const T* m, const T* z, const int64_t* lens, int64_t t, int64_t batch,
-                    int64_t n) {
+                    int64_t n, int64_t ld = 0) {
+  const int64_t s = ld != 0 ? ld : n;
   for (int64_t b = 0; b < batch; ++b) {
-    T* __restrict o = dhin + b * n;
-    const T* __restrict d = dh + b * n;
+    T* __restrict o = dhin + b * s;
+    const T* __restrict d = dh + b * s;
     if (!runs(lens, b, t)) {
       for (int64_t j = 0; j < n; ++j) o[j] = d[j];
       continue;
     }
     if (m != nullptr) {
-      const T* __restrict mr = m + b * n;
+      const T* __restrict mr = m + b * s;
       for (int64_t j = 0; j < n; ++j) o[j] *= mr[j];
     }
     if (z != nullptr) {
-      const T* __restrict zr = z + b * n;
+      const T* __restrict zr = z + b * s;
       for (int64_t j = 0; j < n; ++j) o[j] += zr[j] * d[j];
     }
   }

@@ -30,15 +30,16 @@ struct Peep {  // peephole weights, zero rows when absent
   const T* co;
 };
 
-// One row of the forward pointwise pass. a: (G·H) pre-activations on entry,
-// activations on exit (i|f|g|o, or f|g|o when coupled).
+// n units of one row of the forward pointwise pass, the gates gs apart. a: the
+// pre-activations on entry, activations on exit (i|f|g|o, or f|g|o when coupled).
+// Layer norm (chat != nullptr) needs the whole row: n == gs == H.
 template <typename T, bool Coupled>
 __attribute__((noinline)) void lstm_row_forward(T* a, const T* cp, const Peep<T>& pw, const T* cw, const T* cb, T* ct, T* tc, T* chat,
-                             T* crstd, T* htil, int64_t H) {
+                             T* crstd, T* htil, int64_t gs, int64_t H) {
   T* __restrict ai = Coupled ? nullptr : a;
-  T* __restrict af = a + (Coupled ? 0 : H);
-  T* __restrict ag = a + (Coupled ? 1 : 2) * H;
-  T* __restrict ao = a + (Coupled ? 2 : 3) * H;
+  T* __restrict af = a + (Coupled ? 0 : gs);
+  T* __restrict ag = a + (Coupled ? 1 : 2) * gs;
+  T* __restrict ao = a + (Coupled ? 2 : 3) * gs;
   const T* __restrict c_prev = cp;
   T* __restrict c_new = ct;
   const T* __restrict wci = pw.ci;
@@ -113,19 +114,20 @@ __attribute__((noinline)) void add_peephole(T* __restrict wci, T* __restrict wcf
   }
 }
 
-// One row of the backward pointwise pass. act: activations; da: dA row out;
-// dht: dL/dh̃ (pre-projection); dc: dL/dc_t in; ndc: dL/dc_{t-1} out; tmp: H scratch.
+// n units of one row of the backward pointwise pass, the gates gs apart. act:
+// activations; da: dA row out; dht: dL/dh̃ (pre-projection); dc: dL/dc_t in;
+// ndc: dL/dc_{t-1} out; tmp: n scratch. Layer norm needs the whole row (n == gs).
 template <typename T, bool Coupled>
 __attribute__((noinline)) void lstm_row_backward(const T* act, T* da, const T* ct, const T* tc, const T* cp, const T* chat, T crstd,
                               const T* cw, const T* dht, const T* dc, const T* zc, const Peep<T>& pw,
-                              const Accum<T>& acc, T* ndc, T* tmp, int64_t H) {
-  const T* __restrict af = act + (Coupled ? 0 : H);
-  const T* __restrict ag = act + (Coupled ? 1 : 2) * H;
-  const T* __restrict ao = act + (Coupled ? 2 : 3) * H;
+                              const Accum<T>& acc, T* ndc, T* tmp, int64_t gs, int64_t H) {
+  const T* __restrict af = act + (Coupled ? 0 : gs);
+  const T* __restrict ag = act + (Coupled ? 1 : 2) * gs;
+  const T* __restrict ao = act + (Coupled ? 2 : 3) * gs;
   T* __restrict dai = Coupled ? nullptr : da;
-  T* __restrict daf = da + (Coupled ? 0 : H);
-  T* __restrict dag = da + (Coupled ? 1 : 2) * H;
-  T* __restrict dao = da + (Coupled ? 2 : 3) * H;
+  T* __restrict daf = da + (Coupled ? 0 : gs);
+  T* __restrict dag = da + (Coupled ? 1 : 2) * gs;
+  T* __restrict dao = da + (Coupled ? 2 : 3) * gs;
   T* __restrict dcn = tmp;
   const T* __restrict tcr = tc;
   const T* __restrict dhr = dht;
@@ -310,9 +312,9 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
         T* ct = ct0 + (cs * B + b) * H;
         T* tc = tc0 + srow * H;
         if (coupled)
-          lstm_row_forward<T, true>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
+          lstm_row_forward<T, true>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H, H);
         else
-          lstm_row_forward<T, false>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H);
+          lstm_row_forward<T, false>(a, cpv + b * H, pw, cw, cb, ct, tc, chat, crstd, htil + b * H, H, H);
       }
       if (proj) {  // h̃ W_hrᵀ: (B, H) x (H, H_out)
         barrier();
@@ -336,11 +338,101 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       barrier();  // the step's states are complete before the next step reads them
     }
   };
-  if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-    steps(omp_get_thread_num(), omp_get_num_threads());
-  } else {
+  // The split by hidden units (team.h), every variant without layer norm: thread
+  // (ri, ui) runs rows R = share(B, pr, ri) and units U (of H) and V (of H_out) of
+  // block ui through the whole step; one barrier per step (two with a projection).
+  // Recurrent dropout's masked state is written at the end of the step before, in
+  // two alternating buffers (a thread may start the next step's GEMM early).
+  at::Tensor hin2 = !ln && mrec != nullptr ? at::empty({2, B, HO}, opts) : at::Tensor();
+  auto unit_steps = [&](int64_t tid, int64_t nth) {
+    const Layout lay = unit_layout(static_cast<int>(nth), H, kLanes<T>, B);
+    const bool idle = tid >= lay.pu * lay.pr;  // a team larger than the layout: barriers only
+    const int64_t ui = tid % lay.pu, ri = tid / lay.pu;
+    const Range rows = idle ? Range{0, 0} : share(B, lay.pr, ri);
+    const Range us = idle ? Range{0, 0} : unit_range(H, kLanes<T>, lay.pu, ui);
+    const Range vs = idle ? Range{0, 0} : unit_range(HO, kLanes<T>, lay.pu, ui);
+    const int64_t nr = rows.hi - rows.lo, nu = us.hi - us.lo, nv = vs.hi - vs.lo, u0 = us.lo, v0 = vs.lo;
+    const Peep<T> pwu{pw.ci + u0, pw.cf + u0, pw.co + u0};
+    T* const hin0 = mrec != nullptr ? hin2.data_ptr<T>() : nullptr;
+    const auto barrier = [nth] {
+      if (nth > 1) {
+#pragma omp barrier
+      }
+    };
+    const auto mask_into = [&](const T* h, T* out) {  // out[R, V] = h[R, V] * m_rec[R, V]
+      for (int64_t b = rows.lo; b < rows.hi; ++b) masked(h + b * HO + v0, mrec + b * HO + v0, out + b * HO + v0, nv);
+    };
+    if (mrec != nullptr) {
+      mask_into(h0p, hin0);
+      barrier();
+    }
+    for (int64_t s = 0; s < S; ++s) {
+      const int64_t t = time_of(s, S, reverse);
+      const int64_t hs = hslot(s), cs = cslot(s);
+      const T* hp = s == 0 ? h0p : hst0 + hslot(s - 1) * B * HO;
+      const T* cpv = s == 0 ? c0p : cst0 + cslot(s - 1) * B * H;
+      T* at_ = a0 + t * B * GH;
+      const T* hin_t = mrec != nullptr ? hin0 + (s & 1) * B * HO : hp;
+      if (!packed) {  // a step or two, one thread: BLAS on the whole product
+        gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);
+      } else if (nr > 0) {
+        for (int64_t k = 0; k < G; ++k)  // a[R, gate k's units U] += h_in[R] W_hhᵀ[:, those columns]
+          gemm_nn_part<T>(nr, nu, HO, hin_t + rows.lo * HO, HO, 1, whhT_p + k * H + u0, GH, true,
+                          at_ + rows.lo * GH + k * H + u0, GH, 0, 1);
+      }
+      T* htil = proj ? ht0 + (keep ? t : 0) * B * H : (mix ? htmp_p : hst0 + hs * B * HO);
+      for (int64_t b = rows.lo; b < rows.hi; ++b) {
+        const int64_t row = t * B + b;
+        T* a = a0 + row * GH + u0;
+        T* ct = ct0 + (cs * B + b) * H + u0;
+        T* tc = tc0 + (keep ? row : ri) * H + u0;
+        if (coupled)
+          lstm_row_forward<T, true>(a, cpv + b * H + u0, pwu, nullptr, nullptr, ct, tc, nullptr, nullptr,
+                                    htil + b * H + u0, H, nu);
+        else
+          lstm_row_forward<T, false>(a, cpv + b * H + u0, pwu, nullptr, nullptr, ct, tc, nullptr, nullptr,
+                                     htil + b * H + u0, H, nu);
+      }
+      if (proj) {  // h̃ W_hrᵀ, columns V: needs the whole h̃ of rows R
+        barrier();
+        T* dst = mix ? hptmp_p : hst0 + hs * B * HO;
+        if (!packed)
+          gemm<T>(true, B, HO, H, htil, H, whr, H, T(0), dst, HO);
+        else if (nr > 0 && nv > 0)
+          gemm_nn_part<T>(nr, nv, H, htil + rows.lo * H, H, 1, whrT_p + v0, HO, false, dst + rows.lo * HO + v0, HO,
+                          0, 1);
+      }
+      if (mix) {
+        const int64_t* lr = lens == nullptr ? nullptr : lens + rows.lo;
+        const T* zcr = zc == nullptr ? nullptr : zc + t * zcs + rows.lo * H + u0;
+        const T* zhr = zh == nullptr ? nullptr : zh + t * zhs + rows.lo * HO + v0;
+        mix_state<T>(ct0 + (cs * B + rows.lo) * H + u0, cpv + rows.lo * H + u0, zcr, lr, t, nr, nu,
+                     cst0 + (cs * B + rows.lo) * H + u0, nullptr, H);
+        const T* hc = proj ? hptmp_p : htmp_p;
+        mix_state<T>(hc + rows.lo * HO + v0, hp + rows.lo * HO + v0, zhr, lr, t, nr, nv,
+                     hst0 + (hs * B + rows.lo) * HO + v0, lens != nullptr ? y0 + (t * B + rows.lo) * HO + v0 : nullptr,
+                     HO);
+      }
+      if (mrec != nullptr && s + 1 < S) mask_into(hst0 + hs * B * HO, hin0 + ((s + 1) & 1) * B * HO);
+      barrier();  // the step's states are complete before the next step's GEMM reads them
+    }
+  };
+  const int team = ln ? nt : [&] {
+    const Layout lay = unit_layout(nt, H, kLanes<T>, B);
+    return static_cast<int>(lay.pu * lay.pr);
+  }();
+  if (team > 1) {
+#pragma omp parallel num_threads(team)
+    {
+      if (ln)
+        steps(omp_get_thread_num(), omp_get_num_threads());
+      else
+        unit_steps(omp_get_thread_num(), omp_get_num_threads());
+    }
+  } else if (ln) {
     steps(0, 1);
+  } else {
+    unit_steps(0, 1);
   }
   at::Tensor h_n = HST[hslot(S - 1)].clone(), c_n = CST[cslot(S - 1)].clone();
   if (!keep) return {Y, h_n, c_n};
@@ -483,10 +575,10 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
         const Accum<T> acc_t{sp, sp + H, sp + 2 * H, dcsave};
         if (coupled)
           lstm_row_backward<T, true>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
-                                     dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H);
+                                     dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H, H);
         else
           lstm_row_backward<T, false>(act, da, ct0 + row * H, tc0 + row * H, cpv + b * H, chat, crstd, cw,
-                                      dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H);
+                                      dht_p + b * H, dcr, zcr, pw, acc_t, ndcr, tmp_t, H, H);
         const T* pre = da;  // dA of the row before the layer-norm backward (for the peephole sums)
         if (ln) {  // through a' = â * gain + bias and the per-gate normalisation
           const T* ah = ah0 + row * GH;
@@ -517,17 +609,106 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
       std::swap(dc_l, ndc_l);
     }
   };
-  if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-    steps(omp_get_thread_num(), omp_get_num_threads());
-  } else {
+  // The split by hidden units (team.h), every variant without layer norm: thread
+  // (ri, ui) takes rows R and units U (of H) and V (of H_out); its gate pass needs
+  // only its own dh, dc and dA columns, so the step has one barrier (before the
+  // GEMM reads all of dA; one more with a projection). With one row block the
+  // peephole sums are made in the loop (each unit by one thread, rows in order).
+  int64_t row_blocks = 1;  // the layout's row blocks (set by thread 0)
+  auto unit_steps = [&](int64_t tid, int64_t nth) {
+    const Layout lay = unit_layout(static_cast<int>(nth), H, kLanes<T>, B);
+    if (tid == 0) row_blocks = lay.pr;
+    const bool idle = tid >= lay.pu * lay.pr;  // a team larger than the layout: barriers only
+    const int64_t ui = tid % lay.pu, ri = tid / lay.pu;
+    const Range rows = idle ? Range{0, 0} : share(B, lay.pr, ri);
+    const Range us = idle ? Range{0, 0} : unit_range(H, kLanes<T>, lay.pu, ui);
+    const Range vs = idle ? Range{0, 0} : unit_range(HO, kLanes<T>, lay.pu, ui);
+    const int64_t nr = rows.hi - rows.lo, nu = us.hi - us.lo, nv = vs.hi - vs.lo, u0 = us.lo, v0 = vs.lo;
+    const bool sums = peep && lay.pr == 1;
+    const Peep<T> pwu{pw.ci + u0, pw.cf + u0, pw.co + u0};
+    T* const sp = scratch_p + tid * 3 * H;  // the gate pass's own peephole sums (unused here)
+    T* const tmp_t = tmp_p + tid * H;
+    const Accum<T> acc_t{sp, sp + H, sp + 2 * H, nullptr};
+    T* dh_l = dh_p;
+    T* ndh_l = ndh_p;
+    T* dc_l = dc_p;
+    T* ndc_l = ndc_p;
+    const auto barrier = [nth] {
+      if (nth > 1) {
+#pragma omp barrier
+      }
+    };
+    for (int64_t s = S - 1; s >= 0; --s) {
+      const int64_t t = time_of(s, S, reverse);
+      const int64_t tp = s == 0 ? -1 : time_of(s - 1, S, reverse);
+      const T* cpv = tp < 0 ? c0p : cst0 + tp * B * H;
+      T* dhp = proj ? dhp0 + t * B * HO : dht_p;
+      const int64_t* lr = lens == nullptr ? nullptr : lens + rows.lo;
+      const T* zht = zh == nullptr ? nullptr : zh + t * zhs + rows.lo * HO + v0;
+      split_dh<T>(dh_l + rows.lo * HO + v0, dy == nullptr ? nullptr : dy + (t * B + rows.lo) * HO + v0, zht, lr, t,
+                  nr, nv, dhp + rows.lo * HO + v0, HO);
+      if (proj) {  // dh̃[R, U] = dh̃p[R] W_hr[:, U]: needs the whole dh̃p of rows R
+        barrier();
+        if (nr > 0)
+          gemm_nn_part<T>(nr, nu, HO, dhp + rows.lo * HO, HO, 1, whr + u0, H, false, dht_p + rows.lo * H + u0, H, 0, 1);
+      }
+      for (int64_t b = rows.lo; b < rows.hi; ++b) {
+        const int64_t row = t * B + b;
+        T* da = da0 + row * GH + u0;
+        T* ndcr = ndc_l + b * H + u0;
+        const T* dcr = dc_l + b * H + u0;
+        if (!runs(lens, b, t)) {
+          for (int64_t k = 0; k < G; ++k)
+            for (int64_t j = 0; j < nu; ++j) da[k * H + j] = T(0);
+          for (int64_t j = 0; j < nu; ++j) ndcr[j] = dcr[j];
+          continue;
+        }
+        const T* act = a0 + row * GH + u0;
+        const T* zcr = zc == nullptr ? zr + u0 : zc + t * zcs + b * H + u0;
+        const T* cpr = cpv + b * H + u0;
+        if (coupled)
+          lstm_row_backward<T, true>(act, da, ct0 + row * H + u0, tc0 + row * H + u0, cpr, nullptr, T(0), nullptr,
+                                     dht_p + b * H + u0, dcr, zcr, pwu, acc_t, ndcr, tmp_t, H, nu);
+        else
+          lstm_row_backward<T, false>(act, da, ct0 + row * H + u0, tc0 + row * H + u0, cpr, nullptr, T(0), nullptr,
+                                      dht_p + b * H + u0, dcr, zcr, pwu, acc_t, ndcr, tmp_t, H, nu);
+        if (sums)
+          add_peephole(wci_p + u0, wcf_p + u0, wco_p + u0, coupled ? nullptr : da, da + fo, da + oo, cpr,
+                       ct0 + row * H + u0, nu);
+      }
+      barrier();  // dA[t] is complete before the GEMM reads whole rows of it
+      if (nr > 0 && nv > 0)  // dh_{t-1}[R, V] = dA[t][R] W_hh[:, V]
+        gemm_nn_part<T>(nr, nv, GH, da0 + (t * B + rows.lo) * GH, GH, 1, whh + v0, HO, false,
+                        ndh_l + rows.lo * HO + v0, HO, 0, 1);
+      join_dh<T>(ndh_l + rows.lo * HO + v0, dh_l + rows.lo * HO + v0, mrec == nullptr ? nullptr : mrec + rows.lo * HO + v0,
+                 zht, lr, t, nr, nv, HO);
+      std::swap(dh_l, ndh_l);
+      std::swap(dc_l, ndc_l);
+    }
+  };
+  const int team = ln ? nt : [&] {
+    const Layout lay = unit_layout(nt, H, kLanes<T>, B);
+    return static_cast<int>(lay.pu * lay.pr);
+  }();
+  if (team > 1) {
+#pragma omp parallel num_threads(team)
+    {
+      if (ln)
+        steps(omp_get_thread_num(), omp_get_num_threads());
+      else
+        unit_steps(omp_get_thread_num(), omp_get_num_threads());
+    }
+  } else if (ln) {
     steps(0, 1);
+  } else {
+    unit_steps(0, 1);
   }
+  const bool peep_in_loop = ln ? in_loop : row_blocks == 1;
   if (S % 2 == 1) {  // the buffers alternated once per step
     std::swap(dh, ndh);
     std::swap(dc, ndc);
   }
-  if (peep && !in_loop) {  // dW_ch: Σ over steps (last to first) and running rows, per unit
+  if (peep && !peep_in_loop) {  // dW_ch: Σ over steps (last to first) and running rows, per unit
     at::parallel_for(0, H, 256, [&](int64_t j0, int64_t j1) {
       for (int64_t s = S - 1; s >= 0; --s) {
         const int64_t t = time_of(s, S, reverse);

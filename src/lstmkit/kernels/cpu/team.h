@@ -2,7 +2,10 @@
 // across all steps, with a barrier between the phases of a step (no thread is
 // started per step).
 //
-// Each phase splits its work into parts that do not overlap:
+// Every variant without layer norm splits the step by hidden units (unit_layout
+// below): each thread runs its own units' GEMM columns and gate math, one
+// barrier per step. Layer norm needs whole rows; there each phase splits its
+// work into parts that do not overlap:
 //   - the per-step GEMMs by column groups (NB = 4 vectors wide, the last group
 //     the narrower tiles and the scalar edge) and, when there are more threads
 //     than groups, by row ranges as well (gemm_nn_part);
@@ -44,6 +47,27 @@ inline int team_size(int64_t work, int64_t rows) {
   if (at::in_parallel_region() || omp_in_parallel()) return 1;
   const int64_t want = std::min<int64_t>({static_cast<int64_t>(at::get_num_threads()), work / kTeamWork, rows});
   return static_cast<int>(std::max<int64_t>(1, want));
+}
+
+// The split by hidden units, used by every LSTM variant without layer norm (whose
+// statistics need whole rows): thread (ri, ui) of a pr x pu team owns the batch
+// rows share(B, pr, ri) and, of every n-unit vector (the gates' H, the state's
+// H_out), the units of the whole vectors share(ceil(n / lanes), pu, ui). Its part of
+// a step needs only its own pre-activations, cell and state: one barrier per step
+// (before the next step's GEMM reads the whole state), and nothing crosses cores
+// but that state. Block edges fall on whole vectors, so every unit runs in the same
+// part of a vectorised loop (body or tail) as on one thread.
+struct Layout {
+  int64_t pu, pr;  // unit blocks, row blocks
+};
+inline Layout unit_layout(int nt, int64_t units, int64_t lanes, int64_t rows) {
+  const int64_t blocks = (units + lanes - 1) / lanes;
+  const int64_t pu = std::max<int64_t>(1, std::min<int64_t>(nt, blocks));
+  return {pu, std::max<int64_t>(1, std::min<int64_t>(nt / pu, rows))};
+}
+inline Range unit_range(int64_t n, int64_t lanes, int64_t parts, int64_t i) {
+  const Range b = share((n + lanes - 1) / lanes, parts, i);
+  return {std::min(n, b.lo * lanes), std::min(n, b.hi * lanes)};
 }
 
 // Part `part` of `parts` of C (m x n) = [C +] A·B (see gemm_nn for the operands).
