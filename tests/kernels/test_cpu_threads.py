@@ -1,9 +1,10 @@
 """Threads inside the time step of the fused LSTM kernels (issue 19).
 
 One OpenMP team per layer call splits each step (``kernels/cpu/team.h``):
-without layer norm by hidden units (and batch rows when there are more
-threads than unit blocks), with layer norm the GEMMs by column groups and row
-ranges and the gate passes by batch rows. Every
+by whole batch rows when each thread keeps at least two (no barrier at all);
+else, without layer norm, by hidden units (and rows when there are more
+threads than unit blocks), and with layer norm the GEMMs by column groups and
+row ranges and the gate passes by rows. Every
 element is computed by the same instructions in the same order whichever
 thread computes it, so forward outputs and every gradient must be bitwise the
 1-thread results at any thread count, including counts that split the columns
@@ -23,6 +24,9 @@ THREADS = (1, 2, 3)
 # (>= 2^16 multiply-adds per thread): B = 12, H = 75 gives G·H = 300 columns, that
 # is four 64-wide column groups plus a tail with narrower tiles and scalar edge columns.
 BATCH, HIDDEN, INP, STEPS = 12, 75, 9, 11
+# The split by units: 3 rows are too few for whole rows per thread at 2-4 threads, and
+# H = 150 (ten float32 vectors, the last one partly used) gives each thread its units.
+UNIT_BATCH, UNIT_HIDDEN, UNIT_THREADS = 3, 150, (1, 2, 3, 4)
 LENGTHS = [11, 3, 7, 1, 11, 5, 2, 9, 11, 4, 6, 8]
 CASES = [
     {},
@@ -35,9 +39,9 @@ CASES = [
 ]
 
 
-def _layer(opts: dict, dtype: torch.dtype) -> lstmkit.LSTM:
+def _layer(opts: dict, dtype: torch.dtype, hidden: int = HIDDEN) -> lstmkit.LSTM:
     torch.manual_seed(0)
-    layer = lstmkit.LSTM(INP, HIDDEN, backend="cpu", dtype=dtype, **opts)
+    layer = lstmkit.LSTM(INP, hidden, backend="cpu", dtype=dtype, **opts)
     with torch.no_grad():
         for p in layer.parameters():
             p.copy_(torch.randn_like(p) * 0.3)
@@ -75,6 +79,29 @@ def test_these_shapes_use_a_team():
     assert _at_threads(lambda: ext.team_size(1000, BATCH), 4) == 1  # too little work to split
 
 
+def _team(batch, hidden, threads, layer_norm=False, backward=False, inp=INP, hidden_out=None):
+    ext = functions.ext()
+    out = hidden if hidden_out is None else hidden_out
+    return _at_threads(lambda: ext.lstm_team(batch, inp, hidden, out, False, layer_norm, backward, False), threads)
+
+
+def test_these_shapes_take_each_split():
+    """(threads, whole rows, inputs projected per step) of the cases below: whole rows
+    at 2 and 3 threads for the main grid, units at 2-4 for the unit grid (3 rows),
+    whole rows with layer norm; per-step input projection only in the forward, and
+    not where the weights overflow the cache with few rows each (H = 256, B = 16)."""
+    for backward in (False, True):
+        proj = not backward
+        assert _team(BATCH, HIDDEN, 1, backward=backward) == (1, False, proj)
+        assert _team(BATCH, HIDDEN, 2, backward=backward) == (2, True, proj)
+        assert _team(BATCH, HIDDEN, 3, backward=backward) == (3, True, proj)
+        for n in UNIT_THREADS[1:]:
+            assert _team(UNIT_BATCH, UNIT_HIDDEN, n, backward=backward) == (n, False, proj)
+        assert _team(BATCH, HIDDEN, 2, layer_norm=True, backward=backward) == (2, True, False)
+    assert _team(16, 256, 1, inp=256) == (1, False, True)  # 16 rows amortise the weights
+    assert _team(16, 256, 2, inp=256) == (2, True, False)  # 8 rows each: projected before the loop
+
+
 RUNS = [(None, "train"), (LENGTHS, "train"), (LENGTHS, "train-no-grad"), (None, "eval")]
 RUN_IDS = ["train", "lengths-train", "lengths-no-grad", "eval"]
 # every case in every run, except the stacked case (the slowest), which runs once
@@ -83,16 +110,26 @@ GRID = [pytest.param(o, lens, mode, id=f"{'-'.join(map(str, o)) or 'plain'}-{rid
         if not (o.get("bidirectional") and rid != "train")]
 
 
-@pytest.mark.parametrize("opts,lengths,mode", GRID)
-def test_bitwise_independent_of_thread_count(opts, lengths, mode):
-    layer = _layer(opts, torch.float32).train(mode != "eval")
-    x = torch.randn(STEPS, BATCH, INP, generator=torch.Generator().manual_seed(3))
-    lens = None if lengths is None else torch.tensor(lengths)
+def _check_bitwise(opts, lengths, mode, batch, hidden, threads):
+    layer = _layer(opts, torch.float32, hidden).train(mode != "eval")
+    x = torch.randn(STEPS, batch, INP, generator=torch.Generator().manual_seed(3))
+    lens = None if lengths is None else torch.tensor(lengths[:batch])
     grad = mode == "train"
-    results = [_at_threads(lambda: _run(layer, x, lens, grad), n) for n in THREADS]
-    for n, result in zip(THREADS[1:], results[1:]):
+    results = [_at_threads(lambda: _run(layer, x, lens, grad), n) for n in threads]
+    for n, result in zip(threads[1:], results[1:]):
         for got, want in zip(result, results[0]):
             assert torch.equal(got, want), f"{n} threads differ from 1 thread"
+
+
+@pytest.mark.parametrize("opts,lengths,mode", GRID)
+def test_bitwise_independent_of_thread_count(opts, lengths, mode):
+    _check_bitwise(opts, lengths, mode, BATCH, HIDDEN, THREADS)
+
+
+@pytest.mark.parametrize("opts,lengths,mode", GRID)
+def test_bitwise_split_by_units(opts, lengths, mode):
+    """The same with 3 rows, which the team splits by hidden units."""
+    _check_bitwise(opts, lengths, mode, UNIT_BATCH, UNIT_HIDDEN, UNIT_THREADS)
 
 
 @pytest.mark.parametrize("opts", [{"peephole": True, "proj_size": 40}, {"layer_norm": True, "zoneout": 0.2}],
@@ -110,17 +147,17 @@ def test_float64_team_matches_reference(opts):
 
 
 def test_rows_and_units_split_together():
-    """More threads than unit blocks: the team splits the batch rows too (H = 20 is two
-    float32 vectors of units, B = 256 rows), and the peephole sums then move after the
-    loop; results stay bitwise the 1-thread ones, forward and every gradient."""
-    ext = functions.ext()
-    batch, hidden = 256, 20
-    assert _at_threads(lambda: ext.team_size(batch * 4 * hidden * hidden, batch), 4) == 4
+    """More threads than unit blocks and fewer than two rows each: the team splits units
+    (H = 96: six float32 vectors) and rows (B = 23) at once (12 threads: 6 x 2), so the
+    peephole sums move after the loop; results stay bitwise the 1-thread ones."""
+    batch, hidden, threads = 23, 96, 12
+    for backward in (False, True):
+        assert _team(batch, hidden, threads, backward=backward)[:2] == (threads, False)
     torch.manual_seed(0)
     layer = lstmkit.LSTM(INP, hidden, backend="cpu", peephole=True, zoneout=0.2, recurrent_dropout=0.1)
     x = torch.randn(6, batch, INP, generator=torch.Generator().manual_seed(5))
     lens = torch.randint(1, 7, (batch,), generator=torch.Generator().manual_seed(6))
     want = _run(layer, x, lens, True)
-    got = _at_threads(lambda: _run(layer, x, lens, True), 4)
+    got = _at_threads(lambda: _run(layer, x, lens, True), threads)
     for g, w in zip(got, want):
-        assert torch.equal(g, w), "4 threads (2 unit blocks x 2 row blocks) differ from 1 thread"
+        assert torch.equal(g, w), f"{threads} threads (6 unit blocks x 2 row blocks) differ from 1 thread"

@@ -17,6 +17,18 @@ namespace lstmkit_cpu {
 // Indices of the tensors saved for backward in the list forward returns after y, h_n, c_n.
 enum LstmSaved { S_A = 0, S_CT, S_TC, S_CST, S_HST, S_HT, S_AHAT, S_GRSTD, S_CHAT, S_CRSTD, NUM_LSTM_SAVED };
 
+// The in-step teams of a layer call's forward and backward (team.h); the weights a
+// step reads when it projects its own inputs (the forward without layer norm).
+Team forward_team(int64_t B, int64_t I, int64_t H, int64_t HO, int64_t G, bool ln, bool proj, int64_t elem,
+                  int64_t lanes) {
+  return lstm_team(B, G * H, HO, H, lanes, (I + HO) * G * H + (proj ? H * HO : 0), elem, ln);
+}
+Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, bool proj, int64_t elem, int64_t lanes) {
+  Team team = lstm_team(B, G * H, HO, H, lanes, 0, elem, ln);
+  team.step_proj = false;
+  return team;
+}
+
 namespace {
 
 struct Dims {
@@ -207,12 +219,28 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const auto hslot = [&](int64_t s) { return (keep || lens == nullptr) ? time_of(s, S, reverse) : (s & 1); };
   const bool packed = S >= kPackSteps;
   // threads inside the step (see team.h); a step or two (streaming) runs on one
-  const int nt = packed ? team_size(B * GH * HO, B) : 1;
+  const Team plan = packed ? forward_team(B, x.size(2), H, HO, G, ln, proj, sizeof(T), kLanes<T>) : Team{1, false, false};
+  const int nt = plan.threads;
+  const bool own_rows = plan.own_rows;
   // (R, RB, ·): per-row scratch, one row per thread when not kept
   const int64_t R = keep ? S : 1, RB = keep ? B : nt;
 
-  at::Tensor A = at::empty({S, B, GH}, opts);
-  input_projection(A, x, w_ih, bias_sum(p[B_IH], p[B_HH]));
+  // Without layer norm each thread projects its own step inputs at the top of the
+  // step (unit_steps): bias + x_t W_ihᵀ for its rows and units, then += h W_hhᵀ, the
+  // same sums in the same order as one projection of all steps up front, but in a
+  // buffer that stays in the thread's cache (one step of it in inference).
+  const bool step_proj = plan.step_proj;
+  const bool a_steps = keep || !step_proj;  // A holds every step (else one)
+  at::Tensor A = at::empty({a_steps ? S : 1, B, GH}, opts);
+  at::Tensor bias = bias_sum(p[B_IH], p[B_HH]);
+  if (!step_proj) input_projection(A, x, w_ih, bias);
+  const int64_t I = x.size(2);
+  at::Tensor xc = step_proj ? x.contiguous() : at::Tensor();
+  at::Tensor wihT = step_proj ? w_ih.t().contiguous() : at::Tensor();  // (I, G·H)
+  at::Tensor bc = step_proj && bias.defined() ? bias.contiguous() : at::Tensor();
+  const T* const x_p = step_proj ? xc.data_ptr<T>() : nullptr;
+  const T* const wihT_p = step_proj ? wihT.data_ptr<T>() : nullptr;
+  const T* const bias_p = bc.defined() ? bc.data_ptr<T>() : nullptr;
   at::Tensor CT = at::empty({SC, B, H}, opts), TC = at::empty({R, RB, H}, opts);
   at::Tensor HST = at::empty({SH, B, HO}, opts);
   at::Tensor CST = mix ? at::empty({SC, B, H}, opts) : CT;
@@ -268,15 +296,24 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const T* const whhT_p = packed ? whhT.data_ptr<T>() : nullptr;
   const T* const whrT_p = packed && proj ? whrT.data_ptr<T>() : nullptr;
 
-  // The step loop of thread `tid` of `nth`: phases separated by barriers, the
-  // GEMMs split by gemm_nn_part, the row passes by batch rows (see team.h).
+  // The step loop of thread `tid` of `nth` with layer norm (whole rows): each
+  // thread takes batch rows; the GEMMs are split by gemm_nn_part, phases separated
+  // by barriers, or, with own_rows, each thread runs its own rows' GEMMs and no
+  // thread waits for another (see team.h).
   auto steps = [&](int64_t tid, int64_t nth) {
     const Range rows = share(B, nth, tid);
     const int64_t nr = rows.hi - rows.lo;
-    const auto barrier = [nth] {
-      if (nth > 1) {
+    const auto barrier = [nth, own_rows] {
+      if (nth > 1 && !own_rows) {
 #pragma omp barrier
       }
+    };
+    // C (B x n) [+]= A (B x k) · W (k x n): this thread's part
+    const auto step_gemm = [&](int64_t n, int64_t k, const T* a, const T* w, bool acc, T* c) {
+      if (own_rows)
+        gemm_nn_part<T>(nr, n, k, a + rows.lo * k, k, 1, w, n, acc, c + rows.lo * n, n, 0, 1);
+      else
+        gemm_nn_part<T>(B, n, k, a, k, 1, w, n, acc, c, n, tid, nth);
     };
     for (int64_t s = 0; s < S; ++s) {
       const int64_t t = time_of(s, S, reverse);
@@ -291,7 +328,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
         barrier();
       }
       if (packed)  // a += h_in W_hhᵀ
-        gemm_nn_part<T>(B, GH, HO, hin_t, HO, 1, whhT_p, GH, true, at_, GH, tid, nth);
+        step_gemm(GH, HO, hin_t, whhT_p, true, at_);
       else
         gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);
       barrier();
@@ -320,7 +357,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
         barrier();
         T* dst = mix ? hptmp_p : hst0 + hs * B * HO;
         if (packed)
-          gemm_nn_part<T>(B, HO, H, htil, H, 1, whrT_p, HO, false, dst, HO, tid, nth);
+          step_gemm(HO, H, htil, whrT_p, false, dst);
         else
           gemm<T>(true, B, HO, H, htil, H, whr, H, T(0), dst, HO);
       }
@@ -345,7 +382,8 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   // two alternating buffers (a thread may start the next step's GEMM early).
   at::Tensor hin2 = !ln && mrec != nullptr ? at::empty({2, B, HO}, opts) : at::Tensor();
   auto unit_steps = [&](int64_t tid, int64_t nth) {
-    const Layout lay = unit_layout(static_cast<int>(nth), H, kLanes<T>, B);
+    const Layout lay = step_layout(static_cast<int>(nth), H, kLanes<T>, B, own_rows);
+    const bool sync = nth > 1 && lay.pu > 1;  // with whole rows no thread reads another's data
     const bool idle = tid >= lay.pu * lay.pr;  // a team larger than the layout: barriers only
     const int64_t ui = tid % lay.pu, ri = tid / lay.pu;
     const Range rows = idle ? Range{0, 0} : share(B, lay.pr, ri);
@@ -354,8 +392,8 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
     const int64_t nr = rows.hi - rows.lo, nu = us.hi - us.lo, nv = vs.hi - vs.lo, u0 = us.lo, v0 = vs.lo;
     const Peep<T> pwu{pw.ci + u0, pw.cf + u0, pw.co + u0};
     T* const hin0 = mrec != nullptr ? hin2.data_ptr<T>() : nullptr;
-    const auto barrier = [nth] {
-      if (nth > 1) {
+    const auto barrier = [sync] {
+      if (sync) {
 #pragma omp barrier
       }
     };
@@ -371,8 +409,18 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       const int64_t hs = hslot(s), cs = cslot(s);
       const T* hp = s == 0 ? h0p : hst0 + hslot(s - 1) * B * HO;
       const T* cpv = s == 0 ? c0p : cst0 + cslot(s - 1) * B * H;
-      T* at_ = a0 + t * B * GH;
+      const int64_t ta = a_steps ? t : 0;  // A's step slot
+      T* at_ = a0 + ta * B * GH;
       const T* hin_t = mrec != nullptr ? hin0 + (s & 1) * B * HO : hp;
+      if (step_proj && nr > 0) {  // a[R, U] = bias + x_t[R] W_ihᵀ[:, gate k's units U]
+        for (int64_t k = 0; k < G; ++k) {
+          T* ak = at_ + rows.lo * GH + k * H + u0;
+          if (bias_p != nullptr)
+            for (int64_t b = 0; b < nr; ++b) std::memcpy(ak + b * GH, bias_p + k * H + u0, sizeof(T) * nu);
+          gemm_nn_part<T>(nr, nu, I, x_p + (t * B + rows.lo) * I, I, 1, wihT_p + k * H + u0, GH, bias_p != nullptr,
+                          ak, GH, 0, 1);
+        }
+      }
       if (!packed) {  // a step or two, one thread: BLAS on the whole product
         gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);
       } else if (nr > 0) {
@@ -383,7 +431,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       T* htil = proj ? ht0 + (keep ? t : 0) * B * H : (mix ? htmp_p : hst0 + hs * B * HO);
       for (int64_t b = rows.lo; b < rows.hi; ++b) {
         const int64_t row = t * B + b;
-        T* a = a0 + row * GH + u0;
+        T* a = at_ + b * GH + u0;
         T* ct = ct0 + (cs * B + b) * H + u0;
         T* tc = tc0 + (keep ? row : ri) * H + u0;
         if (coupled)
@@ -417,10 +465,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       barrier();  // the step's states are complete before the next step's GEMM reads them
     }
   };
-  const int team = ln ? nt : [&] {
-    const Layout lay = unit_layout(nt, H, kLanes<T>, B);
-    return static_cast<int>(lay.pu * lay.pr);
-  }();
+  const int team = nt;
   if (team > 1) {
 #pragma omp parallel num_threads(team)
     {
@@ -472,7 +517,9 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   // On one thread the peephole and layer-norm sums are made in the loop (for layer norm from a one-row
   // buffer (same rows, same order, same function: bitwise the team's result),
   // which saves the (T, B, ·) buffers and a pass over them.
-  const int nt = team_size(B * GH * HO, B);
+  const Team plan = backward_team(B, H, HO, G, ln, proj, sizeof(T), kLanes<T>);
+  const int nt = plan.threads;
+  const bool own_rows = plan.own_rows;
   const bool in_loop = nt == 1;  // the peephole and layer-norm parameter sums made in the loop
   const bool ln_in_loop = ln && in_loop;
   at::Tensor dht = at::empty({B, H}, opts), tmp = at::empty({nt, H}, opts);
@@ -538,10 +585,17 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
     T* ndh_l = ndh_p;
     T* dc_l = dc_p;
     T* ndc_l = ndc_p;
-    const auto barrier = [nth] {
-      if (nth > 1) {
+    const auto barrier = [nth, own_rows] {
+      if (nth > 1 && !own_rows) {
 #pragma omp barrier
       }
+    };
+    // C (B x n) = A (B x k) · W (k x n): this thread's part (own_rows: its rows)
+    const auto step_gemm = [&](int64_t n, int64_t k, const T* a, const T* w, T* c) {
+      if (own_rows)
+        gemm_nn_part<T>(no, n, k, a + own.lo * k, k, 1, w, n, false, c + own.lo * n, n, 0, 1);
+      else
+        gemm_nn_part<T>(B, n, k, a, k, 1, w, n, false, c, n, tid, nth);
     };
     for (int64_t s = S - 1; s >= 0; --s) {
       const int64_t t = time_of(s, S, reverse);
@@ -554,7 +608,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
                   dhp + own.lo * HO);
       if (proj) {  // (B, H_out) x (H_out, H)
         barrier();
-        gemm_nn_part<T>(B, H, HO, dhp, HO, 1, whr, H, false, dht_p, H, tid, nth);
+        step_gemm(H, HO, dhp, whr, dht_p);
       }
       barrier();
       for (int64_t b = rows.lo; b < rows.hi; ++b) {
@@ -600,7 +654,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
       }
       barrier();
       // (B, G·H) x (G·H, H_out)
-      gemm_nn_part<T>(B, HO, GH, da0 + t * B * GH, GH, 1, whh, HO, false, ndh_l, HO, tid, nth);
+      step_gemm(HO, GH, da0 + t * B * GH, whh, ndh_l);
       barrier();
       join_dh<T>(ndh_l + own.lo * HO, dh_l + own.lo * HO, mrec == nullptr ? nullptr : mrec + own.lo * HO, zht,
                  lo_lens, t, no, HO);
@@ -616,7 +670,8 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   // peephole sums are made in the loop (each unit by one thread, rows in order).
   int64_t row_blocks = 1;  // the layout's row blocks (set by thread 0)
   auto unit_steps = [&](int64_t tid, int64_t nth) {
-    const Layout lay = unit_layout(static_cast<int>(nth), H, kLanes<T>, B);
+    const Layout lay = step_layout(static_cast<int>(nth), H, kLanes<T>, B, own_rows);
+    const bool sync = nth > 1 && lay.pu > 1;  // with whole rows no thread reads another's data
     if (tid == 0) row_blocks = lay.pr;
     const bool idle = tid >= lay.pu * lay.pr;  // a team larger than the layout: barriers only
     const int64_t ui = tid % lay.pu, ri = tid / lay.pu;
@@ -633,8 +688,8 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
     T* ndh_l = ndh_p;
     T* dc_l = dc_p;
     T* ndc_l = ndc_p;
-    const auto barrier = [nth] {
-      if (nth > 1) {
+    const auto barrier = [sync] {
+      if (sync) {
 #pragma omp barrier
       }
     };
@@ -686,10 +741,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
       std::swap(dc_l, ndc_l);
     }
   };
-  const int team = ln ? nt : [&] {
-    const Layout lay = unit_layout(nt, H, kLanes<T>, B);
-    return static_cast<int>(lay.pu * lay.pr);
-  }();
+  const int team = nt;
   if (team > 1) {
 #pragma omp parallel num_threads(team)
     {

@@ -40,12 +40,13 @@ inline Range share(int64_t n, int64_t parts, int64_t i) {
 // barriers (about 2 µs of work per thread and step).
 constexpr int64_t kTeamWork = int64_t(1) << 16;
 
-// Threads for a layer call whose per-step GEMM does `work` multiply-adds over
-// `rows` batch rows: torch's thread count (torch.set_num_threads), at most one
-// per kTeamWork and at most one per row; 1 when called from inside a parallel region.
-inline int team_size(int64_t work, int64_t rows) {
+// Threads for a layer call whose per-step GEMM does `work` multiply-adds in
+// `parts` pieces at most (batch rows, times unit blocks where the split by units
+// is possible): torch's thread count (torch.set_num_threads), at most one per
+// kTeamWork and one per piece; 1 when called from inside a parallel region.
+inline int team_size(int64_t work, int64_t parts) {
   if (at::in_parallel_region() || omp_in_parallel()) return 1;
-  const int64_t want = std::min<int64_t>({static_cast<int64_t>(at::get_num_threads()), work / kTeamWork, rows});
+  const int64_t want = std::min<int64_t>({static_cast<int64_t>(at::get_num_threads()), work / kTeamWork, parts});
   return static_cast<int>(std::max<int64_t>(1, want));
 }
 
@@ -65,9 +66,45 @@ inline Layout unit_layout(int nt, int64_t units, int64_t lanes, int64_t rows) {
   const int64_t pu = std::max<int64_t>(1, std::min<int64_t>(nt, blocks));
   return {pu, std::max<int64_t>(1, std::min<int64_t>(nt / pu, rows))};
 }
+// Whole batch rows per thread (Layout{1, nt}): the rows of a batch run their
+// recurrences independently, so such a team needs no barrier at all (each thread
+// reads every weight at every step). Chosen whenever each thread keeps at least
+// kOwnRowsMin rows: on the 2-core VM it beat the split by units at both benchmark
+// shapes, training and inference (docs/performance.md); else the split by units.
+constexpr int64_t kOwnRowsMin = 2;
+inline Layout step_layout(int nt, int64_t units, int64_t lanes, int64_t rows, bool own_rows) {
+  if (own_rows) return {1, std::max<int64_t>(1, std::min<int64_t>(nt, rows))};
+  return unit_layout(nt, units, lanes, rows);
+}
 inline Range unit_range(int64_t n, int64_t lanes, int64_t parts, int64_t i) {
   const Range b = share((n + lanes - 1) / lanes, parts, i);
   return {std::min(n, b.lo * lanes), std::min(n, b.hi * lanes)};
+}
+
+// The in-step team of one LSTM layer call: `threads` to start, whether each
+// thread takes whole rows, and whether each step projects its own inputs
+// (bias + x_t W_ihᵀ at the top of the step, in cache, instead of one GEMM over all
+// steps before the loop). That pays when W_ih and W_hh fit a core's L2 cache with
+// room to spare (kStepProjBytes) or when a thread has at least kStepProjRows rows
+// to amortise streaming them per step (measured: 1 thread 0.91x the time at
+// (200, 16, 256, 256), but 1.10x at 2 threads, 8 rows each).
+// whole_rows: layer norm (its statistics need whole rows; no split by units, the
+// step's inputs projected before the loop).
+struct Team {
+  int threads;
+  bool own_rows;
+  bool step_proj;
+};
+constexpr int64_t kStepProjBytes = int64_t(512) << 10;
+constexpr int64_t kStepProjRows = 16;
+inline Team lstm_team(int64_t rows, int64_t gate_cols, int64_t hidden_out, int64_t units, int64_t lanes,
+                      int64_t step_weights, int64_t elem_bytes, bool whole_rows) {
+  const int64_t blocks = (units + lanes - 1) / lanes;
+  const int nt = team_size(rows * gate_cols * hidden_out, whole_rows ? rows : rows * blocks);
+  const bool own = nt > 1 && rows >= kOwnRowsMin * nt;
+  const Layout lay = whole_rows ? Layout{1, nt} : step_layout(nt, units, lanes, rows, own);
+  const bool step_proj = !whole_rows && (step_weights * elem_bytes <= kStepProjBytes || rows / lay.pr >= kStepProjRows);
+  return {whole_rows ? nt : static_cast<int>(lay.pu * lay.pr), own, step_proj};
 }
 
 // Part `part` of `parts` of C (m x n) = [C +] A·B (see gemm_nn for the operands).
