@@ -79,27 +79,31 @@ def test_these_shapes_use_a_team():
     assert _at_threads(lambda: ext.team_size(1000, BATCH), 4) == 1  # too little work to split
 
 
-def _team(batch, hidden, threads, layer_norm=False, backward=False, inp=INP, hidden_out=None):
+def _team(batch, hidden, threads, layer_norm=False, backward=False, hidden_out=None):
     ext = functions.ext()
     out = hidden if hidden_out is None else hidden_out
-    return _at_threads(lambda: ext.lstm_team(batch, inp, hidden, out, False, layer_norm, backward, False), threads)
+    return _at_threads(lambda: ext.lstm_team(batch, hidden, out, False, layer_norm, backward, False), threads)
 
 
 def test_these_shapes_take_each_split():
-    """(threads, whole rows, inputs projected per step) of the cases below: whole rows
+    """(threads, whole rows, steps projected at a time) of the cases below: whole rows
     at 2 and 3 threads for the main grid, units at 2-4 for the unit grid (3 rows),
-    whole rows with layer norm; per-step input projection only in the forward, and
-    not where the weights overflow the cache with few rows each (H = 256, B = 16)."""
+    whole rows with layer norm. A thread projects its inputs for about 64 of its rows
+    at a time (at most 16 steps), in the forward only; layer norm split by columns
+    (more threads than half its rows) projects all steps before the loop."""
     for backward in (False, True):
-        proj = not backward
-        assert _team(BATCH, HIDDEN, 1, backward=backward) == (1, False, proj)
-        assert _team(BATCH, HIDDEN, 2, backward=backward) == (2, True, proj)
-        assert _team(BATCH, HIDDEN, 3, backward=backward) == (3, True, proj)
+        def steps(n):
+            return 0 if backward else n
+        assert _team(BATCH, HIDDEN, 1, backward=backward) == (1, False, steps(6))  # 12 rows: 6 steps
+        assert _team(BATCH, HIDDEN, 2, backward=backward) == (2, True, steps(11))  # 6 rows each
+        assert _team(BATCH, HIDDEN, 3, backward=backward) == (3, True, steps(16))  # 4 rows each
         for n in UNIT_THREADS[1:]:
-            assert _team(UNIT_BATCH, UNIT_HIDDEN, n, backward=backward) == (n, False, proj)
-        assert _team(BATCH, HIDDEN, 2, layer_norm=True, backward=backward) == (2, True, False)
-    assert _team(16, 256, 1, inp=256) == (1, False, True)  # 16 rows amortise the weights
-    assert _team(16, 256, 2, inp=256) == (2, True, False)  # 8 rows each: projected before the loop
+            assert _team(UNIT_BATCH, UNIT_HIDDEN, n, backward=backward) == (n, False, steps(16))
+        assert _team(BATCH, HIDDEN, 2, layer_norm=True, backward=backward) == (2, True, steps(11))
+        # 3 rows: layer norm splits its GEMMs by columns (the unit grid's layer-norm case)
+        assert _team(UNIT_BATCH, UNIT_HIDDEN, 2, layer_norm=True, backward=backward) == (2, False, 0)
+    assert _team(16, 256, 1) == (1, False, 4)
+    assert _team(16, 256, 2) == (2, True, 8)
 
 
 RUNS = [(None, "train"), (LENGTHS, "train"), (LENGTHS, "train-no-grad"), (None, "eval")]

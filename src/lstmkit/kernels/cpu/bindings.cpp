@@ -19,9 +19,8 @@ std::vector<at::Tensor> gru_rnn_forward(const at::Tensor& x, const at::Tensor& h
 std::vector<at::Tensor> gru_rnn_backward(const Opt& gy, const Opt& ghn, const at::Tensor& x, const at::Tensor& h0,
                                          const OptList& p, const OptList& m, const Opt& lengths, bool reverse,
                                          int64_t kind, const OptList& saved, bool need_dx);
-Team forward_team(int64_t B, int64_t I, int64_t H, int64_t HO, int64_t G, bool ln, bool proj, int64_t elem,
-                  int64_t lanes);
-Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, bool proj, int64_t elem, int64_t lanes);
+Team forward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t lanes);
+Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t lanes);
 }  // namespace lstmkit_cpu
 
 namespace {
@@ -62,17 +61,16 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
              "threads of the in-step team for `work` multiply-adds per step over `rows` batch rows");
   module.def(
       "lstm_team",
-      [](int64_t batch, int64_t input, int64_t hidden, int64_t hidden_out, bool coupled, bool layer_norm,
-         bool backward, bool float64) {
-        const int64_t g = coupled ? 3 : 4, elem = float64 ? 8 : 4, lanes = 64 / elem;
-        const bool proj = hidden_out != hidden;
+      [](int64_t batch, int64_t hidden, int64_t hidden_out, bool coupled, bool layer_norm, bool backward,
+         bool float64) {
+        const int64_t g = coupled ? 3 : 4, lanes = float64 ? 8 : 16;
         const lstmkit_cpu::Team team =
-            backward ? lstmkit_cpu::backward_team(batch, hidden, hidden_out, g, layer_norm, proj, elem, lanes)
-                     : lstmkit_cpu::forward_team(batch, input, hidden, hidden_out, g, layer_norm, proj, elem, lanes);
-        return std::make_tuple(team.threads, team.own_rows, team.step_proj);
+            backward ? lstmkit_cpu::backward_team(batch, hidden, hidden_out, g, layer_norm, lanes)
+                     : lstmkit_cpu::forward_team(batch, hidden, hidden_out, g, layer_norm, lanes);
+        return std::make_tuple(team.threads, team.own_rows, team.proj_steps);
       },
-      "(threads, whole rows per thread, inputs projected per step) of a long sequence's LSTM layer call "
-      "at torch's thread count");
+      "(threads, whole rows per thread, steps whose inputs a thread projects at a time; 0: all before "
+      "the loop) of a long sequence's LSTM layer call at torch's thread count");
   module.def("gemm_probe", &gemm_probe, "best-of-reps µs of C += A·Wᵀ: [register-blocked, BLAS, BLAS found]");
   // The source key the build was made from (see buildinfo.py); the loader rejects a mismatch.
 #ifdef LSTMKIT_BUILD_KEY

@@ -64,10 +64,13 @@ inline T fixed_sum(int64_t n, F f) {
   return part[0];
 }
 
-// LN forward over n values: hat = (a - mean) / sqrt(var + eps); returns rstd.
-//   mean = Σ a / n,  var = Σ (a - mean)² / n  (two passes, fixed-order sums).
+// LN forward over n values and its affine map:
+//   mean = Σ a / n,  var = Σ (a - mean)² / n  (two passes, fixed-order sums),
+//   hat = (a - mean) / sqrt(var + eps) (kept for backward),  out = hat * gain + bias
+// in one pass (out may be a itself). Returns rstd = 1 / sqrt(var + eps).
 template <typename T>
-inline T ln_normalise(const T* __restrict a, T* __restrict hat, int64_t n) {
+inline T ln_affine(const T* a, T* __restrict hat, const T* __restrict gain, const T* __restrict bias, T* out,
+                   int64_t n) {
   const T mean = fixed_sum<T>(n, [a](int64_t j) { return a[j]; }) / T(n);
   const T var = fixed_sum<T>(n, [a, mean](int64_t j) {
                   const T d = a[j] - mean;
@@ -76,7 +79,11 @@ inline T ln_normalise(const T* __restrict a, T* __restrict hat, int64_t n) {
                 T(n);
   const T rstd = T(1) / std::sqrt(var + T(kLnEps));
 #pragma omp simd
-  for (int64_t j = 0; j < n; ++j) hat[j] = (a[j] - mean) * rstd;
+  for (int64_t j = 0; j < n; ++j) {
+    const T h = (a[j] - mean) * rstd;
+    hat[j] = h;
+    out[j] = h * gain[j] + bias[j];
+  }
   return rstd;
 }
 

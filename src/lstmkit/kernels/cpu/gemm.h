@@ -135,22 +135,30 @@ inline void edge_columns(int64_t m, int64_t j0, int64_t n, int64_t k, const T* a
   }
 }
 
-// All row tiles of one column block of NV vectors.
+// All row tiles of one column block of NV vectors: ceil(m / kRows) tiles of
+// near-equal height (32 rows: 6, 6, 5, 5, 5, 5 rather than 6 x 5 and a tile of 2,
+// whose few rows leave the FMA units waiting on the loads of B).
 template <typename T, int NV>
 inline void column_block(int64_t m, int64_t j, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b,
                          int64_t ldb, bool accumulate, T* c, int64_t ldc) {
+  const int64_t tiles = (m + kRows - 1) / kRows;
+  if (tiles == 0) return;
+  const int64_t base = m / tiles, extra = m % tiles;  // the first `extra` tiles take one row more
   int64_t i = 0;
-  for (; i + kRows <= m; i += kRows)
-    micro_tile<T, kRows, NV>(k, a + i * ars, ars, aks, b + j, ldb, c + i * ldc + j, ldc, accumulate);
-  const T* ai = a + i * ars;
-  T* ci = c + i * ldc + j;
-  switch (m - i) {  // the last rows, one tile
-    case 5: micro_tile<T, 5, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
-    case 4: micro_tile<T, 4, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
-    case 3: micro_tile<T, 3, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
-    case 2: micro_tile<T, 2, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
-    case 1: micro_tile<T, 1, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
-    default: break;
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t rows = base + (t < extra ? 1 : 0);
+    const T* ai = a + i * ars;
+    T* ci = c + i * ldc + j;
+    switch (rows) {
+      case 6: micro_tile<T, 6, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+      case 5: micro_tile<T, 5, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+      case 4: micro_tile<T, 4, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+      case 3: micro_tile<T, 3, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+      case 2: micro_tile<T, 2, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+      case 1: micro_tile<T, 1, NV>(k, ai, ars, aks, b + j, ldb, ci, ldc, accumulate); break;
+      default: break;
+    }
+    i += rows;
   }
 }
 

@@ -17,15 +17,14 @@ namespace lstmkit_cpu {
 // Indices of the tensors saved for backward in the list forward returns after y, h_n, c_n.
 enum LstmSaved { S_A = 0, S_CT, S_TC, S_CST, S_HST, S_HT, S_AHAT, S_GRSTD, S_CHAT, S_CRSTD, NUM_LSTM_SAVED };
 
-// The in-step teams of a layer call's forward and backward (team.h); the weights a
-// step reads when it projects its own inputs (the forward without layer norm).
-Team forward_team(int64_t B, int64_t I, int64_t H, int64_t HO, int64_t G, bool ln, bool proj, int64_t elem,
-                  int64_t lanes) {
-  return lstm_team(B, G * H, HO, H, lanes, (I + HO) * G * H + (proj ? H * HO : 0), elem, ln);
+// The in-step teams of a layer call's forward and backward (team.h); the backward
+// has no input projection in its loop.
+Team forward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t lanes) {
+  return lstm_team(B, G * H, HO, H, lanes, ln);
 }
-Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, bool proj, int64_t elem, int64_t lanes) {
-  Team team = lstm_team(B, G * H, HO, H, lanes, 0, elem, ln);
-  team.step_proj = false;
+Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t lanes) {
+  Team team = lstm_team(B, G * H, HO, H, lanes, ln);
+  team.proj_steps = 0;
   return team;
 }
 
@@ -74,8 +73,7 @@ __attribute__((noinline)) void lstm_row_forward(T* a, const T* cp, const Peep<T>
   }
   const T* cn = c_new;  // may alias tc (same index only)
   if (chat != nullptr) {  // LN_c(c̃) = ĉ * gain + bias, staged in tc
-    *crstd = ln_normalise(c_new, chat, H);
-    for (int64_t j = 0; j < H; ++j) tc[j] = chat[j] * cw[j] + cb[j];
+    *crstd = ln_affine(c_new, chat, cw, cb, tc, H);
     cn = tc;
   }
   T* tco = tc;
@@ -219,19 +217,23 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const auto hslot = [&](int64_t s) { return (keep || lens == nullptr) ? time_of(s, S, reverse) : (s & 1); };
   const bool packed = S >= kPackSteps;
   // threads inside the step (see team.h); a step or two (streaming) runs on one
-  const Team plan = packed ? forward_team(B, x.size(2), H, HO, G, ln, proj, sizeof(T), kLanes<T>) : Team{1, false, false};
+  const Team plan = packed ? forward_team(B, H, HO, G, ln, kLanes<T>) : Team{1, false, 0};
   const int nt = plan.threads;
   const bool own_rows = plan.own_rows;
   // (R, RB, ·): per-row scratch, one row per thread when not kept
   const int64_t R = keep ? S : 1, RB = keep ? B : nt;
 
-  // Without layer norm each thread projects its own step inputs at the top of the
-  // step (unit_steps): bias + x_t W_ihᵀ for its rows and units, then += h W_hhᵀ, the
-  // same sums in the same order as one projection of all steps up front, but in a
-  // buffer that stays in the thread's cache (one step of it in inference).
-  const bool step_proj = plan.step_proj;
-  const bool a_steps = keep || !step_proj;  // A holds every step (else one)
-  at::Tensor A = at::empty({a_steps ? S : 1, B, GH}, opts);
+  // Each thread projects its own rows' (and units') inputs PS steps at a time, at
+  // the top of every PS-th step: bias + x_t W_ihᵀ, later += h W_hhᵀ, the same sums
+  // in the same order as one projection of all steps before the loop, but into a
+  // buffer that is still in the thread's cache when the steps read it (PS steps
+  // of it in inference). PS = 0 (a step or two, layer norm split by columns): the
+  // projection of all steps before the loop.
+  const int64_t PS = plan.proj_steps;
+  const bool step_proj = PS > 0;
+  const bool a_steps = keep || !step_proj;  // A holds every step (else PS)
+  const auto aslot = [&](int64_t s) { return a_steps ? time_of(s, S, reverse) : s % PS; };
+  at::Tensor A = at::empty({a_steps ? S : PS, B, GH}, opts);
   at::Tensor bias = bias_sum(p[B_IH], p[B_HH]);
   if (!step_proj) input_projection(A, x, w_ih, bias);
   const int64_t I = x.size(2);
@@ -296,6 +298,26 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const T* const whhT_p = packed ? whhT.data_ptr<T>() : nullptr;
   const T* const whrT_p = packed && proj ? whrT.data_ptr<T>() : nullptr;
 
+  // Rows R (the nr from r0) and columns [c0, c0 + nc) of every gate (all G·H when
+  // nc == GH) of A for the PS steps from s (fewer at the end): bias + x_t W_ihᵀ.
+  const auto project = [&](int64_t s, int64_t r0, int64_t nr, int64_t c0, int64_t nc) {
+    if (nr == 0 || nc == 0) return;
+    const int64_t n = std::min(PS, S - s), dir = reverse ? -1 : 1;
+    const int64_t sx = dir * B * I, sa = (a_steps ? dir : 1) * B * GH;
+    const T* xs = x_p + (time_of(s, S, reverse) * B + r0) * I;
+    T* as = a0 + aslot(s) * B * GH + r0 * GH;
+    const int64_t parts = nc == GH ? 1 : G, width = nc == GH ? GH : nc, stride = nc == GH ? 0 : H;
+    for (int64_t k = 0; k < parts; ++k) {
+      T* ak = as + k * stride + c0;
+      const T* bk = bias_p == nullptr ? nullptr : bias_p + k * stride + c0;
+      if (bk != nullptr)
+        for (int64_t j = 0; j < n; ++j)
+          for (int64_t b = 0; b < nr; ++b) std::memcpy(ak + j * sa + b * GH, bk, sizeof(T) * width);
+      gemm_groups<T>(n, sx, sa, nr, width, 0, column_groups<T>(width), I, xs, I, 1, wihT_p + k * stride + c0, GH,
+                     bk != nullptr, ak, GH);
+    }
+  };
+
   // The step loop of thread `tid` of `nth` with layer norm (whole rows): each
   // thread takes batch rows; the GEMMs are split by gemm_nn_part, phases separated
   // by barriers, or, with own_rows, each thread runs its own rows' GEMMs and no
@@ -320,7 +342,8 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       const int64_t hs = hslot(s), cs = cslot(s);
       const T* hp = s == 0 ? h0p : hst0 + hslot(s - 1) * B * HO;
       const T* cpv = s == 0 ? c0p : cst0 + cslot(s - 1) * B * H;
-      T* at_ = a0 + t * B * GH;
+      T* at_ = a0 + aslot(s) * B * GH;
+      if (step_proj && s % PS == 0) project(s, rows.lo, nr, 0, GH);  // own rows (one thread or own_rows)
       const T* hin_t = hp;
       if (mrec != nullptr) {
         masked(hp + rows.lo * HO, mrec + rows.lo * HO, hin_p + rows.lo * HO, nr * HO);
@@ -336,13 +359,11 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       for (int64_t b = rows.lo; b < rows.hi; ++b) {
         const int64_t row = t * B + b;
         const int64_t srow = keep ? row : tid;  // the row of the scratch buffers
-        T* a = a0 + row * GH;
+        T* a = at_ + b * GH;
         if (ln) {
           T* ah = ah0 + srow * GH;
-          for (int64_t k = 0; k < G; ++k) {
-            grs0[srow * G + k] = ln_normalise(a + k * H, ah + k * H, H);
-            for (int64_t j = 0; j < H; ++j) a[k * H + j] = ah[k * H + j] * gw[k * H + j] + gb[k * H + j];
-          }
+          for (int64_t k = 0; k < G; ++k)
+            grs0[srow * G + k] = ln_affine(a + k * H, ah + k * H, gw + k * H, gb + k * H, a + k * H, H);
         }
         T* chat = ln ? chat0 + srow * H : nullptr;
         T* crstd = ln ? crs0 + srow : nullptr;
@@ -409,18 +430,9 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       const int64_t hs = hslot(s), cs = cslot(s);
       const T* hp = s == 0 ? h0p : hst0 + hslot(s - 1) * B * HO;
       const T* cpv = s == 0 ? c0p : cst0 + cslot(s - 1) * B * H;
-      const int64_t ta = a_steps ? t : 0;  // A's step slot
-      T* at_ = a0 + ta * B * GH;
+      T* at_ = a0 + aslot(s) * B * GH;
       const T* hin_t = mrec != nullptr ? hin0 + (s & 1) * B * HO : hp;
-      if (step_proj && nr > 0) {  // a[R, U] = bias + x_t[R] W_ihᵀ[:, gate k's units U]
-        for (int64_t k = 0; k < G; ++k) {
-          T* ak = at_ + rows.lo * GH + k * H + u0;
-          if (bias_p != nullptr)
-            for (int64_t b = 0; b < nr; ++b) std::memcpy(ak + b * GH, bias_p + k * H + u0, sizeof(T) * nu);
-          gemm_nn_part<T>(nr, nu, I, x_p + (t * B + rows.lo) * I, I, 1, wihT_p + k * H + u0, GH, bias_p != nullptr,
-                          ak, GH, 0, 1);
-        }
-      }
+      if (step_proj && s % PS == 0) project(s, rows.lo, nr, u0, nu);
       if (!packed) {  // a step or two, one thread: BLAS on the whole product
         gemm<T>(true, B, GH, HO, hin_t, HO, whh, HO, T(1), at_, GH);
       } else if (nr > 0) {
@@ -517,7 +529,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   // On one thread the peephole and layer-norm sums are made in the loop (for layer norm from a one-row
   // buffer (same rows, same order, same function: bitwise the team's result),
   // which saves the (T, B, ·) buffers and a pass over them.
-  const Team plan = backward_team(B, H, HO, G, ln, proj, sizeof(T), kLanes<T>);
+  const Team plan = backward_team(B, H, HO, G, ln, kLanes<T>);
   const int nt = plan.threads;
   const bool own_rows = plan.own_rows;
   const bool in_loop = nt == 1;  // the peephole and layer-norm parameter sums made in the loop

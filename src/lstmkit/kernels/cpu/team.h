@@ -82,68 +82,94 @@ inline Range unit_range(int64_t n, int64_t lanes, int64_t parts, int64_t i) {
 }
 
 // The in-step team of one LSTM layer call: `threads` to start, whether each
-// thread takes whole rows, and whether each step projects its own inputs
-// (bias + x_t W_ihᵀ at the top of the step, in cache, instead of one GEMM over all
-// steps before the loop). That pays when W_ih and W_hh fit a core's L2 cache with
-// room to spare (kStepProjBytes) or when a thread has at least kStepProjRows rows
-// to amortise streaming them per step (measured: 1 thread 0.91x the time at
-// (200, 16, 256, 256), but 1.10x at 2 threads, 8 rows each).
-// whole_rows: layer norm (its statistics need whole rows; no split by units, the
-// step's inputs projected before the loop).
+// thread takes whole rows, and how many steps' inputs each thread projects at a
+// time (proj_steps; 0: one projection of all steps before the loop). A thread
+// projects its own rows (and units) at the top of every proj_steps-th step, so
+// the pre-activations are still in its cache when the steps read them, and
+// W_ih is read once per kProjRows rows (proj_steps = kProjRows / its rows, at
+// most kProjMaxSteps). Not with layer norm split by columns (a thread's step
+// reads pre-activations that other threads' columns made).
+// whole_rows: layer norm (its statistics need whole rows; no split by units).
 struct Team {
   int threads;
   bool own_rows;
-  bool step_proj;
+  int64_t proj_steps;
 };
-constexpr int64_t kStepProjBytes = int64_t(512) << 10;
-constexpr int64_t kStepProjRows = 16;
+constexpr int64_t kProjRows = 64;
+constexpr int64_t kProjMaxSteps = 16;
 inline Team lstm_team(int64_t rows, int64_t gate_cols, int64_t hidden_out, int64_t units, int64_t lanes,
-                      int64_t step_weights, int64_t elem_bytes, bool whole_rows) {
+                      bool whole_rows) {
   const int64_t blocks = (units + lanes - 1) / lanes;
   const int nt = team_size(rows * gate_cols * hidden_out, whole_rows ? rows : rows * blocks);
   const bool own = nt > 1 && rows >= kOwnRowsMin * nt;
-  const Layout lay = whole_rows ? Layout{1, nt} : step_layout(nt, units, lanes, rows, own);
-  const bool step_proj = !whole_rows && (step_weights * elem_bytes <= kStepProjBytes || rows / lay.pr >= kStepProjRows);
-  return {whole_rows ? nt : static_cast<int>(lay.pu * lay.pr), own, step_proj};
+  const Layout lay = whole_rows ? Layout{1, own ? nt : 1} : step_layout(nt, units, lanes, rows, own);
+  const int64_t mine = std::max<int64_t>(1, (rows + lay.pr - 1) / lay.pr);  // rows per thread
+  const bool local = !whole_rows || own || nt == 1;
+  const int64_t steps = std::min(kProjMaxSteps, std::max<int64_t>(1, (kProjRows + mine - 1) / mine));
+  return {whole_rows ? nt : static_cast<int>(lay.pu * lay.pr), own, local ? steps : 0};
 }
 
-// Part `part` of `parts` of C (m x n) = [C +] A·B (see gemm_nn for the operands).
-// The column groups are those of gemm_nn_panel, so each element follows the
-// same path (vector tile or scalar edge, k in chunks of kDepth, p in order).
+// Column groups [g0, g1) of C (m x n) = [C +] A·B for `segs` row blocks of m rows:
+// block j's A starts at a + j·sa and its C at c + j·sc (see gemm_nn for the
+// operands). The column groups are those of gemm_nn_panel (NB = 4 vectors wide,
+// the last group the narrower tiles and the scalar edge), so each element
+// follows the same path (vector tile or scalar edge, k in chunks of kDepth, p in
+// order) however the rows and columns are cut. The row blocks of a column group
+// run back to back, so its slice of B stays in cache across them.
+template <typename T>
+inline void gemm_groups(int64_t segs, int64_t sa, int64_t sc, int64_t m, int64_t n, int64_t g0, int64_t g1, int64_t k,
+                        const T* a, int64_t ars, int64_t aks, const T* b, int64_t ldb, bool accumulate, T* c,
+                        int64_t ldc) {
+  constexpr int64_t L = kLanes<T>, NB = kVecs * L;
+  const int64_t blocks = n / NB;
+  if (m == 0) return;
+  for (int64_t p0 = 0; p0 < k || p0 == 0; p0 += kDepth) {
+    const int64_t kc = std::min(kDepth, k - p0);
+    const bool acc = accumulate || p0 > 0;
+    const T* bp = b + p0 * ldb;
+    for (int64_t g = g0; g < g1; ++g) {
+      for (int64_t j = 0; j < segs; ++j) {
+        const T* ap = a + j * sa + p0 * aks;
+        T* cp = c + j * sc;
+        if (g < blocks) {
+          column_block<T, kVecs>(m, g * NB, kc, ap, ars, aks, bp, ldb, acc, cp, ldc);
+          continue;
+        }
+        int64_t col = blocks * NB;  // the last group: narrower tiles, then the scalar edge
+        switch ((n - col) / L) {
+          case 3: column_block<T, 3>(m, col, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
+          case 2: column_block<T, 2>(m, col, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
+          case 1: column_block<T, 1>(m, col, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
+          default: break;
+        }
+        col += (n - col) / L * L;
+        if (col < n) edge_columns(m, col, n, kc, ap, ars, aks, bp, ldb, cp, ldc, acc);
+      }
+    }
+  }
+}
+
+// The column groups of n columns.
+template <typename T>
+inline int64_t column_groups(int64_t n) {
+  constexpr int64_t NB = kVecs * kLanes<T>;
+  return n / NB + (n % NB != 0 ? 1 : 0);
+}
+
+// Part `part` of `parts` of C (m x n) = [C +] A·B (see gemm_nn for the operands):
+// the column groups shared out first, then row ranges when there are more parts
+// than groups.
 template <typename T>
 inline void gemm_nn_part(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b,
                          int64_t ldb, bool accumulate, T* c, int64_t ldc, int64_t part, int64_t parts) {
-  constexpr int64_t L = kLanes<T>, NB = kVecs * L;
-  const int64_t blocks = n / NB, groups = blocks + (n % NB != 0 ? 1 : 0);
+  const int64_t groups = column_groups<T>(n);
   if (groups == 0 || m == 0) return;
   const int64_t pc = std::min(parts, groups), pr = std::max<int64_t>(1, std::min(parts / pc, m));
   const int64_t ci = part % pc, ri = part / pc;
   if (ri >= pr) return;  // more threads than pieces: this one has no GEMM work
   const Range cols = share(groups, pc, ci), rows = share(m, pr, ri);
-  const int64_t mr = rows.hi - rows.lo;
-  if (mr == 0) return;
-  for (int64_t p0 = 0; p0 < k || p0 == 0; p0 += kDepth) {
-    const int64_t kc = std::min(kDepth, k - p0);
-    const bool acc = accumulate || p0 > 0;
-    const T* ap = a + rows.lo * ars + p0 * aks;
-    const T* bp = b + p0 * ldb;
-    T* cp = c + rows.lo * ldc;
-    for (int64_t g = cols.lo; g < cols.hi; ++g) {
-      if (g < blocks) {
-        column_block<T, kVecs>(mr, g * NB, kc, ap, ars, aks, bp, ldb, acc, cp, ldc);
-        continue;
-      }
-      int64_t j = blocks * NB;  // the last group: narrower tiles, then the scalar edge
-      switch ((n - j) / L) {
-        case 3: column_block<T, 3>(mr, j, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
-        case 2: column_block<T, 2>(mr, j, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
-        case 1: column_block<T, 1>(mr, j, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
-        default: break;
-      }
-      j += (n - j) / L * L;
-      if (j < n) edge_columns(mr, j, n, kc, ap, ars, aks, bp, ldb, cp, ldc, acc);
-    }
-  }
+  gemm_groups<T>(1, 0, 0, rows.hi - rows.lo, n, cols.lo, cols.hi, k, a + rows.lo * ars, ars, aks, b, ldb, accumulate,
+                 c + rows.lo * ldc, ldc);
 }
 
 }  // namespace lstmkit_cpu
