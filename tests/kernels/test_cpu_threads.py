@@ -103,7 +103,8 @@ def test_these_shapes_take_each_split():
         # 3 rows: layer norm splits its GEMMs by columns (the unit grid's layer-norm case)
         assert _team(UNIT_BATCH, UNIT_HIDDEN, 2, layer_norm=True, backward=backward) == (2, False, 0)
     assert _team(16, 256, 1) == (1, False, 4)
-    assert _team(16, 256, 2) == (2, True, 8)
+    assert _team(16, 256, 2) == (2, False, 4)  # W_hh (1 MiB) overflows a core's share: split by units
+    assert _team(32, 128, 2) == (2, True, 4)  # W_hh 256 KiB: whole rows
 
 
 RUNS = [(None, "train"), (LENGTHS, "train"), (LENGTHS, "train-no-grad"), (None, "eval")]

@@ -19,8 +19,8 @@ std::vector<at::Tensor> gru_rnn_forward(const at::Tensor& x, const at::Tensor& h
 std::vector<at::Tensor> gru_rnn_backward(const Opt& gy, const Opt& ghn, const at::Tensor& x, const at::Tensor& h0,
                                          const OptList& p, const OptList& m, const Opt& lengths, bool reverse,
                                          int64_t kind, const OptList& saved, bool need_dx);
-Team forward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t lanes);
-Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t lanes);
+Team forward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t elem);
+Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t elem);
 }  // namespace lstmkit_cpu
 
 namespace {
@@ -63,10 +63,10 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, module) {
       "lstm_team",
       [](int64_t batch, int64_t hidden, int64_t hidden_out, bool coupled, bool layer_norm, bool backward,
          bool float64) {
-        const int64_t g = coupled ? 3 : 4, lanes = float64 ? 8 : 16;
+        const int64_t g = coupled ? 3 : 4, elem = float64 ? 8 : 4;
         const lstmkit_cpu::Team team =
-            backward ? lstmkit_cpu::backward_team(batch, hidden, hidden_out, g, layer_norm, lanes)
-                     : lstmkit_cpu::forward_team(batch, hidden, hidden_out, g, layer_norm, lanes);
+            backward ? lstmkit_cpu::backward_team(batch, hidden, hidden_out, g, layer_norm, elem)
+                     : lstmkit_cpu::forward_team(batch, hidden, hidden_out, g, layer_norm, elem);
         return std::make_tuple(team.threads, team.own_rows, team.proj_steps);
       },
       "(threads, whole rows per thread, steps whose inputs a thread projects at a time; 0: all before "

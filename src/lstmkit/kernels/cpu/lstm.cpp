@@ -19,11 +19,12 @@ enum LstmSaved { S_A = 0, S_CT, S_TC, S_CST, S_HST, S_HT, S_AHAT, S_GRSTD, S_CHA
 
 // The in-step teams of a layer call's forward and backward (team.h); the backward
 // has no input projection in its loop.
-Team forward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t lanes) {
-  return lstm_team(B, G * H, HO, H, lanes, ln);
+Team forward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t elem) {
+  const int64_t bytes = (HO * G * H + (HO != H ? H * HO : 0)) * elem;
+  return lstm_team(B, G * H, HO, H, 64 / elem, bytes, ln);
 }
-Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t lanes) {
-  Team team = lstm_team(B, G * H, HO, H, lanes, ln);
+Team backward_team(int64_t B, int64_t H, int64_t HO, int64_t G, bool ln, int64_t elem) {
+  Team team = forward_team(B, H, HO, G, ln, elem);
   team.proj_steps = 0;
   return team;
 }
@@ -217,7 +218,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   const auto hslot = [&](int64_t s) { return (keep || lens == nullptr) ? time_of(s, S, reverse) : (s & 1); };
   const bool packed = S >= kPackSteps;
   // threads inside the step (see team.h); a step or two (streaming) runs on one
-  const Team plan = packed ? forward_team(B, H, HO, G, ln, kLanes<T>) : Team{1, false, 0};
+  const Team plan = packed ? forward_team(B, H, HO, G, ln, sizeof(T)) : Team{1, false, 0};
   const int nt = plan.threads;
   const bool own_rows = plan.own_rows;
   // (R, RB, ·): per-row scratch, one row per thread when not kept
@@ -529,7 +530,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   // On one thread the peephole and layer-norm sums are made in the loop (for layer norm from a one-row
   // buffer (same rows, same order, same function: bitwise the team's result),
   // which saves the (T, B, ·) buffers and a pass over them.
-  const Team plan = backward_team(B, H, HO, G, ln, kLanes<T>);
+  const Team plan = backward_team(B, H, HO, G, ln, sizeof(T));
   const int nt = plan.threads;
   const bool own_rows = plan.own_rows;
   const bool in_loop = nt == 1;  // the peephole and layer-norm parameter sums made in the loop

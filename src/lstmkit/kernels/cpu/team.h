@@ -67,10 +67,14 @@ inline Layout unit_layout(int nt, int64_t units, int64_t lanes, int64_t rows) {
   return {pu, std::max<int64_t>(1, std::min<int64_t>(nt / pu, rows))};
 }
 // Whole batch rows per thread (Layout{1, nt}): the rows of a batch run their
-// recurrences independently, so such a team needs no barrier at all (each thread
-// reads every weight at every step). Chosen whenever each thread keeps at least
-// kOwnRowsMin rows: on the 2-core VM it beat the split by units at both benchmark
-// shapes, training and inference (docs/performance.md); else the split by units.
+// recurrences independently, so such a team needs no barrier at all, but each
+// thread reads every recurrent weight at every step. Chosen when those weights
+// fit in kOwnRowsBytes (half a core's L2 cache here) and each thread keeps at
+// least kOwnRowsMin rows; else the split by units, where each thread reads only
+// its units' columns. On the 2-core VM (docs/performance.md), 2 threads: at
+// (100, 32, 128, 128) (256 KiB of W_hh) whole rows took 0.96-0.98x the time of
+// the split by units, at (200, 16, 256, 256) (1 MiB) 1.15-1.34x.
+constexpr int64_t kOwnRowsBytes = int64_t(512) << 10;
 constexpr int64_t kOwnRowsMin = 2;
 inline Layout step_layout(int nt, int64_t units, int64_t lanes, int64_t rows, bool own_rows) {
   if (own_rows) return {1, std::max<int64_t>(1, std::min<int64_t>(nt, rows))};
@@ -89,6 +93,7 @@ inline Range unit_range(int64_t n, int64_t lanes, int64_t parts, int64_t i) {
 // W_ih is read once per kProjRows rows (proj_steps = kProjRows / its rows, at
 // most kProjMaxSteps). Not with layer norm split by columns (a thread's step
 // reads pre-activations that other threads' columns made).
+// weight_bytes: the recurrent weights a step reads (W_hh, and W_hr when projected).
 // whole_rows: layer norm (its statistics need whole rows; no split by units).
 struct Team {
   int threads;
@@ -98,10 +103,10 @@ struct Team {
 constexpr int64_t kProjRows = 64;
 constexpr int64_t kProjMaxSteps = 16;
 inline Team lstm_team(int64_t rows, int64_t gate_cols, int64_t hidden_out, int64_t units, int64_t lanes,
-                      bool whole_rows) {
+                      int64_t weight_bytes, bool whole_rows) {
   const int64_t blocks = (units + lanes - 1) / lanes;
   const int nt = team_size(rows * gate_cols * hidden_out, whole_rows ? rows : rows * blocks);
-  const bool own = nt > 1 && rows >= kOwnRowsMin * nt;
+  const bool own = nt > 1 && rows >= kOwnRowsMin * nt && weight_bytes <= kOwnRowsBytes;
   const Layout lay = whole_rows ? Layout{1, own ? nt : 1} : step_layout(nt, units, lanes, rows, own);
   const int64_t mine = std::max<int64_t>(1, (rows + lay.pr - 1) / lay.pr);  // rows per thread
   const bool local = !whole_rows || own || nt == 1;
