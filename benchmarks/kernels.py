@@ -14,7 +14,8 @@ Two runs, both printing Markdown tables and writing JSON:
   inference-with-options table), each as a ratio to torch.nn.LSTM / GRU timed
   in the same process, interleaved, medians over the repeats. Each block
   records the load average (``os.getloadavg``) before and after it, and the
-  in-step team size of the LSTM kernels (``team_size``).
+  in-step team size of the LSTM kernels (``team_size``) and how it splits a step
+  (``lstm_team``: whole rows per thread or hidden units).
 
     .venv/bin/python benchmarks/kernels.py            # the full grid (~20-40 min on a busy 2-core box)
     .venv/bin/python benchmarks/kernels.py --quick    # a smoke run (kernels.quick.json)
@@ -117,6 +118,18 @@ def _team(shape: tuple[int, int, int, int]) -> int | None:
     return None if ext is None else int(ext.team_size(batch * 4 * hid * hid, batch))
 
 
+def _split(shape: tuple[int, int, int, int]) -> dict | None:
+    """How the plain LSTM's forward splits its steps at this shape and thread count (team.h):
+    whole rows per thread or hidden units, and the steps whose inputs a thread projects at once."""
+    ext = _kernels()
+    if ext is None:
+        return None
+    _, batch, _, hid = shape
+    threads, own_rows, proj_steps = ext.lstm_team(batch, hid, hid, False, False, False, False)
+    return {"threads": int(threads), "by": "one thread" if threads == 1 else ("rows" if own_rows else "units"),
+            "proj_steps": int(proj_steps)}
+
+
 def _gemm_probe(shape: tuple[int, int, int, int], reps: int = 20) -> dict | None:
     """The LSTM's per-step recurrent GEMM (B x 4H x H) with the register-blocked kernel and
     with torch's BLAS, best of ``reps`` (µs): why inference keeps the register-blocked kernel."""
@@ -151,7 +164,8 @@ def sweep_block(shape: tuple[int, int, int, int], threads: int, repeats: int, op
         base = statistics.median(times[(f"{family}/torch", mode)])
         rows.append({"shape": list(shape), "threads": threads, "contestant": name, "mode": mode,
                      "median_s": statistics.median(ts), "ratio": statistics.median(ts) / base})  # fmt: skip
-    return {"shape": list(shape), "threads": threads, "team": _team(shape), "gemm_probe": _gemm_probe(shape),
+    return {"shape": list(shape), "threads": threads, "team": _team(shape), "split": _split(shape),
+            "gemm_probe": _gemm_probe(shape),
             "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "rows": rows}  # fmt: skip
 
 
@@ -191,7 +205,8 @@ def sweep_tables(result: dict) -> str:
     for shape in dict.fromkeys(tuple(b["shape"]) for b in result["blocks"]):
         blocks = {b["threads"]: b for b in result["blocks"] if tuple(b["shape"]) == shape}
         loads = ", ".join(f"{t}: {blocks[t]['loadavg_before'][0]:.1f}" for t in threads if t in blocks)
-        teams = ", ".join(f"{t}: {blocks[t]['team']}" for t in threads if t in blocks)
+        teams = ", ".join(f"{t}: {blocks[t]['team']}" + (f" ({s['by']})" if (s := blocks[t].get("split")) else "")
+                          for t in threads if t in blocks)
         probes = ", ".join(f"{t}: {p['blocked_us']:.0f} / {p['blas_us']:.0f}" for t in threads
                            if t in blocks and (p := blocks[t]["gemm_probe"]) is not None)
         lines += [f"\n### {shape}: ratio to torch.nn (train / infer), lstmkit auto\n",

@@ -48,6 +48,7 @@ def test_thread_sweep_quick_writes_ratios_and_misses(tmp_path, capsys, benchmark
     assert result["selection"]["validation_scores"] is None and result["complete"] is True
     (block,) = result["blocks"]
     assert block["threads"] == 1 and len(block["loadavg_before"]) == 3 and block["team"] == 1
+    assert block["split"]["threads"] == 1 and block["split"]["by"] == "one thread"
     assert block["gemm_probe"]["blocked_us"] > 0 and block["gemm_probe"]["blas_us"] > 0
     names = {(r["contestant"], r["mode"]) for r in block["rows"]}
     assert names == {(n, m) for n in ("lstm/torch", "gru/torch", "lstm/auto", "gru/auto", "peephole/auto",
