@@ -105,6 +105,8 @@ def test_these_shapes_take_each_split():
     assert _team(16, 256, 1) == (1, False, 4)
     assert _team(16, 256, 2) == (2, False, 4)  # W_hh (1 MiB) overflows a core's share: split by units
     assert _team(32, 128, 2) == (2, True, 4)  # W_hh 256 KiB: whole rows
+    assert _team(64, 512, 2) == (2, True, 2)  # 4 MiB: not even a slice fits, whole rows
+    assert _team(64, 512, 2, layer_norm=True) == (2, True, 2)
 
 
 RUNS = [(None, "train"), (LENGTHS, "train"), (LENGTHS, "train-no-grad"), (None, "eval")]
@@ -166,3 +168,22 @@ def test_rows_and_units_split_together():
     got = _at_threads(lambda: _run(layer, x, lens, True), threads)
     for g, w in zip(got, want):
         assert torch.equal(g, w), f"{threads} threads (6 unit blocks x 2 row blocks) differ from 1 thread"
+
+
+@pytest.mark.parametrize("opts", [{"peephole": True, "zoneout": 0.1}, {"layer_norm": True}], ids=["peephole", "ln"])
+def test_forced_splits_agree(opts, monkeypatch):
+    """LSTMKIT_CPU_SPLIT forces whole rows or units (columns with layer norm), as
+    benchmarks/kernels_split.py does: both give bitwise the automatic results."""
+    layer = _layer(opts, torch.float32)
+    x = torch.randn(STEPS, BATCH, INP, generator=torch.Generator().manual_seed(3))
+    lens = torch.tensor(LENGTHS)
+    want = _at_threads(lambda: _run(layer, x, lens, True), 3)
+    for split in ("rows", "units"):
+        monkeypatch.setenv("LSTMKIT_CPU_SPLIT", split)
+        got = _at_threads(lambda: _run(layer, x, lens, True), 3)
+        for g, w in zip(got, want):
+            assert torch.equal(g, w), f"forced split {split} differs"
+    monkeypatch.setenv("LSTMKIT_CPU_SPLIT", "units")
+    assert _team(BATCH, HIDDEN, 3) == (3, False, 6)  # the override reaches the kernels' rule
+    monkeypatch.setenv("LSTMKIT_CPU_SPLIT", "rows")
+    assert _team(BATCH, HIDDEN, 3) == (3, True, 16)

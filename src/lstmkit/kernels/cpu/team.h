@@ -21,6 +21,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 
 #include "gemm.h"
 
@@ -68,12 +70,15 @@ inline Layout unit_layout(int nt, int64_t units, int64_t lanes, int64_t rows) {
 }
 // Whole batch rows per thread (Layout{1, nt}): the rows of a batch run their
 // recurrences independently, so such a team needs no barrier at all, but each
-// thread reads every recurrent weight at every step. Chosen when those weights
-// fit in kOwnRowsBytes (half a core's L2 cache here) and each thread keeps at
-// least kOwnRowsMin rows; else the split by units, where each thread reads only
-// its units' columns. On the 2-core VM (docs/performance.md), 2 threads: at
-// (100, 32, 128, 128) (256 KiB of W_hh) whole rows took 0.96-0.98x the time of
-// the split by units, at (200, 16, 256, 256) (1 MiB) 1.15-1.34x.
+// thread reads every recurrent weight at every step; split by units (or, with
+// layer norm, by columns), each thread reads only its slice. Whole rows are
+// chosen when each thread keeps at least kOwnRowsMin rows and either all the
+// weights fit in kOwnRowsBytes (half a core's L2 cache here) or not even one
+// thread's slice does (then the split saves no memory traffic, only adds
+// barriers). benchmarks/kernels_split.py, 2 threads on the 2-core VM
+// (docs/performance.md): whole rows won at (100, 32, 128, 128) (256 KiB of W_hh),
+// lost at (200, 16, 256, 256) (1 MiB; slices of 512 KiB), and tied (layer norm:
+// won) at (100, 64, 512, 512) (4 MiB; slices of 2 MiB).
 constexpr int64_t kOwnRowsBytes = int64_t(512) << 10;
 constexpr int64_t kOwnRowsMin = 2;
 inline Layout step_layout(int nt, int64_t units, int64_t lanes, int64_t rows, bool own_rows) {
@@ -102,11 +107,26 @@ struct Team {
 };
 constexpr int64_t kProjRows = 64;
 constexpr int64_t kProjMaxSteps = 16;
+// LSTMKIT_CPU_SPLIT=rows or =units forces the split (benchmarks/kernels_split.py
+// times both; rows still needs a row per thread, and layer norm's other split is
+// by columns); unset or anything else: the rule above. Read at every call.
+inline int forced_split() {
+  const char* v = std::getenv("LSTMKIT_CPU_SPLIT");
+  if (v == nullptr) return 0;
+  if (std::strcmp(v, "rows") == 0) return 1;
+  if (std::strcmp(v, "units") == 0) return 2;
+  return 0;
+}
+
 inline Team lstm_team(int64_t rows, int64_t gate_cols, int64_t hidden_out, int64_t units, int64_t lanes,
                       int64_t weight_bytes, bool whole_rows) {
   const int64_t blocks = (units + lanes - 1) / lanes;
   const int nt = team_size(rows * gate_cols * hidden_out, whole_rows ? rows : rows * blocks);
-  const bool own = nt > 1 && rows >= kOwnRowsMin * nt && weight_bytes <= kOwnRowsBytes;
+  const int forced = forced_split();
+  const bool own = nt > 1 && (forced == 1   ? rows >= nt
+                              : forced == 2 ? false
+                                            : rows >= kOwnRowsMin * nt &&
+                                                  (weight_bytes <= kOwnRowsBytes || weight_bytes / nt > kOwnRowsBytes));
   const Layout lay = whole_rows ? Layout{1, own ? nt : 1} : step_layout(nt, units, lanes, rows, own);
   const int64_t mine = std::max<int64_t>(1, (rows + lay.pr - 1) / lay.pr);  // rows per thread
   const bool local = !whole_rows || own || nt == 1;
