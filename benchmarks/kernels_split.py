@@ -3,11 +3,11 @@
 An LSTM layer call on ``cpu`` runs one team of threads (``kernels/cpu/team.h``).
 With whole batch rows per thread no thread ever waits for another, but each
 reads every recurrent weight at every step; split by hidden units, each reads
-only its units' columns and the team meets at one barrier per step. The kernels
-choose rows while W_hh (and W_hr) fit in 512 KiB and each thread keeps two
-rows, else units. This script times both splits, forced through
-``LSTMKIT_CPU_SPLIT`` (read at every call), for the plain and the peephole LSTM
-(``backend="cpu"``), training (forward + backward, input gradient) and
+only its units' columns (layer norm: its GEMM columns) and the team meets at
+barriers. The kernels choose rows when each thread keeps two rows and W_hh (and
+W_hr) fit in 512 KiB or not even one thread's slice does, else units. This
+script times both splits, forced through ``LSTMKIT_CPU_SPLIT`` (read at every
+call), for the plain, the peephole and the layer-norm LSTM (``backend="cpu"``), training (forward + backward, input gradient) and
 inference (``eval()`` under ``no_grad``), at each shape and thread count: the
 two splits interleaved in one process, medians of ``--repeats`` rounds, with
 the automatic choice (``lstm_team``) recorded beside them.
@@ -106,7 +106,7 @@ def time_block(shape: tuple[int, int, int, int], threads: int, repeats: int) -> 
         os.environ.pop(ENV, None)
     team, own_rows, proj_steps = ext().lstm_team(batch, hid, hid, False, False, False, False)
     rows = []
-    for (name, mode), fn in runs.items():
+    for name, mode in runs:
         med = {split: statistics.median(times[((name, mode), split)]) for split in SPLITS}
         rows.append({"variant": name, "mode": mode, "median_ms": {s: 1e3 * v for s, v in med.items()},
                      "rows_over_units": med["rows"] / med["units"]})
@@ -131,9 +131,10 @@ def main(argv=None) -> int:
                 print(f"{tuple(shape)} {n} thr {row['variant']:9s} {row['mode']:5s} rows {ms['rows']:8.2f} ms"
                       f"  units {ms['units']:8.2f} ms  rows/units {row['rows_over_units']:.2f}"
                       f"  (auto: {block['auto']['by']})", flush=True)
-    report = {"selection": {"protocol": "a timing benchmark: the rule that picks whole rows (recurrent weights "
-                                        "<= 512 KiB, two rows per thread) was set from these figures; nothing "
-                                        "is trained", "validation_scores": None},
+    report = {"selection": {"protocol": "a timing benchmark: the rule that picks whole rows (two rows per "
+                                        "thread, and the recurrent weights within 512 KiB or no thread's "
+                                        "slice within it) was set from these figures; nothing is trained",
+                            "validation_scores": None},
               "command": "python benchmarks/kernels_split.py " + " ".join(sys.argv[1:] if argv is None else argv),
               "cores": cores, "torch": torch.__version__, "repeats": repeats, "quick": args.quick,
               "blocks": blocks, "seconds": time.perf_counter() - start}

@@ -92,7 +92,7 @@ def test_these_shapes_take_each_split():
     at a time (at most 16 steps), in the forward only; layer norm split by columns
     (more threads than half its rows) projects all steps before the loop."""
     for backward in (False, True):
-        def steps(n):
+        def steps(n, backward=backward):
             return 0 if backward else n
         assert _team(BATCH, HIDDEN, 1, backward=backward) == (1, False, steps(6))  # 12 rows: 6 steps
         assert _team(BATCH, HIDDEN, 2, backward=backward) == (2, True, steps(11))  # 6 rows each
