@@ -162,6 +162,23 @@ inline void column_block(int64_t m, int64_t j, int64_t k, const T* a, int64_t ar
   }
 }
 
+// The columns from the last whole block of NB (kVecs vectors) on: one narrower
+// tile for the remaining whole vectors, then the scalar edge.
+template <typename T>
+inline void tail_columns(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b,
+                         int64_t ldb, bool accumulate, T* c, int64_t ldc) {
+  constexpr int64_t L = kLanes<T>, NB = kVecs * L;
+  int64_t j = n / NB * NB;
+  switch ((n - j) / L) {
+    case 3: column_block<T, 3>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
+    case 2: column_block<T, 2>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
+    case 1: column_block<T, 1>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
+    default: break;
+  }
+  j += (n - j) / L * L;
+  if (j < n) edge_columns(m, j, n, k, a, ars, aks, b, ldb, c, ldc, accumulate);
+}
+
 template <typename T>
 inline void gemm_nn_panel(int64_t m, int64_t n, int64_t k, const T* a, int64_t ars, int64_t aks, const T* b,
                           int64_t ldb, bool accumulate, T* c, int64_t ldc) {
@@ -176,15 +193,7 @@ inline void gemm_nn_panel(int64_t m, int64_t n, int64_t k, const T* a, int64_t a
     at::parallel_for(0, blocks, grain, run);
   else
     run(0, blocks);
-  int64_t j = blocks * NB;
-  switch ((n - j) / L) {  // one narrower tile for the remaining whole vectors
-    case 3: column_block<T, 3>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
-    case 2: column_block<T, 2>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
-    case 1: column_block<T, 1>(m, j, k, a, ars, aks, b, ldb, accumulate, c, ldc); break;
-    default: break;
-  }
-  j += (n - j) / L * L;
-  if (j < n) edge_columns(m, j, n, k, a, ars, aks, b, ldb, c, ldc, accumulate);
+  tail_columns(m, n, k, a, ars, aks, b, ldb, accumulate, c, ldc);
 }
 
 // The long dimension k in chunks of kDepth, so that a B panel (kDepth x 4 vectors)

@@ -404,13 +404,10 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
   // two alternating buffers (a thread may start the next step's GEMM early).
   at::Tensor hin2 = !ln && mrec != nullptr ? at::empty({2, B, HO}, opts) : at::Tensor();
   auto unit_steps = [&](int64_t tid, int64_t nth) {
-    const Layout lay = step_layout(static_cast<int>(nth), H, kLanes<T>, B, own_rows);
-    const bool sync = nth > 1 && lay.pu > 1;  // with whole rows no thread reads another's data
-    const bool idle = tid >= lay.pu * lay.pr;  // a team larger than the layout: barriers only
-    const int64_t ui = tid % lay.pu, ri = tid / lay.pu;
-    const Range rows = idle ? Range{0, 0} : share(B, lay.pr, ri);
-    const Range us = idle ? Range{0, 0} : unit_range(H, kLanes<T>, lay.pu, ui);
-    const Range vs = idle ? Range{0, 0} : unit_range(HO, kLanes<T>, lay.pu, ui);
+    const Part part = thread_part(tid, nth, B, H, HO, kLanes<T>, own_rows);
+    const bool sync = part.sync;
+    const int64_t ri = part.ri;
+    const Range rows = part.rows, us = part.us, vs = part.vs;
     const int64_t nr = rows.hi - rows.lo, nu = us.hi - us.lo, nv = vs.hi - vs.lo, u0 = us.lo, v0 = vs.lo;
     const Peep<T> pwu{pw.ci + u0, pw.cf + u0, pw.co + u0};
     T* const hin0 = mrec != nullptr ? hin2.data_ptr<T>() : nullptr;
@@ -478,20 +475,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       barrier();  // the step's states are complete before the next step's GEMM reads them
     }
   };
-  const int team = nt;
-  if (team > 1) {
-#pragma omp parallel num_threads(team)
-    {
-      if (ln)
-        steps(omp_get_thread_num(), omp_get_num_threads());
-      else
-        unit_steps(omp_get_thread_num(), omp_get_num_threads());
-    }
-  } else if (ln) {
-    steps(0, 1);
-  } else {
-    unit_steps(0, 1);
-  }
+  run_team(nt, [&](int64_t tid, int64_t nth) { ln ? steps(tid, nth) : unit_steps(tid, nth); });
   at::Tensor h_n = HST[hslot(S - 1)].clone(), c_n = CST[cslot(S - 1)].clone();
   if (!keep) return {Y, h_n, c_n};
   return {Y, h_n, c_n, A, CT, TC, mix ? CST : at::Tensor(), lens != nullptr ? HST : at::Tensor(), HT, AHAT, GRSTD,
@@ -683,16 +667,12 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
   // peephole sums are made in the loop (each unit by one thread, rows in order).
   int64_t row_blocks = 1;  // the layout's row blocks (set by thread 0)
   auto unit_steps = [&](int64_t tid, int64_t nth) {
-    const Layout lay = step_layout(static_cast<int>(nth), H, kLanes<T>, B, own_rows);
-    const bool sync = nth > 1 && lay.pu > 1;  // with whole rows no thread reads another's data
-    if (tid == 0) row_blocks = lay.pr;
-    const bool idle = tid >= lay.pu * lay.pr;  // a team larger than the layout: barriers only
-    const int64_t ui = tid % lay.pu, ri = tid / lay.pu;
-    const Range rows = idle ? Range{0, 0} : share(B, lay.pr, ri);
-    const Range us = idle ? Range{0, 0} : unit_range(H, kLanes<T>, lay.pu, ui);
-    const Range vs = idle ? Range{0, 0} : unit_range(HO, kLanes<T>, lay.pu, ui);
+    const Part part = thread_part(tid, nth, B, H, HO, kLanes<T>, own_rows);
+    const bool sync = part.sync;
+    if (tid == 0) row_blocks = part.lay.pr;
+    const Range rows = part.rows, us = part.us, vs = part.vs;
     const int64_t nr = rows.hi - rows.lo, nu = us.hi - us.lo, nv = vs.hi - vs.lo, u0 = us.lo, v0 = vs.lo;
-    const bool sums = peep && lay.pr == 1;
+    const bool sums = peep && part.lay.pr == 1;
     const Peep<T> pwu{pw.ci + u0, pw.cf + u0, pw.co + u0};
     T* const sp = scratch_p + tid * 3 * H;  // the gate pass's own peephole sums (unused here)
     T* const tmp_t = tmp_p + tid * H;
@@ -754,20 +734,7 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
       std::swap(dc_l, ndc_l);
     }
   };
-  const int team = nt;
-  if (team > 1) {
-#pragma omp parallel num_threads(team)
-    {
-      if (ln)
-        steps(omp_get_thread_num(), omp_get_num_threads());
-      else
-        unit_steps(omp_get_thread_num(), omp_get_num_threads());
-    }
-  } else if (ln) {
-    steps(0, 1);
-  } else {
-    unit_steps(0, 1);
-  }
+  run_team(nt, [&](int64_t tid, int64_t nth) { ln ? steps(tid, nth) : unit_steps(tid, nth); });
   const bool peep_in_loop = ln ? in_loop : row_blocks == 1;
   if (S % 2 == 1) {  // the buffers alternated once per step
     std::swap(dh, ndh);

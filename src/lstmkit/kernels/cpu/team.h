@@ -90,6 +90,26 @@ inline Range unit_range(int64_t n, int64_t lanes, int64_t parts, int64_t i) {
   return {std::min(n, b.lo * lanes), std::min(n, b.hi * lanes)};
 }
 
+// What thread tid of a team of nth owns under the layout (whole rows, or units):
+// its row-block index ri, its rows, and its units of the H-unit vectors (us) and of
+// the H_out-unit state (vs); sync: whether its steps need barriers. A thread beyond
+// the layout (a team larger than asked) owns nothing and only meets the barriers.
+struct Part {
+  Layout lay;
+  bool sync;
+  int64_t ri;
+  Range rows, us, vs;
+};
+inline Part thread_part(int64_t tid, int64_t nth, int64_t rows, int64_t units, int64_t units_out, int64_t lanes,
+                        bool own_rows) {
+  const Layout lay = step_layout(static_cast<int>(nth), units, lanes, rows, own_rows);
+  const bool sync = nth > 1 && lay.pu > 1;  // with whole rows no thread reads another's data
+  if (tid >= lay.pu * lay.pr) return {lay, sync, 0, {0, 0}, {0, 0}, {0, 0}};
+  const int64_t ui = tid % lay.pu, ri = tid / lay.pu;
+  return {lay, sync, ri, share(rows, lay.pr, ri), unit_range(units, lanes, lay.pu, ui),
+          unit_range(units_out, lanes, lay.pu, ui)};
+}
+
 // The in-step team of one LSTM layer call: `threads` to start, whether each
 // thread takes whole rows, and how many steps' inputs each thread projects at a
 // time (proj_steps; 0: one projection of all steps before the loop). A thread
@@ -156,21 +176,24 @@ inline void gemm_groups(int64_t segs, int64_t sa, int64_t sc, int64_t m, int64_t
       for (int64_t j = 0; j < segs; ++j) {
         const T* ap = a + j * sa + p0 * aks;
         T* cp = c + j * sc;
-        if (g < blocks) {
+        if (g < blocks)
           column_block<T, kVecs>(m, g * NB, kc, ap, ars, aks, bp, ldb, acc, cp, ldc);
-          continue;
-        }
-        int64_t col = blocks * NB;  // the last group: narrower tiles, then the scalar edge
-        switch ((n - col) / L) {
-          case 3: column_block<T, 3>(m, col, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
-          case 2: column_block<T, 2>(m, col, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
-          case 1: column_block<T, 1>(m, col, kc, ap, ars, aks, bp, ldb, acc, cp, ldc); break;
-          default: break;
-        }
-        col += (n - col) / L * L;
-        if (col < n) edge_columns(m, col, n, kc, ap, ars, aks, bp, ldb, cp, ldc, acc);
+        else  // the last group: narrower tiles, then the scalar edge
+          tail_columns(m, n, kc, ap, ars, aks, bp, ldb, acc, cp, ldc);
       }
     }
+  }
+}
+
+// Runs body(tid, nth) on a team of `threads` (one parallel region for the whole
+// layer call), or on the calling thread alone.
+template <typename F>
+inline void run_team(int threads, F&& body) {
+  if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+    body(omp_get_thread_num(), omp_get_num_threads());
+  } else {
+    body(0, 1);
   }
 }
 
