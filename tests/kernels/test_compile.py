@@ -69,3 +69,44 @@ def test_operators_pass_torch_library_checks():
     torch.library.opcheck(ops.lstm_forward, lstm_args)
     gru_args = (p(T, B, I), p(B, H), p(3 * H, I), p(3 * H, H), p(3 * H), None, None, None, None, False, 1, True)
     torch.library.opcheck(ops.gru_rnn_forward, gru_args)
+
+
+@pytest.mark.skipif(not CPU_OK, reason="needs the built fused kernels")
+@pytest.mark.parametrize("opts", [
+    {"peephole": True, "zoneout": 0.2, "recurrent_dropout": 0.1},
+    {"layer_norm": True, "proj_size": 3, "coupled_gates": True},
+], ids=["peephole-zoneout-recdrop", "ln-proj-coupled"])
+def test_eager_path_equals_the_operator(opts, monkeypatch):
+    """Eager calls go through ops._LstmEager (the operator's own forward, setup and
+    backward functions without the dispatcher's per-call cost): outputs and every
+    gradient are bitwise the operator's."""
+    model = lstmkit.LSTM(4, 6, backend="cpu", **opts)
+    x, lengths = torch.randn(7, 3, 4), torch.tensor([7, 2, 5])
+    results = []
+    for via_operator in (False, True):
+        if via_operator:  # route the layer to the operator, as traced code is
+            monkeypatch.setattr(ops, "lstm_forward_eager", ops.lstm_forward)
+        torch.manual_seed(5)
+        xx = x.clone().requires_grad_()
+        out, (h, c) = model(xx, lengths=lengths)
+        grads = torch.autograd.grad((out * out.cos()).sum() + h.sum() + c.square().sum(),
+                                    [xx, *model.parameters()])
+        results.append((out, h, c, *grads))
+    for got, want in zip(*results, strict=True):
+        assert torch.equal(got, want)
+
+
+@pytest.mark.skipif(not CPU_OK, reason="needs the built fused kernels")
+def test_eager_calls_skip_the_operator(monkeypatch):
+    """A plain eager forward and backward never call the dispatcher's operator."""
+    def fail(*args):
+        raise AssertionError("the eager path called the operator")
+
+    monkeypatch.setattr(ops, "lstm_forward", fail)
+    monkeypatch.setattr(ops, "lstm_backward", fail)
+    model = lstmkit.LSTM(4, 6, backend="cpu", peephole=True)
+    out, _ = model(torch.randn(5, 2, 4, requires_grad=True))
+    out.sum().backward()
+    with torch.no_grad():
+        model(torch.randn(5, 2, 4))
+    assert model.weight_hh_l0.grad is not None
