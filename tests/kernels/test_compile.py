@@ -72,23 +72,26 @@ def test_operators_pass_torch_library_checks():
 
 
 @pytest.mark.skipif(not CPU_OK, reason="needs the built fused kernels")
-@pytest.mark.parametrize("opts", [
-    {"peephole": True, "zoneout": 0.2, "recurrent_dropout": 0.1},
-    {"layer_norm": True, "proj_size": 3, "coupled_gates": True},
-], ids=["peephole-zoneout-recdrop", "ln-proj-coupled"])
-def test_eager_path_equals_the_operator(opts, monkeypatch):
-    """Eager calls go through ops._LstmEager (the operator's own forward, setup and
+@pytest.mark.parametrize("make", [
+    lambda: lstmkit.LSTM(4, 6, backend="cpu", peephole=True, zoneout=0.2, recurrent_dropout=0.1),
+    lambda: lstmkit.LSTM(4, 6, backend="cpu", layer_norm=True, proj_size=3, coupled_gates=True),
+    lambda: lstmkit.GRU(4, 6, backend="cpu", reset_after=False, zoneout=0.2, bidirectional=True),
+], ids=["lstm-peephole-zoneout-recdrop", "lstm-ln-proj-coupled", "gru-reset-before-zoneout-bidir"])
+def test_eager_path_equals_the_operator(make, monkeypatch):
+    """Eager calls go through ops._eager (the operators' own forward, setup and
     backward functions without the dispatcher's per-call cost): outputs and every
-    gradient are bitwise the operator's."""
-    model = lstmkit.LSTM(4, 6, backend="cpu", **opts)
+    gradient are bitwise the operators'."""
+    model = make()
     x, lengths = torch.randn(7, 3, 4), torch.tensor([7, 2, 5])
     results = []
     for via_operator in (False, True):
-        if via_operator:  # route the layer to the operator, as traced code is
+        if via_operator:  # route the layer to the operators, as traced code is
             monkeypatch.setattr(ops, "lstm_forward_eager", ops.lstm_forward)
+            monkeypatch.setattr(ops, "gru_rnn_forward_eager", ops.gru_rnn_forward)
         torch.manual_seed(5)
         xx = x.clone().requires_grad_()
-        out, (h, c) = model(xx, lengths=lengths)
+        out, state = model(xx, lengths=lengths)
+        h, c = state if isinstance(state, tuple) else (state, state)
         grads = torch.autograd.grad((out * out.cos()).sum() + h.sum() + c.square().sum(),
                                     [xx, *model.parameters()])
         results.append((out, h, c, *grads))
@@ -102,11 +105,11 @@ def test_eager_calls_skip_the_operator(monkeypatch):
     def fail(*args):
         raise AssertionError("the eager path called the operator")
 
-    monkeypatch.setattr(ops, "lstm_forward", fail)
-    monkeypatch.setattr(ops, "lstm_backward", fail)
-    model = lstmkit.LSTM(4, 6, backend="cpu", peephole=True)
-    out, _ = model(torch.randn(5, 2, 4, requires_grad=True))
-    out.sum().backward()
-    with torch.no_grad():
-        model(torch.randn(5, 2, 4))
-    assert model.weight_hh_l0.grad is not None
+    for name in ("lstm_forward", "lstm_backward", "gru_rnn_forward", "gru_rnn_backward"):
+        monkeypatch.setattr(ops, name, fail)
+    for model in (lstmkit.LSTM(4, 6, backend="cpu", peephole=True), lstmkit.GRU(4, 6, backend="cpu")):
+        out, _ = model(torch.randn(5, 2, 4, requires_grad=True))
+        out.sum().backward()
+        with torch.no_grad():
+            model(torch.randn(5, 2, 4))
+        assert model.weight_hh_l0.grad is not None

@@ -80,11 +80,12 @@ def run_direction(
         c0 = x.new_zeros(h0.shape[0], cell.hidden_size) if c0 is None else c0.contiguous()
         inputs.append(c0)
     keep = torch.is_grad_enabled() and any(t.requires_grad for t in inputs)  # backward will run
+    # plain eager tensors skip the dispatcher's per-call cost; traced calls keep the operators
+    eager = type(x) is Tensor and not torch.compiler.is_compiling()
     if cell.mode == "LSTM":
-        # plain eager tensors skip the dispatcher's per-call cost; traced calls keep the operator
-        eager = type(x) is Tensor and not torch.compiler.is_compiling()
         forward = ops.lstm_forward_eager if eager else ops.lstm_forward
         y, h_n, c_n = forward(x, h0, c0, *plist, m_rec, z_c, z_h, lens, reverse, cell.coupled_gates, keep)[:3]
         return DirResult(y=y, h_n=h_n, c_n=c_n)
-    y, h_n = ops.gru_rnn_forward(x, h0, *plist[:4], m_rec, z_h, lens, reverse, kind_of(cell), keep)[:2]
+    forward = ops.gru_rnn_forward_eager if eager else ops.gru_rnn_forward
+    y, h_n = forward(x, h0, *plist[:4], m_rec, z_h, lens, reverse, kind_of(cell), keep)[:2]
     return DirResult(y=y, h_n=h_n, c_n=None)

@@ -215,30 +215,6 @@ _LIB.impl("lstm_backward", _lstm_backward_cpu, "CPU")
 torch.library.register_autograd("lstmkit::lstm_forward", _lstm_backward, setup_context=_lstm_setup, lib=_LIB)
 
 
-class _LstmEager(torch.autograd.Function):
-    """``lstm_forward`` and its registered autograd formula, called without the
-    dispatcher: the same forward, setup and backward functions as the operator
-    (so bitwise the same results, tested), minus torch.library's per-call
-    argument handling (``fill_defaults`` and pytree flattening, about 0.2 ms a
-    call: a third of a (50, 8, 32, 32) training step)."""
-
-    @staticmethod
-    def forward(ctx: Any, *args: Any) -> tuple[Tensor, ...]:
-        out = _lstm_forward_cpu(*args)
-        _lstm_setup(ctx, args, out)
-        return tuple(out)
-
-    @staticmethod
-    def backward(ctx: Any, *grads: Tensor | None) -> tuple:
-        return _lstm_backward(ctx, list(grads), _lstm_backward_cpu)
-
-
-def lstm_forward_eager(*args: Any) -> list[Tensor]:
-    """``lstm_forward(*args)`` for plain tensors outside tracing (``functions``
-    routes traced calls, torch.compile and torch.export, to the operator)."""
-    if not args[-1]:  # keep=False: no backward will run
-        return _lstm_forward_cpu(*args)
-    return list(_LstmEager.apply(*args))
 
 
 # ---------------------------------------------------------------------------- GRU / RNN
@@ -312,8 +288,9 @@ def _gru_setup(ctx: Any, inputs: tuple, output: list[Tensor]) -> None:
     ctx.layout = gru_rnn_layout(x, w_ih, w_hh, lengths, kind, keep)[2:]
 
 
-def _gru_backward(ctx: Any, grads: list[Tensor | None]) -> tuple:
-    """Gradients of every input from those of [y, h_n] (the buffers have none)."""
+def _gru_backward(ctx: Any, grads: list[Tensor | None], backward: Any = None) -> tuple:
+    """Gradients of every input from those of [y, h_n] (the buffers have none).
+    ``backward``: the function to call (default the ``gru_rnn_backward`` operator)."""
     gy, ghn = grads[:2]
     x, h0, y, lengths, *rest = ctx.saved_tensors
     params, rest = _unpack(ctx.present, rest)
@@ -321,7 +298,7 @@ def _gru_backward(ctx: Any, grads: list[Tensor | None]) -> tuple:
     saved = list(saved)
     if ctx.layout[_GRU_HST] is None:
         saved[_GRU_HST] = y
-    out = gru_rnn_backward(_c(gy), _c(ghn), x, h0, *params, *masks,
+    out = (backward or gru_rnn_backward)(_c(gy), _c(ghn), x, h0, *params, *masks,
                            lengths if ctx.has_lengths else None, *ctx.flags, saved,
                            ctx.needs_input_grad[0])
     dx = out[0] if ctx.needs_input_grad[0] else None
@@ -332,6 +309,38 @@ def _gru_backward(ctx: Any, grads: list[Tensor | None]) -> tuple:
 _LIB.impl("gru_rnn_forward", _gru_rnn_forward_cpu, "CPU")
 _LIB.impl("gru_rnn_backward", _gru_rnn_backward_cpu, "CPU")
 torch.library.register_autograd("lstmkit::gru_rnn_forward", _gru_backward, setup_context=_gru_setup, lib=_LIB)
+
+
+# ---------------------------------------------------------------------------- eager calls
+def _eager(forward: Any, setup: Any, formula: Any, backward: Any) -> Any:
+    """A forward operator's result for plain tensors outside tracing, without the
+    dispatcher: an autograd.Function made of the operator's own forward, setup and
+    backward functions (so bitwise the same results, tested), minus torch.library's
+    per-call argument handling (``fill_defaults`` and pytree flattening, about 0.2 ms
+    a call: half of a (50, 8, 32, 32) LSTM training step). ``functions`` routes
+    traced calls (torch.compile, torch.export, fake tensors) to the operators."""
+
+    class Eager(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, *args: Any) -> tuple[Tensor, ...]:
+            out = forward(*args)
+            setup(ctx, args, out)
+            return tuple(out)
+
+        @staticmethod
+        def backward(ctx: Any, *grads: Tensor | None) -> tuple:
+            return formula(ctx, list(grads), backward)
+
+    def call(*args: Any) -> list[Tensor]:
+        if not args[-1]:  # keep=False: no backward will run
+            return forward(*args)
+        return list(Eager.apply(*args))
+
+    return call
+
+
+lstm_forward_eager = _eager(_lstm_forward_cpu, _lstm_setup, _lstm_backward, _lstm_backward_cpu)
+gru_rnn_forward_eager = _eager(_gru_rnn_forward_cpu, _gru_setup, _gru_backward, _gru_rnn_backward_cpu)
 
 
 def _c(t: Tensor | None) -> Tensor | None:
