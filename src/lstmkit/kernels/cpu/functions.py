@@ -7,7 +7,10 @@ needed, their registered autograd formula is the extension's backward through
 time. Masks are constants (no gradient); weight drop arrives pre-applied in
 ``params.w_hh``, so its gradient reaches the raw weight through ordinary
 autograd. Because the operators have fake implementations, ``torch.compile``
-and ``torch.export`` trace this function without graph breaks.
+and ``torch.export`` trace this function without graph breaks; eager calls on
+plain tensors take ``ops.*_eager`` instead (the operators' own functions in an
+``autograd.Function``, bitwise the same results without the dispatcher's
+per-call argument handling).
 
 Parameter order passed to C++: w_ih, w_hh, b_ih, b_hh, w_hr, w_ch,
 ln_gates_weight, ln_gates_bias, ln_cell_weight, ln_cell_bias; masks: recurrent,

@@ -15,7 +15,10 @@ input shapes alone, so ``torch.compile`` and ``torch.export`` trace through them
 without running C++ and without graph breaks; the forward operators carry an
 autograd formula (``register_autograd``) whose backward is the backward
 operator. Random masks are drawn outside (``kernels/stack.py``) and arrive as
-inputs, so the operators are pure functions of their arguments.
+inputs, so the operators are pure functions of their arguments. Eager calls
+use ``lstm_forward_eager`` / ``gru_rnn_forward_eager``: the same forward,
+setup and backward functions in an ``autograd.Function``, which skips the
+dispatcher's per-call argument handling (see ``_eager``).
 
 Outputs are lists of tensors: the forward gives ``[y, h_n, c_n]`` (LSTM) or
 ``[y, h_n]`` (GRU / RNN), followed, when ``keep`` (backward will run), by the
