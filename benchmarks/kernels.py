@@ -14,8 +14,8 @@ Two runs, both printing Markdown tables and writing JSON:
   inference-with-options table), each as a ratio to torch.nn.LSTM / GRU timed
   in the same process, interleaved, medians over the repeats. Each block
   records the load average (``os.getloadavg``) before and after it, and the
-  in-step team size of the LSTM kernels (``team_size``) and how it splits a step
-  (``lstm_team``: whole rows per thread or hidden units).
+  in-step team of the LSTM kernels and how it splits a step (``lstm_team``:
+  its size, whole rows per thread or hidden units).
 
     .venv/bin/python benchmarks/kernels.py            # the full grid (~20-40 min on a busy 2-core box)
     .venv/bin/python benchmarks/kernels.py --quick    # a smoke run (kernels.quick.json)
@@ -111,13 +111,6 @@ def _kernels() -> Any | None:
     return _loader.load(build=False)
 
 
-def _team(shape: tuple[int, int, int, int]) -> int | None:
-    """Threads of the LSTM kernels' in-step team at this shape (None: kernels not built)."""
-    ext = _kernels()
-    _, batch, _, hid = shape
-    return None if ext is None else int(ext.team_size(batch * 4 * hid * hid, batch))
-
-
 def _split(shape: tuple[int, int, int, int]) -> dict | None:
     """How the plain LSTM's forward splits its steps at this shape and thread count (team.h):
     whole rows per thread or hidden units, and the steps whose inputs a thread projects at once."""
@@ -164,7 +157,9 @@ def sweep_block(shape: tuple[int, int, int, int], threads: int, repeats: int, op
         base = statistics.median(times[(f"{family}/torch", mode)])
         rows.append({"shape": list(shape), "threads": threads, "contestant": name, "mode": mode,
                      "median_s": statistics.median(ts), "ratio": statistics.median(ts) / base})  # fmt: skip
-    return {"shape": list(shape), "threads": threads, "team": _team(shape), "split": _split(shape),
+    split = _split(shape)
+    return {"shape": list(shape), "threads": threads, "team": None if split is None else split["threads"],
+            "split": split,
             "gemm_probe": _gemm_probe(shape),
             "loadavg_before": load_before, "loadavg_after": os.getloadavg(), "rows": rows}  # fmt: skip
 

@@ -397,9 +397,10 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& h0, 
       barrier();  // the step's states are complete before the next step reads them
     }
   };
-  // The split by hidden units (team.h), every variant without layer norm: thread
-  // (ri, ui) runs rows R = share(B, pr, ri) and units U (of H) and V (of H_out) of
-  // block ui through the whole step; one barrier per step (two with a projection).
+  // Every variant without layer norm (team.h): thread (ri, ui) runs rows
+  // R = share(B, pr, ri) and units U (of H) and V (of H_out) of block ui through the
+  // whole step; split by units, one barrier per step (two with a projection), with
+  // whole rows (one unit block) none.
   // Recurrent dropout's masked state is written at the end of the step before, in
   // two alternating buffers (a thread may start the next step's GEMM early).
   at::Tensor hin2 = !ln && mrec != nullptr ? at::empty({2, B, HO}, opts) : at::Tensor();
@@ -660,10 +661,10 @@ std::vector<at::Tensor> backward_impl(const Opt& gy, const Opt& ghn, const Opt& 
       std::swap(dc_l, ndc_l);
     }
   };
-  // The split by hidden units (team.h), every variant without layer norm: thread
-  // (ri, ui) takes rows R and units U (of H) and V (of H_out); its gate pass needs
-  // only its own dh, dc and dA columns, so the step has one barrier (before the
-  // GEMM reads all of dA; one more with a projection). With one row block the
+  // Every variant without layer norm (team.h): thread (ri, ui) takes rows R and
+  // units U (of H) and V (of H_out); its gate pass needs only its own dh, dc and
+  // dA columns, so split by units the step has one barrier (before the GEMM reads
+  // all of dA; one more with a projection), with whole rows none. With one row block the
   // peephole sums are made in the loop (each unit by one thread, rows in order).
   int64_t row_blocks = 1;  // the layout's row blocks (set by thread 0)
   auto unit_steps = [&](int64_t tid, int64_t nth) {

@@ -206,8 +206,8 @@ def _lstm_backward(ctx: Any, grads: list[Tensor | None], backward: Any = None) -
     if ctx.layout[_LSTM_HST] is None:
         saved[_LSTM_HST] = y
     out = (backward or lstm_backward)(_c(gy), _c(ghn), _c(gcn), x, h0, c0, *params, *masks,
-                        lengths if ctx.has_lengths else None, *ctx.flags, saved,
-                        ctx.needs_input_grad[0])
+                                      lengths if ctx.has_lengths else None, *ctx.flags, saved,
+                                      ctx.needs_input_grad[0])
     dx = out[0] if ctx.needs_input_grad[0] else None
     grads = [g if p else None for g, p in zip(out[3:], ctx.present, strict=True)]
     return (dx, out[1], out[2], *grads, None, None, None, None, None, None, None)
@@ -216,8 +216,6 @@ def _lstm_backward(ctx: Any, grads: list[Tensor | None], backward: Any = None) -
 _LIB.impl("lstm_forward", _lstm_forward_cpu, "CPU")
 _LIB.impl("lstm_backward", _lstm_backward_cpu, "CPU")
 torch.library.register_autograd("lstmkit::lstm_forward", _lstm_backward, setup_context=_lstm_setup, lib=_LIB)
-
-
 
 
 # ---------------------------------------------------------------------------- GRU / RNN
@@ -302,8 +300,8 @@ def _gru_backward(ctx: Any, grads: list[Tensor | None], backward: Any = None) ->
     if ctx.layout[_GRU_HST] is None:
         saved[_GRU_HST] = y
     out = (backward or gru_rnn_backward)(_c(gy), _c(ghn), x, h0, *params, *masks,
-                           lengths if ctx.has_lengths else None, *ctx.flags, saved,
-                           ctx.needs_input_grad[0])
+                                         lengths if ctx.has_lengths else None, *ctx.flags, saved,
+                                         ctx.needs_input_grad[0])
     dx = out[0] if ctx.needs_input_grad[0] else None
     grads = [g if p else None for g, p in zip(out[2:], ctx.present, strict=True)]
     return (dx, out[1], *grads, None, None, None, None, None, None)

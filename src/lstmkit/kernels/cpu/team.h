@@ -2,10 +2,11 @@
 // across all steps, with a barrier between the phases of a step (no thread is
 // started per step).
 //
-// Every variant without layer norm splits the step by hidden units (unit_layout
-// below): each thread runs its own units' GEMM columns and gate math, one
-// barrier per step. Layer norm needs whole rows; there each phase splits its
-// work into parts that do not overlap:
+// The team takes whole batch rows per thread where it pays (no barrier at all:
+// rows recur independently), else, without layer norm, hidden units (each thread
+// its units' GEMM columns and gate math, one barrier per step); see lstm_team.
+// Layer norm needs whole rows; split by columns, each phase cuts its work into
+// parts that do not overlap:
 //   - the per-step GEMMs by column groups (NB = 4 vectors wide, the last group
 //     the narrower tiles and the scalar edge) and, when there are more threads
 //     than groups, by row ranges as well (gemm_nn_part);
@@ -27,6 +28,9 @@
 #include "gemm.h"
 
 namespace lstmkit_cpu {
+
+// ceil(n / d): how many blocks of d cover n.
+inline int64_t ceil_div(int64_t n, int64_t d) { return (n + d - 1) / d; }
 
 // [lo, hi) of part i when [0, n) is cut into `parts` near-equal contiguous ranges.
 struct Range {
@@ -52,8 +56,8 @@ inline int team_size(int64_t work, int64_t parts) {
   return static_cast<int>(std::max<int64_t>(1, want));
 }
 
-// The split by hidden units, used by every LSTM variant without layer norm (whose
-// statistics need whole rows): thread (ri, ui) of a pr x pu team owns the batch
+// The split by hidden units (any LSTM variant without layer norm, whose
+// statistics need whole rows), where whole rows per thread do not pay: thread (ri, ui) of a pr x pu team owns the batch
 // rows share(B, pr, ri) and, of every n-unit vector (the gates' H, the state's
 // H_out), the units of the whole vectors share(ceil(n / lanes), pu, ui). Its part of
 // a step needs only its own pre-activations, cell and state: one barrier per step
@@ -64,8 +68,7 @@ struct Layout {
   int64_t pu, pr;  // unit blocks, row blocks
 };
 inline Layout unit_layout(int nt, int64_t units, int64_t lanes, int64_t rows) {
-  const int64_t blocks = (units + lanes - 1) / lanes;
-  const int64_t pu = std::max<int64_t>(1, std::min<int64_t>(nt, blocks));
+  const int64_t pu = std::max<int64_t>(1, std::min<int64_t>(nt, ceil_div(units, lanes)));
   return {pu, std::max<int64_t>(1, std::min<int64_t>(nt / pu, rows))};
 }
 // Whole batch rows per thread (Layout{1, nt}): the rows of a batch run their
@@ -86,7 +89,7 @@ inline Layout step_layout(int nt, int64_t units, int64_t lanes, int64_t rows, bo
   return unit_layout(nt, units, lanes, rows);
 }
 inline Range unit_range(int64_t n, int64_t lanes, int64_t parts, int64_t i) {
-  const Range b = share((n + lanes - 1) / lanes, parts, i);
+  const Range b = share(ceil_div(n, lanes), parts, i);
   return {std::min(n, b.lo * lanes), std::min(n, b.hi * lanes)};
 }
 
@@ -140,17 +143,16 @@ inline int forced_split() {
 
 inline Team lstm_team(int64_t rows, int64_t gate_cols, int64_t hidden_out, int64_t units, int64_t lanes,
                       int64_t weight_bytes, bool whole_rows) {
-  const int64_t blocks = (units + lanes - 1) / lanes;
-  const int nt = team_size(rows * gate_cols * hidden_out, whole_rows ? rows : rows * blocks);
+  const int nt = team_size(rows * gate_cols * hidden_out, whole_rows ? rows : rows * ceil_div(units, lanes));
   const int forced = forced_split();
   const bool own = nt > 1 && (forced == 1   ? rows >= nt
                               : forced == 2 ? false
                                             : rows >= kOwnRowsMin * nt &&
                                                   (weight_bytes <= kOwnRowsBytes || weight_bytes / nt > kOwnRowsBytes));
   const Layout lay = whole_rows ? Layout{1, own ? nt : 1} : step_layout(nt, units, lanes, rows, own);
-  const int64_t mine = std::max<int64_t>(1, (rows + lay.pr - 1) / lay.pr);  // rows per thread
+  const int64_t mine = std::max<int64_t>(1, ceil_div(rows, lay.pr));  // rows per thread
   const bool local = !whole_rows || own || nt == 1;
-  const int64_t steps = std::min(kProjMaxSteps, std::max<int64_t>(1, (kProjRows + mine - 1) / mine));
+  const int64_t steps = std::min(kProjMaxSteps, std::max<int64_t>(1, ceil_div(kProjRows, mine)));
   return {whole_rows ? nt : static_cast<int>(lay.pu * lay.pr), own, local ? steps : 0};
 }
 
@@ -200,8 +202,7 @@ inline void run_team(int threads, F&& body) {
 // The column groups of n columns.
 template <typename T>
 inline int64_t column_groups(int64_t n) {
-  constexpr int64_t NB = kVecs * kLanes<T>;
-  return n / NB + (n % NB != 0 ? 1 : 0);
+  return ceil_div(n, kVecs * kLanes<T>);
 }
 
 // Part `part` of `parts` of C (m x n) = [C +] A·B (see gemm_nn for the operands):
